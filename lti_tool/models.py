@@ -1,0 +1,136 @@
+"""The tables of Skillpath's own database (SQLAlchemy 2 declarative models).
+
+Every schema change comes with an Alembic migration in `lti_tool/migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PlatformRegistration(Base):
+    """One LMS platform as registered with us: keyed by (issuer, client_id)."""
+
+    __tablename__ = "platform_registrations"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_registration_issuer_client"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    auth_audience: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    keyset_url: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="Deployment.id"
+    )
+
+
+class Deployment(Base):
+    """A deployment of the tool within a platform registration (one per customer/context)."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "deployment_id", name="uq_deployment_per_registration"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="CASCADE")
+    )
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    registration: Mapped[PlatformRegistration] = relationship(back_populates="deployments")
+
+
+class ToolKey(Base):
+    """An RSA key of the tool. The newest unretired key signs; retired keys stay published
+    until `publish_until`, so tokens signed with them can still be verified."""
+
+    __tablename__ = "tool_keys"
+
+    kid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    publish_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Launch(Base):
+    """One validated LTI launch: who, where, in which tenant. Claims kept whole for services."""
+
+    __tablename__ = "launches"
+    __table_args__ = (
+        Index("ix_launch_tenant_context", "issuer", "client_id", "deployment_id", "context_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(500))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    message_type: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    role: Mapped[str] = mapped_column(String(30))
+    user_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    context_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    context_title: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    resource_link_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    resource_link_title: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StoreEntry(Base):
+    """The shared key-value store when no Redis is configured: state, nonces, caches."""
+
+    __tablename__ = "store_entries"
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,51 @@
+"""The first pages after a launch: learner and instructor views of the launched link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, make_response, render_template, request
+
+from lti_tool.errors import NotAuthenticated, NotFound
+from lti_tool.launch.flow import load_launch
+from lti_tool.models import Launch
+from lti_tool.services import Services
+from lti_tool.sessions import COOKIE_NAME, SESSION_SECONDS
+
+bp = Blueprint("pages", __name__)
+
+
+def services() -> Services:
+    return current_app.extensions["skillpath"]  # type: ignore[no-any-return]
+
+
+def session_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.args.get("t") or request.cookies.get(COOKIE_NAME)
+
+
+def current_launch(expected_id: str | None = None) -> Launch:
+    """The launch the request's session token names (and only that one)."""
+    launch_id = services().sessions.launch_id(session_token())
+    if expected_id is not None and launch_id != expected_id:
+        raise NotAuthenticated()
+    launch = load_launch(services(), launch_id)
+    if launch is None:
+        raise NotFound("This launch is no longer known: open the link in your course again.")
+    return launch
+
+
+@bp.get("/launch/<launch_id>")
+def launched(launch_id: str) -> Response:
+    launch = current_launch(launch_id)
+    template = "instructor.html" if launch.role == "instructor" else "learner.html"
+    token = session_token() or ""
+    response = make_response(render_template(template, launch=launch, session_token=token))
+    settings = services().settings
+    response.set_cookie(
+        COOKIE_NAME, token, max_age=SESSION_SECONDS, httponly=True, secure=settings.is_https,
+        samesite="None" if settings.is_https else "Lax", path="/",
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
