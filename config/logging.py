@@ -9,7 +9,7 @@ import re
 # rest by the name they appear under.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _NAMED_SECRET = re.compile(
-    r"(?i)\b(password|passwd|secret|token|id_token|access_token|client_assertion|authorization)"
+    r"(?i)([a-z_]*(?:password|passwd|secret|token|client_assertion|authorization))"
     r"(\"?\s*[:=]\s*\"?)([^\s\"',;&]+)"
 )
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)

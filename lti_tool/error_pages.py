@@ -18,7 +18,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def render_error(status: int, code: str, message: str, hint: str = "") -> Response:
@@ -48,13 +51,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        return render_error(status, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        return render_error(
+            status, (exc.name or "error").lower().replace(" ", "_"), exc.description or ""
+        )
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         incident = uuid.uuid4().hex[:12]
         log.exception("unexpected error %s on %s %s", incident, request.method, request.path)
         return render_error(
-            500, "internal_error",
+            500,
+            "internal_error",
             f"Something went wrong on Skillpath's side. Quote incident {incident} to your administrator.",
         )

@@ -40,13 +40,17 @@ class LaunchRejected(SkillpathError):
     status = 400
     code = "launch_rejected"
     default_message = "This launch could not be verified."
-    admin_hint = "Check the tool's registration in the LMS and in Skillpath (`skillpath platform list`)."
+    admin_hint = (
+        "Check the tool's registration in the LMS and in Skillpath (`skillpath platform list`)."
+    )
 
 
 class NotAuthenticated(SkillpathError):
     status = 401
     code = "not_authenticated"
-    default_message = "Your Skillpath session has expired or is missing: open the link in your course again."
+    default_message = (
+        "Your Skillpath session has expired or is missing: open the link in your course again."
+    )
 
 
 class NotFound(SkillpathError):

@@ -53,7 +53,9 @@ class PlatformRegistration(Base):
     """One LMS platform as registered with us: keyed by (issuer, client_id)."""
 
     __tablename__ = "platform_registrations"
-    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_registration_issuer_client"),)
+    __table_args__ = (
+        UniqueConstraint("issuer", "client_id", name="uq_registration_issuer_client"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issuer: Mapped[str] = mapped_column(String(500))

@@ -31,6 +31,10 @@ class SharedStore(Protocol):
     def ping(self) -> None: ...
 
 
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -66,7 +70,7 @@ class SqlStore:
             if row is None:
                 return None
             # The DELETE decides who wins when two instances take the same key at once.
-            deleted = session.execute(delete(StoreEntry).where(StoreEntry.key == key)).rowcount
+            deleted = _rowcount(session.execute(delete(StoreEntry).where(StoreEntry.key == key)))
         if deleted != 1 or row.expires_at <= _now():
             return None
         return json.loads(row.value)
@@ -78,7 +82,7 @@ class SqlStore:
     def purge_expired(self) -> int:
         with self._db.session() as session:
             result = session.execute(delete(StoreEntry).where(StoreEntry.expires_at <= _now()))
-        return int(result.rowcount or 0)
+        return _rowcount(result)
 
     def ping(self) -> None:
         with self._db.session() as session:

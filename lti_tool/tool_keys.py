@@ -86,9 +86,7 @@ def published_jwks(session: Session, now: datetime) -> dict[str, list[dict[str, 
     """Current key first, then retired keys still inside their retention window."""
     keys = session.scalars(select(ToolKey).order_by(ToolKey.created_at.desc())).all()
     return {
-        "keys": [
-            k.public_jwk for k in keys if k.publish_until is None or k.publish_until > now
-        ]
+        "keys": [k.public_jwk for k in keys if k.publish_until is None or k.publish_until > now]
     }
 
 

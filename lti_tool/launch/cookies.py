@@ -30,8 +30,13 @@ class StateCookies(CookieService):
     def get_cookie(self, name: str) -> str | None:
         return self._request_cookies.get(self._name(name))
 
-    def set_cookie(self, name: str, value: str | int, exp: int | None = STATE_COOKIE_SECONDS) -> None:
-        self._to_set[self._name(name)] = (str(value), min(exp or STATE_COOKIE_SECONDS, STATE_COOKIE_SECONDS))
+    def set_cookie(
+        self, name: str, value: str | int, exp: int | None = STATE_COOKIE_SECONDS
+    ) -> None:
+        self._to_set[self._name(name)] = (
+            str(value),
+            min(exp or STATE_COOKIE_SECONDS, STATE_COOKIE_SECONDS),
+        )
 
     def remove_cookie(self, name: str) -> None:
         self._to_delete.add(self._name(name))

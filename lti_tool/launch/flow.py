@@ -86,10 +86,13 @@ def complete_launch(services: Services, request: Request) -> CompletedLaunch:
         raise
     validated = launch.claims()
     launch_id = launch.get_launch_id()
-    _record(services, launch_id, validated, launch.get_launch_data())
+    _record(services, launch_id, validated, dict(launch.get_launch_data()))
     log.info(
         "launch accepted: issuer=%s client_id=%s deployment=%s role=%s message=%s",
-        validated.issuer, validated.client_id, validated.deployment_id, validated.role,
+        validated.issuer,
+        validated.client_id,
+        validated.deployment_id,
+        validated.role,
         validated.message_type,
     )
     return CompletedLaunch(
@@ -124,7 +127,10 @@ def _record(services: Services, launch_id: str, claims: LaunchClaims, body: dict
 def _log_rejection(exc: LaunchRejected, issuer: str | None, client_id: str | None) -> None:
     log.warning(
         "launch rejected: code=%s issuer=%s client_id=%s reason=%s",
-        exc.code, issuer or "-", client_id or "-", exc.message,
+        exc.code,
+        issuer or "-",
+        client_id or "-",
+        exc.message,
     )
 
 

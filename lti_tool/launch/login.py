@@ -63,7 +63,9 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
                 + " ...`."
             )
             if not client_id:
-                hint += " If this issuer has several registrations, the platform must send client_id."
+                hint += (
+                    " If this issuer has several registrations, the platform must send client_id."
+                )
             raise LaunchRejected(
                 "This LMS platform is not registered with Skillpath.",
                 code="unknown_platform",
@@ -77,7 +79,9 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
         self._registration = registration
         target = self._param("target_link_uri")
         if target is None:
-            raise LaunchRejected("The login request has no target_link_uri.", code="missing_target_link_uri")
+            raise LaunchRejected(
+                "The login request has no target_link_uri.", code="missing_target_link_uri"
+            )
         if not is_our_url(target, self._base_url):
             raise LaunchRejected(
                 "The login asks to open a URL that is not this Skillpath installation.",

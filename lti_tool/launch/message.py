@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import logging
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from pylti1p3.contrib.flask import FlaskMessageLaunch
@@ -62,13 +62,20 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         self._login: dict[str, Any] = {}
         self._client_id = ""
 
+    def _body(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._jwt["body"])
+
     # What the log needs when a launch fails: whatever the unverified token says.
     def unverified_identity(self) -> tuple[str | None, str | None]:
         body = self._jwt.get("body") if isinstance(self._jwt, dict) else None
         if isinstance(body, dict):
             iss = body.get("iss") if isinstance(body.get("iss"), str) else None
             aud = body.get("aud")
-            client = aud if isinstance(aud, str) else (aud[0] if isinstance(aud, list) and aud and isinstance(aud[0], str) else None)
+            client = (
+                aud
+                if isinstance(aud, str)
+                else (aud[0] if isinstance(aud, list) and aud and isinstance(aud[0], str) else None)
+            )
             return iss, client
         return self._login.get("iss"), self._login.get("client_id")
 
@@ -110,7 +117,9 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
                 admin_hint="The browser may block cookies in the LMS frame (Safari: 'Prevent cross-site tracking'); open the tool in a new window.",
             )
         if cookie != state:
-            raise LaunchRejected("The launch state does not match the login.", code="state_mismatch")
+            raise LaunchRejected(
+                "The launch state does not match the login.", code="state_mismatch"
+            )
         login = self._store.take(login_key(state))
         if not isinstance(login, dict):
             raise LaunchRejected(
@@ -126,25 +135,30 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected("The id_token is not a JSON Web Token.", code="malformed_token")
         header, body = _b64_json(parts[0]), _b64_json(parts[1])
         if not isinstance(body, dict):
-            raise LaunchRejected("The id_token's payload is not a JSON object.", code="malformed_token")
-        self._jwt = {"header": header, "body": body}
+            raise LaunchRejected(
+                "The id_token's payload is not a JSON object.", code="malformed_token"
+            )
+        self._jwt = {"header": header, "body": body}  # type: ignore[typeddict-item]
         claims.check_header(header)
         return self
 
     def get_client_id(self) -> str:
         if not self._client_id:
-            self._client_id = claims.client_id_of(self._jwt["body"])
+            self._client_id = claims.client_id_of(self._body())
         return self._client_id
 
     def validate_registration(self) -> SkillpathMessageLaunch:
-        body = self._jwt["body"]
+        body = self._body()
         iss = body.get("iss")
         if not isinstance(iss, str) or not iss:
-            raise LaunchRejected("The launch is missing the required claim iss.", code="missing_claim")
+            raise LaunchRejected(
+                "The launch is missing the required claim iss.", code="missing_claim"
+            )
         client_id = self.get_client_id()
         if iss != self._login.get("iss"):
             raise LaunchRejected(
-                "The token's issuer is not the platform that started this login.", code="wrong_issuer"
+                "The token's issuer is not the platform that started this login.",
+                code="wrong_issuer",
             )
         if client_id != self._login.get("client_id"):
             raise LaunchRejected(
@@ -162,7 +176,8 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
 
     def validate_jwt_signature(self) -> SkillpathMessageLaunch:
         kid = claims.check_header(self._jwt["header"])
-        key = self._platform_keys.key_for(self._registration.get_key_set_url(), kid)
+        assert self._registration is not None, "validate_registration runs first"
+        key = self._platform_keys.key_for(str(self._registration.get_key_set_url()), kid)
         try:
             jwt.decode(
                 self._get_request_param("id_token"),
@@ -172,23 +187,37 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
                 options={"require": ["exp", "iat"], "verify_aud": False, "verify_iss": False},
             )
         except jwt.ExpiredSignatureError:
-            raise LaunchRejected("The launch token has expired.", code="expired",
-                                 admin_hint="Check the clocks of the LMS and Skillpath servers.") from None
+            raise LaunchRejected(
+                "The launch token has expired.",
+                code="expired",
+                admin_hint="Check the clocks of the LMS and Skillpath servers.",
+            ) from None
         except jwt.ImmatureSignatureError:
-            raise LaunchRejected("The launch token was issued in the future (iat).", code="issued_in_future",
-                                 admin_hint="Check the clocks of the LMS and Skillpath servers (SKILLPATH_JWT_LEEWAY_SECONDS).") from None
+            raise LaunchRejected(
+                "The launch token was issued in the future (iat).",
+                code="issued_in_future",
+                admin_hint="Check the clocks of the LMS and Skillpath servers (SKILLPATH_JWT_LEEWAY_SECONDS).",
+            ) from None
         except jwt.MissingRequiredClaimError as exc:
-            raise LaunchRejected(f"The launch is missing the required claim {exc.claim}.", code="missing_claim") from None
+            raise LaunchRejected(
+                f"The launch is missing the required claim {exc.claim}.", code="missing_claim"
+            ) from None
         except jwt.InvalidSignatureError:
-            raise LaunchRejected("The launch token's signature is not valid.", code="bad_signature") from None
+            raise LaunchRejected(
+                "The launch token's signature is not valid.", code="bad_signature"
+            ) from None
         except jwt.InvalidTokenError as exc:
-            raise LaunchRejected(f"The launch token is not valid ({exc}).", code="invalid_token") from None
+            raise LaunchRejected(
+                f"The launch token is not valid ({exc}).", code="invalid_token"
+            ) from None
         return self
 
     def validate_nonce(self) -> SkillpathMessageLaunch:
-        nonce = self._jwt["body"].get("nonce")
+        nonce = self._body().get("nonce")
         if not isinstance(nonce, str) or not nonce:
-            raise LaunchRejected("The launch is missing the required claim nonce.", code="missing_nonce")
+            raise LaunchRejected(
+                "The launch is missing the required claim nonce.", code="missing_nonce"
+            )
         if nonce != self._login.get("nonce"):
             raise LaunchRejected(
                 "The token's nonce does not belong to this login (a replayed or mixed-up launch).",
@@ -199,12 +228,16 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         return self
 
     def validate_deployment(self) -> SkillpathMessageLaunch:
-        deployment_id = self._jwt["body"].get(claims.LTI + "deployment_id")
+        deployment_id = self._body().get(claims.LTI + "deployment_id")
         if not isinstance(deployment_id, str) or not deployment_id:
-            raise LaunchRejected("The launch is missing the required claim deployment_id.", code="missing_claim")
+            raise LaunchRejected(
+                "The launch is missing the required claim deployment_id.", code="missing_claim"
+            )
         hinted = self._login.get("deployment_id")
         if hinted and hinted != deployment_id:
-            raise LaunchRejected("The token's deployment is not the one the login named.", code="unknown_deployment")
+            raise LaunchRejected(
+                "The token's deployment is not the one the login named.", code="unknown_deployment"
+            )
         try:
             super().validate_deployment()
         except LtiException:
@@ -216,7 +249,7 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         return self
 
     def validate_message(self) -> SkillpathMessageLaunch:
-        body = self._jwt["body"]
+        body = self._body()
         claims.check_message(body, self._base_url)
         target = body[claims.LTI + "target_link_uri"]
         if self._login.get("target_link_uri") and target != self._login["target_link_uri"]:
@@ -227,13 +260,15 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         try:
             super().validate_message()
         except LtiException as exc:
-            raise LaunchRejected(f"The launch message is not valid: {exc}.", code="invalid_message") from None
+            raise LaunchRejected(
+                f"The launch message is not valid: {exc}.", code="invalid_message"
+            ) from None
         return self
 
     def save_launch_data(self) -> SkillpathMessageLaunch:
         # Unlike pylti1p3, no "state is valid for this token" marker: a replay must fail.
-        self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
+        self._session_service.save_launch_data(self._launch_id, self._body())
         return self
 
     def claims(self) -> claims.LaunchClaims:
-        return claims.LaunchClaims.from_body(self._jwt["body"], self.get_client_id())
+        return claims.LaunchClaims.from_body(self._body(), self.get_client_id())

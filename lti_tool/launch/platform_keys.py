@@ -83,7 +83,7 @@ class PlatformKeys:
                 "The platform's key set is not a JWKS document.",
                 code="keyset_invalid",
                 status=502,
-                admin_hint=f"{keyset_url} must answer with {{\"keys\": [...]}}.",
+                admin_hint=f'{keyset_url} must answer with {{"keys": [...]}}.',
             )
         self._store.put(self._cache_key(keyset_url), jwks, JWKS_TTL_SECONDS)
         self._store.put(throttle_key, True, REFETCH_THROTTLE_SECONDS)

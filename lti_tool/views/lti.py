@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from lti_tool import tool_keys
 from lti_tool.launch.flow import begin_login, complete_launch

@@ -43,8 +43,13 @@ def launched(launch_id: str) -> Response:
     response = make_response(render_template(template, launch=launch, session_token=token))
     settings = services().settings
     response.set_cookie(
-        COOKIE_NAME, token, max_age=SESSION_SECONDS, httponly=True, secure=settings.is_https,
-        samesite="None" if settings.is_https else "Lax", path="/",
+        COOKIE_NAME,
+        token,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        secure=settings.is_https,
+        samesite="None" if settings.is_https else "Lax",
+        path="/",
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,190 @@
+"""The `skillpath` command line. Each command parses, calls one use case, prints.
+
+Bad input exits non-zero with one clear line and changes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from config import Settings, SettingsError
+from lti_tool.errors import SkillpathError
+from lti_tool.services import Services, resolve_settings
+
+
+def _flask_instance_path() -> str:
+    """The instance folder the app would use, so the CLI and the app share a database."""
+    from flask import Flask
+
+    return Flask("lti_tool.app", instance_relative_config=True).instance_path
+
+
+@contextmanager
+def opened_services(ctx: click.Context) -> Iterator[Services]:
+    try:
+        settings = resolve_settings(Settings.from_env(), _flask_instance_path())
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    services = Services.build(settings)
+    try:
+        yield services
+    except SkillpathError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        services.close()
+
+
+def _require_schema(services: Services) -> None:
+    if not services.database.is_current():
+        raise click.ClickException("the database is not initialised: run `skillpath init` first")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Skillpath: adaptive learning paths inside any LTI 1.3 LMS."""
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the database and create the tool key if there is none."""
+    with opened_services(ctx) as services:
+        created = services.initialise()
+        click.echo("database is at the newest schema")
+        click.echo("created the tool's signing key" if created else "the tool's signing key exists")
+
+
+@main.group()
+def platform() -> None:
+    """Register LMS platforms (issuer + client id)."""
+
+
+@platform.command("add")
+@click.option("--issuer", required=True, help="The platform's issuer (iss) as it sends it.")
+@click.option("--client-id", required=True, help="The client id the platform gave the tool.")
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authorization endpoint.")
+@click.option("--auth-token-url", required=True, help="The platform's OAuth2 token endpoint.")
+@click.option("--keyset-url", required=True, help="The platform's public JWKS URL.")
+@click.option(
+    "--auth-audience", default=None, help="Audience for token requests, if not the token URL."
+)
+@click.option("--deployment", "deployments", multiple=True, help="A deployment id (repeatable).")
+@click.option("--name", default="", help="A name for people.")
+@click.pass_context
+def platform_add(ctx: click.Context, **options: Any) -> None:
+    """Register a platform."""
+    from lti_tool.registrations import RegistrationInput, add_registration
+
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        with services.database.session() as session:
+            row = add_registration(session, RegistrationInput(**options))
+            click.echo(
+                f"registered {row.issuer} (client id {row.client_id}) with "
+                f"{len(row.deployments)} deployment(s)"
+            )
+
+
+@platform.command("list")
+@click.pass_context
+def platform_list(ctx: click.Context) -> None:
+    """List registered platforms and their deployments."""
+    from lti_tool.registrations import list_registrations
+
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        with services.database.session() as session:
+            rows = list_registrations(session)
+            if not rows:
+                click.echo("no platforms registered")
+            for row in rows:
+                deployments = ", ".join(d.deployment_id for d in row.deployments) or "none"
+                click.echo(
+                    f"{row.name}\n  issuer: {row.issuer}\n  client id: {row.client_id}"
+                    f"\n  login: {row.auth_login_url}\n  token: {row.auth_token_url}"
+                    f"\n  keyset: {row.keyset_url}\n  deployments: {deployments}"
+                )
+
+
+@platform.command("remove")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.pass_context
+def platform_remove(ctx: click.Context, issuer: str, client_id: str) -> None:
+    """Remove a platform registration and its deployments."""
+    from lti_tool.registrations import remove_registration
+
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        with services.database.session() as session:
+            remove_registration(session, issuer, client_id)
+        click.echo(f"removed {issuer} (client id {client_id})")
+
+
+@main.group()
+def deployment() -> None:
+    """Deployments of a registered platform."""
+
+
+@deployment.command("add")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", required=True)
+@click.pass_context
+def deployment_add(ctx: click.Context, issuer: str, client_id: str, deployment_id: str) -> None:
+    """Add a deployment id to a registered platform."""
+    from lti_tool.registrations import add_deployment
+
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        with services.database.session() as session:
+            add_deployment(session, issuer, client_id, deployment_id)
+        click.echo(f"added deployment {deployment_id} to {issuer} (client id {client_id})")
+
+
+@main.group()
+def keys() -> None:
+    """The tool's signing keys."""
+
+
+@keys.command("rotate")
+@click.pass_context
+def keys_rotate(ctx: click.Context) -> None:
+    """Sign with a new key; the old one stays published until tokens signed with it expire."""
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        key = services.rotate_keys()
+        click.echo(
+            f"new signing key {key.kid}; retired keys stay in the JWKS for "
+            f"{services.settings.key_retention_hours} hours"
+        )
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:5000", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+def serve(bind: str, workers: int, threads: int) -> None:
+    """Run the production server (gunicorn, threaded workers)."""
+    from lti_tool.server import run_gunicorn
+
+    run_gunicorn(bind=bind, workers=workers, threads=threads)
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--lms-port", default=5001, show_default=True, type=click.IntRange(1, 65535))
+def demo(port: int, lms_port: int) -> None:
+    """Start Skillpath and a demo LMS on 127.0.0.1, registered with each other."""
+    from lti_tool.demo import run_demo
+
+    run_demo(port=port, lms_port=lms_port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

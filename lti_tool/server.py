@@ -1,0 +1,42 @@
+"""`skillpath serve`: gunicorn with threaded workers.
+
+Threads matter: while one request waits on a platform's token endpoint, the platform may
+call our JWKS, and that request must find a free thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class SkillpathServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from lti_tool import create_app
+
+        return create_app()
+
+
+def run_gunicorn(bind: str, workers: int, threads: int) -> None:
+    SkillpathServer(
+        {
+            "bind": bind,
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "timeout": 60,
+            # Browsers that collected cookies from many platforms send long headers.
+            "limit_request_field_size": 16384,
+        }
+    ).run()

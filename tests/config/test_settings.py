@@ -1,0 +1,61 @@
+import logging
+import re
+
+import pytest
+
+from config import RedactingFilter, Settings, SettingsError
+from config.logging import redact
+
+
+def test_defaults_follow_the_architecture_page() -> None:
+    settings = Settings.from_env({})
+    assert settings.base_url == "http://127.0.0.1:5000"
+    assert settings.jwt_leeway_seconds == 5
+    assert settings.redis_url == ""
+    assert not settings.is_https
+
+
+def test_variables_are_read_once_into_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "SKILLPATH_BASE_URL": "https://skillpath.example.org/",
+            "SKILLPATH_JWT_LEEWAY_SECONDS": "30",
+            "SKILLPATH_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "SKILLPATH_LRS_PASSWORD": "hunter2",
+        }
+    )
+    assert settings.base_url == "https://skillpath.example.org"
+    assert settings.is_https
+    assert settings.jwt_leeway_seconds == 30
+    assert settings.url_for_path("/lti/launch") == "https://skillpath.example.org/lti/launch"
+    assert "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SKILLPATH_BASE_URL", "skillpath.example.org", "absolute http(s) URL"),
+        ("SKILLPATH_JWT_LEEWAY_SECONDS", "soon", "must be an integer"),
+        ("SKILLPATH_JWT_LEEWAY_SECONDS", "-1", "at least 0"),
+        ("SKILLPATH_EMBEDDED_WORKER", "maybe", "true or false"),
+    ],
+)
+def test_bad_values_are_named(name: str, value: str, says: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(says)) as info:
+        Settings.from_env({name: value})
+    assert name in str(info.value)
+
+
+def test_secrets_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    jwt_like = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
+    assert "[jwt redacted]" in redact(f"posted id_token {jwt_like}")
+    assert "hunter2" not in redact("lrs password=hunter2 for user")
+    assert "hunter2" not in redact('{"client_secret": "hunter2"}')
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
+    assert "MIIE" not in redact(f"key {pem}")
+
+    record = logging.LogRecord(
+        "skillpath", logging.INFO, __file__, 1, "token=%s", (jwt_like,), None
+    )
+    RedactingFilter().filter(record)
+    assert jwt_like not in record.getMessage()

@@ -1,0 +1,66 @@
+"""Fixtures shared by every test package: settings on a fresh database, the app, a CLI
+runner, and Skillpath served over real HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config import Settings
+from lti_tool import create_app
+from tests.tool_server import ToolServer, database_url, start_tool, test_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    with database_url(tmp_path, dict(os.environ)) as url:
+        yield test_settings(tmp_path, dict(os.environ), url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings, initialise=True)
+    yield app
+    app.extensions["skillpath"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment under which `skillpath` commands use the test database."""
+    return {
+        "SKILLPATH_DATABASE_URL": settings.database_url,
+        "SKILLPATH_SECRET_KEY": settings.secret_key,
+        "SKILLPATH_INSTANCE_PATH": settings.instance_path,
+        "SKILLPATH_REDIS_URL": settings.redis_url,
+    }
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]) -> Callable[..., object]:
+    from lti_tool.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: str) -> object:
+        return runner.invoke(main, list(args), env=cli_env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def tool(settings: Settings) -> Iterator[ToolServer]:
+    """Skillpath listening on 127.0.0.1 (its own port), database migrated, key created."""
+    server = start_tool(settings)
+    yield server
+    server.stop()
