@@ -1,0 +1,88 @@
+"""`skillpath demo`: Skillpath and a demo LMS on 127.0.0.1, registered with each other."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from config import Settings
+from lti_tool.app import create_app
+from lti_tool.demo.lms import DemoConfig, create_demo_lms, load_or_create_key
+from lti_tool.registrations import (
+    RegistrationInput,
+    add_deployment,
+    add_registration,
+    find_registration,
+)
+
+log = logging.getLogger("skillpath.demo")
+
+CLIENT_ID = "skillpath-demo"
+DEPLOYMENT_ID = "demo-deployment"
+
+
+def run_demo(port: int, lms_port: int) -> None:
+    settings = Settings.from_env()
+    if settings.base_url == Settings.base_url:
+        settings = settings.replace(base_url=f"http://127.0.0.1:{port}")
+    tool, lms = prepare_demo(settings, lms_port)
+    services = tool.extensions["skillpath"]
+    lms_url = f"http://127.0.0.1:{lms_port}"
+    tool_server = make_server("127.0.0.1", port, tool, threaded=True)
+    lms_server = make_server("127.0.0.1", lms_port, lms, threaded=True)
+    threading.Thread(target=tool_server.serve_forever, daemon=True).start()
+    print(f"\nSkillpath demo is running. Open the demo LMS:\n\n    {lms_url}/\n", flush=True)
+    print(
+        f"(Skillpath itself listens on {services.settings.base_url}; Ctrl-C stops both.)",
+        flush=True,
+    )
+    try:
+        lms_server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lms_server.server_close()
+        tool_server.shutdown()
+        tool_server.server_close()
+        services.close()
+
+
+def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
+    """The tool app (initialised, with the demo LMS registered) and the demo LMS app."""
+    tool = create_app(settings, initialise=True)
+    services = tool.extensions["skillpath"]
+    lms_url = f"http://127.0.0.1:{lms_port}"
+    config = DemoConfig(
+        issuer=lms_url,
+        client_id=CLIENT_ID,
+        deployment_id=DEPLOYMENT_ID,
+        tool_login_url=services.settings.url_for_path("/lti/login"),
+        tool_launch_url=services.settings.url_for_path("/lti/launch"),
+    )
+    with services.database.session() as session:
+        if find_registration(session, lms_url, CLIENT_ID) is None:
+            add_registration(
+                session,
+                RegistrationInput(
+                    issuer=lms_url,
+                    client_id=CLIENT_ID,
+                    name="Skillpath demo LMS",
+                    auth_login_url=f"{lms_url}/lms/authorize",
+                    auth_token_url=f"{lms_url}/lms/token",
+                    keyset_url=f"{lms_url}/lms/jwks",
+                    deployments=[DEPLOYMENT_ID],
+                ),
+            )
+        else:
+            registration = find_registration(session, lms_url, CLIENT_ID)
+            assert registration is not None
+            if not any(d.deployment_id == DEPLOYMENT_ID for d in registration.deployments):
+                add_deployment(session, lms_url, CLIENT_ID, DEPLOYMENT_ID)
+    key = load_or_create_key(Path(services.settings.instance_path) / "demo_lms_key.pem")
+    lms = create_demo_lms(config, key)
+
+    return tool, lms

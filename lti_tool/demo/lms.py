@@ -1,0 +1,162 @@
+"""A demo LMS for `skillpath demo`: a course page that launches Skillpath with real, signed
+LTI 1.3 messages (OIDC login, id_token form post), so a newcomer sees the whole flow on one
+machine. It is a teaching aid, not a platform implementation: the tests launch from a real
+third-party platform instead (see tests/peers/)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, abort, jsonify, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+ROLE_URIS = {
+    "learner": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+    "instructor": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    login: str
+    role: str
+    name: str | None
+    email: str | None
+
+
+USERS = {
+    u.login: u
+    for u in (
+        DemoUser("alex", "learner", "Alex Rivera", "alex@demo.invalid"),
+        DemoUser("jordan", "learner", None, None),  # a platform that withholds names
+        DemoUser("sam", "instructor", "Sam Lee", "sam@demo.invalid"),
+    )
+}
+COURSE = {"id": "course-101", "title": "Customer Support Onboarding", "label": "CS-101"}
+RESOURCE_LINK = {"id": "skillpath-link-1", "title": "Your Skillpath"}
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    issuer: str
+    client_id: str
+    deployment_id: str
+    tool_login_url: str
+    tool_launch_url: str
+
+
+def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
+    """The demo LMS keeps its key across restarts so the tool's JWKS cache stays valid."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return key
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return key
+
+
+def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
+    app = Flask(__name__, template_folder="templates")
+    public_jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    kid = "demo-" + public_jwk["n"][:16]
+    public_jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
+
+    @app.get("/")
+    def course() -> str:
+        return render_template("course.html", course=COURSE, users=USERS.values())
+
+    @app.get("/lms/launch/<login>")
+    def start_launch(login: str) -> Response:
+        if login not in USERS:
+            abort(404)
+        params = {
+            "iss": config.issuer,
+            "login_hint": login,
+            "lti_message_hint": RESOURCE_LINK["id"],
+            "target_link_uri": config.tool_launch_url,
+            "client_id": config.client_id,
+            "lti_deployment_id": config.deployment_id,
+        }
+        return redirect(config.tool_login_url + "?" + urlencode(params))
+
+    @app.get("/lms/authorize")
+    def authorize() -> tuple[str, int] | str:
+        args = request.args
+        user = USERS.get(args.get("login_hint", ""))
+        problems = [
+            problem
+            for problem, failed in (
+                ("unknown client_id", args.get("client_id") != config.client_id),
+                ("redirect_uri not registered", args.get("redirect_uri") != config.tool_launch_url),
+                ("response_type must be id_token", args.get("response_type") != "id_token"),
+                ("scope must be openid", args.get("scope") != "openid"),
+                ("unknown user", user is None),
+                ("no nonce", not args.get("nonce")),
+            )
+            if failed
+        ]
+        if problems or user is None:
+            return "Demo LMS refused the login: " + ", ".join(problems), 400
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": config.issuer,
+            "aud": config.client_id,
+            "azp": config.client_id,
+            "sub": user.login + "-" + uuid.uuid5(uuid.NAMESPACE_URL, config.issuer).hex[:8],
+            "iat": now,
+            "exp": now + 300,
+            "nonce": args["nonce"],
+            LTI + "version": "1.3.0",
+            LTI + "message_type": "LtiResourceLinkRequest",
+            LTI + "deployment_id": config.deployment_id,
+            LTI + "target_link_uri": config.tool_launch_url,
+            LTI + "roles": ROLE_URIS[user.role],
+            LTI + "context": {
+                **COURSE,
+                "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+            },
+            LTI + "resource_link": RESOURCE_LINK,
+            LTI + "launch_presentation": {"document_target": "iframe"},
+            LTI + "tool_platform": {
+                "guid": "demo-lms",
+                "name": "Skillpath demo LMS",
+                "product_family_code": "skillpath-demo",
+            },
+            LTI + "custom": {},
+        }
+        if user.name:
+            claims["name"] = user.name
+            claims["email"] = user.email
+        id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+        return render_template(
+            "autopost.html",
+            action=args["redirect_uri"],
+            fields={"id_token": id_token, "state": args.get("state", "")},
+        )
+
+    @app.get("/lms/jwks")
+    def jwks() -> Response:
+        return jsonify({"keys": [public_jwk]})
+
+    app.config["SECRET_KEY"] = secrets.token_hex(16)
+    return app

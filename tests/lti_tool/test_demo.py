@@ -1,0 +1,61 @@
+"""The demo LMS of `make run` launches Skillpath with real signed LTI 1.3 messages."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from config import Settings
+from lti_tool.demo import prepare_demo
+from tests.peers.form_post import AutoPostForm
+from tests.tool_server import free_port
+
+
+@pytest.fixture
+def demo(settings: Settings) -> Iterator[str]:
+    port, lms_port = free_port(), free_port()
+    tool, lms = prepare_demo(settings.replace(base_url=f"http://127.0.0.1:{port}"), lms_port)
+    servers = [
+        make_server("127.0.0.1", port, tool, threaded=True),
+        make_server("127.0.0.1", lms_port, lms, threaded=True),
+    ]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for thread in threads:
+        thread.start()
+    yield f"http://127.0.0.1:{lms_port}"
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+    tool.extensions["skillpath"].close()
+
+
+def launch_as(browser: requests.Session, lms: str, login: str) -> requests.Response:
+    form_page = browser.get(f"{lms}/lms/launch/{login}", timeout=10)
+    form = AutoPostForm(form_page.text)
+    return browser.post(form.action, data=form.fields, timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("login", "who", "heading"),
+    [
+        ("alex", "Alex Rivera", "Your learning path"),
+        ("jordan", "Learner", "Your learning path"),
+        ("sam", "Sam Lee", "Class view"),
+    ],
+)
+def test_demo_lms_launches_into_skillpath(demo: str, login: str, who: str, heading: str) -> None:
+    with requests.Session() as browser:
+        course = browser.get(demo + "/", timeout=10)
+        assert 'iframe name="tool-frame"' in course.text
+        page = launch_as(browser, demo, login)
+        assert page.status_code == 200
+        assert f'data-testid="who">{who}<' in page.text
+        assert 'data-testid="course">Customer Support Onboarding<' in page.text
+        assert re.search(rf"<h1>{heading}</h1>", page.text)
+        # the one-use state cookie is gone; only the session remains
+        assert [c.name for c in browser.cookies] == ["skillpath_session"]
