@@ -7,6 +7,7 @@ makes a nonce or a state single-use across any number of instances.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -40,10 +41,17 @@ def _now() -> datetime:
 
 
 class SqlStore:
+    # Expired rows are purged every this many writes, so the table stays small without a
+    # separate janitor process.
+    PURGE_EVERY = 500
+
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._writes = itertools.count(1)
 
     def put(self, key: str, value: Any, ttl_seconds: int) -> None:
+        if next(self._writes) % self.PURGE_EVERY == 0:
+            self.purge_expired()
         expires = _now() + timedelta(seconds=ttl_seconds)
         encoded = json.dumps(value)
         with self._db.session() as session:

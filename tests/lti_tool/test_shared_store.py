@@ -1,6 +1,7 @@
 import threading
 import time
 
+import pytest
 from flask import Flask
 
 
@@ -38,3 +39,17 @@ def test_put_overwrites(app: Flask) -> None:
     assert store.get("k") == 2
     store.delete("k")
     assert store.get("k") is None
+
+
+def test_expired_rows_are_purged_as_the_store_is_written(app: Flask) -> None:
+    from lti_tool.shared_store import SqlStore
+
+    store = app.extensions["skillpath"].store
+    if not isinstance(store, SqlStore):
+        pytest.skip(reason="Redis expires keys itself; the purge is the SQL store's")
+    store.put("old", 1, 1)
+    time.sleep(1.1)
+    for i in range(SqlStore.PURGE_EVERY):
+        store.put(f"k{i}", i, 60)
+    assert store.take("old") is None
+    assert store.purge_expired() == 0
