@@ -96,6 +96,11 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         return self
 
     def validate_state(self) -> SkillpathMessageLaunch:
+        state = self._get_request_param("state")
+        # The state cookie goes whatever happens: a state serves one launch attempt.
+        cookie = self._cookie_service.get_cookie(state) if state else None
+        if state:
+            self._cookie_service.remove_cookie(state)
         id_token = self._get_request_param("id_token")
         if not id_token:
             raise LaunchRejected("The launch carries no id_token.", code="missing_id_token")
@@ -104,12 +109,8 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
                 f"The id_token is larger than {MAX_ID_TOKEN_BYTES // 1024} KB.",
                 code="oversized_token",
             )
-        state = self._get_request_param("state")
         if not state:
             raise LaunchRejected("The launch carries no state.", code="missing_state")
-        cookie = self._cookie_service.get_cookie(state)
-        # The cookie goes whatever happens: a state serves one launch attempt.
-        self._cookie_service.remove_cookie(state)
         if cookie is None:
             raise LaunchRejected(
                 "The browser did not send back the login cookie for this launch.",
