@@ -18,9 +18,10 @@ from lti_tool.shared_store import SharedStore
 log = logging.getLogger("skillpath.launch")
 
 JWKS_TTL_SECONDS = 3600
-# An unknown kid triggers at most one refetch per key set in this window, so a stream of
-# forged kids cannot make us hammer the platform.
-REFETCH_THROTTLE_SECONDS = 10
+# A kid the key set did not have triggers at most one refetch in this window, so a stream
+# of forged tokens naming it cannot make us hammer the platform. (Each attempt also costs the
+# sender a fresh login: the state is spent before the signature is checked.)
+MISSING_KID_RETRY_SECONDS = 60
 
 
 class PlatformKeys:
@@ -41,8 +42,13 @@ class PlatformKeys:
         if parsed is not None:
             return parsed
         jwks = self._store.get(self._cache_key(keyset_url))
-        if jwks is None or not self._has_kid(jwks, kid):
-            jwks = self._refetch(keyset_url, reason="not cached" if jwks is None else "unknown kid")
+        if jwks is None:
+            jwks = self._fetch(keyset_url, reason="not cached")
+        elif not self._has_kid(jwks, kid):
+            missing_key = f"{self._cache_key(keyset_url)}:missing:{hashlib.sha256(kid.encode()).hexdigest()[:16]}"
+            if self._store.get(missing_key) is None:
+                self._store.put(missing_key, True, MISSING_KID_RETRY_SECONDS)
+                jwks = self._fetch(keyset_url, reason="unknown kid")
         for jwk in jwks.get("keys", []):
             if isinstance(jwk, dict) and jwk.get("kid") == kid:
                 key = self._parse(jwk, keyset_url)
@@ -61,11 +67,7 @@ class PlatformKeys:
             isinstance(k, dict) and k.get("kid") == kid for k in jwks.get("keys", [])
         )
 
-    def _refetch(self, keyset_url: str, reason: str) -> dict[str, Any]:
-        throttle_key = self._cache_key(keyset_url) + ":fetched"
-        cached = self._store.get(self._cache_key(keyset_url))
-        if cached is not None and self._store.get(throttle_key) is not None:
-            return dict(cached)
+    def _fetch(self, keyset_url: str, reason: str) -> dict[str, Any]:
         log.info("fetching platform key set %s (%s)", keyset_url, reason)
         try:
             response = self._http.get(keyset_url, timeout=self._timeout)
@@ -86,7 +88,6 @@ class PlatformKeys:
                 admin_hint=f'{keyset_url} must answer with {{"keys": [...]}}.',
             )
         self._store.put(self._cache_key(keyset_url), jwks, JWKS_TTL_SECONDS)
-        self._store.put(throttle_key, True, REFETCH_THROTTLE_SECONDS)
         return jwks
 
     @staticmethod

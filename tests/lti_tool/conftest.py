@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 
 import jwt
@@ -14,6 +15,8 @@ from werkzeug.wrappers import Request, Response
 
 from lti_tool.registrations import RegistrationInput, add_registration
 from tests.lti_tool.launch_forge import LaunchForge
+from tests.peers.launch_browser import LaunchBrowser
+from tests.peers.platform_launch import LaunchPlatform, ToolRegistration
 from tests.tool_server import ToolServer, free_port
 
 PLATFORM_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -57,3 +60,53 @@ def forge(tool: ToolServer, keyset_host: str) -> Iterator[LaunchForge]:
     forge = LaunchForge(tool.base_url, issuer, "client-1", "dep-1", PLATFORM_KEY, PLATFORM_KID)
     yield forge
     forge.browser.close()
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[LaunchPlatform]:
+    """A real LTI 1.3 platform (lti1p3platform from PyPI) on 127.0.0.1."""
+    peer = LaunchPlatform().start()
+    yield peer
+    peer.stop()
+
+
+def register_with(
+    tool: ToolServer, platform: LaunchPlatform, client_id: str, deployment_id: str
+) -> None:
+    """Register each side with the other, as an admin does."""
+    with tool.app.extensions["skillpath"].database.session() as session:
+        add_registration(
+            session,
+            RegistrationInput(
+                issuer=platform.issuer,
+                client_id=client_id,
+                auth_login_url=platform.auth_login_url,
+                auth_token_url=platform.auth_token_url,
+                keyset_url=platform.keyset_url,
+                deployments=[deployment_id],
+            ),
+        )
+    platform.register_tool(
+        ToolRegistration(
+            client_id=client_id,
+            deployment_id=deployment_id,
+            login_url=tool.login_url,
+            launch_url=tool.launch_url,
+            jwks_url=tool.jwks_url,
+        )
+    )
+
+
+@pytest.fixture
+def client_id(tool: ToolServer, platform: LaunchPlatform) -> str:
+    """A fresh registration of `tool` on the shared platform; its client id."""
+    client_id = "client-" + uuid.uuid4().hex[:8]
+    register_with(tool, platform, client_id, "deployment-1")
+    return client_id
+
+
+@pytest.fixture
+def browser() -> Iterator[LaunchBrowser]:
+    browser = LaunchBrowser()
+    yield browser
+    browser.close()
