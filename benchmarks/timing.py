@@ -18,7 +18,9 @@ class PathTimer:
         self._lock = threading.Lock()
         self.samples: dict[str, list[float]] = defaultdict(list)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         tracked = next((p for p in self._paths if path.startswith(p)), None)
         if tracked is None:

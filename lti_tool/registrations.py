@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -140,14 +140,42 @@ class SkillpathRegistration(LtiRegistration):
 
 
 class DatabaseToolConf(ToolConfAbstract[Any]):
-    """Registrations for pylti1p3, read from our tables. One issuer may have many client ids."""
+    """Registrations for pylti1p3, read from our tables. One issuer may have many client ids.
+
+    Every login and launch looks registrations up, so these are single Core queries rather
+    than ORM loads."""
+
+    _COLUMNS = (
+        PlatformRegistration.issuer,
+        PlatformRegistration.client_id,
+        PlatformRegistration.auth_login_url,
+        PlatformRegistration.auth_token_url,
+        PlatformRegistration.keyset_url,
+        PlatformRegistration.auth_audience,
+    )
+
+    # Built once: constructing a statement costs more than running it on SQLite.
+    _BY_ISSUER = select(*_COLUMNS).where(PlatformRegistration.issuer == bindparam("iss")).limit(2)
+    _BY_ISSUER_AND_CLIENT = select(*_COLUMNS).where(
+        PlatformRegistration.issuer == bindparam("iss"),
+        PlatformRegistration.client_id == bindparam("client_id"),
+    )
+    _DEPLOYMENT = (
+        select(Deployment.id)
+        .join(PlatformRegistration)
+        .where(
+            PlatformRegistration.issuer == bindparam("iss"),
+            PlatformRegistration.client_id == bindparam("client_id"),
+            Deployment.deployment_id == bindparam("deployment_id"),
+        )
+    )
 
     def __init__(self, database: Database, load_signing_key: Callable[[], SigningKey]) -> None:
         self._db = database
         self._load_signing_key = load_signing_key
         self.issuers_relation_types = _ManyClientsPerIssuer()
 
-    def _to_lti(self, row: PlatformRegistration) -> SkillpathRegistration:
+    def _to_lti(self, row: Any) -> SkillpathRegistration:
         registration = SkillpathRegistration(self._load_signing_key)
         registration.set_issuer(row.issuer).set_client_id(row.client_id)
         registration.set_auth_login_url(row.auth_login_url).set_auth_token_url(row.auth_token_url)
@@ -157,8 +185,8 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         return registration
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> LtiRegistration:
-        with self._db.session() as session:
-            rows = registrations_of_issuer(session, iss)
+        with self._db.engine.connect() as connection:
+            rows = connection.execute(self._BY_ISSUER, {"iss": iss}).all()
         if len(rows) != 1:
             return None  # type: ignore[return-value]
         return self._to_lti(rows[0])
@@ -168,8 +196,10 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     ) -> LtiRegistration:
         if not client_id:
             return self.find_registration_by_issuer(iss)
-        with self._db.session() as session:
-            row = find_registration(session, iss, client_id)
+        with self._db.engine.connect() as connection:
+            row = connection.execute(
+                self._BY_ISSUER_AND_CLIENT, {"iss": iss, "client_id": client_id}
+            ).first()
         return self._to_lti(row) if row else None  # type: ignore[return-value]
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
@@ -178,16 +208,11 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
-        with self._db.session() as session:
-            found = session.scalar(
-                select(Deployment.id)
-                .join(PlatformRegistration)
-                .where(
-                    PlatformRegistration.issuer == iss,
-                    PlatformRegistration.client_id == client_id,
-                    Deployment.deployment_id == deployment_id,
-                )
-            )
+        with self._db.engine.connect() as connection:
+            found = connection.execute(
+                self._DEPLOYMENT,
+                {"iss": iss, "client_id": client_id, "deployment_id": deployment_id},
+            ).first()
         if found is None:
             return None
         return LtiDeployment().set_deployment_id(deployment_id)

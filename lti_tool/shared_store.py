@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lti_tool.db import Database
 from lti_tool.models import StoreEntry
@@ -41,6 +43,8 @@ def _now() -> datetime:
 
 
 class SqlStore:
+    """The store in the database, in single Core statements: this is on the launch path."""
+
     # Expired rows are purged every this many writes, so the table stays small without a
     # separate janitor process.
     PURGE_EVERY = 500
@@ -48,53 +52,74 @@ class SqlStore:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._writes = itertools.count(1)
+        self._table = cast(Table, StoreEntry.__table__)
+        table = self._table
+        dialect = database.engine.dialect.name
+        upsert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
+        # Statements built once; each call only binds values.
+        self._upsert: Any = None
+        if upsert is not None:
+            statement: Any = upsert(table)
+            self._upsert = statement.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "value": statement.excluded.value,
+                    "expires_at": statement.excluded.expires_at,
+                },
+            )
+        self._select = select(table.c.value, table.c.expires_at).where(
+            table.c.key == bindparam("k")
+        )
+        self._take = (
+            delete(table)
+            .where(table.c.key == bindparam("k"))
+            .returning(table.c.value, table.c.expires_at)
+        )
 
     def put(self, key: str, value: Any, ttl_seconds: int) -> None:
         if next(self._writes) % self.PURGE_EVERY == 0:
             self.purge_expired()
-        expires = _now() + timedelta(seconds=ttl_seconds)
-        encoded = json.dumps(value)
-        with self._db.session() as session:
-            entry = session.get(StoreEntry, key)
-            if entry is None:
-                session.add(StoreEntry(key=key, value=encoded, expires_at=expires))
-            else:
-                entry.value, entry.expires_at = encoded, expires
+        row = {
+            "key": key,
+            "value": json.dumps(value),
+            "expires_at": _now() + timedelta(seconds=ttl_seconds),
+        }
+        with self._db.engine.begin() as connection:
+            if self._upsert is not None:
+                connection.execute(self._upsert, row)
+            else:  # pragma: no cover - engines without an upsert
+                connection.execute(delete(self._table).where(self._table.c.key == key))
+                connection.execute(insert(self._table).values(**row))
 
     def get(self, key: str) -> Any | None:
-        with self._db.session() as session:
-            row = session.execute(
-                select(StoreEntry.value, StoreEntry.expires_at).where(StoreEntry.key == key)
-            ).first()
+        with self._db.engine.connect() as connection:
+            row = connection.execute(self._select, {"k": key}).first()
         if row is None or row.expires_at <= _now():
             return None
         return json.loads(row.value)
 
     def take(self, key: str) -> Any | None:
-        with self._db.session() as session:
-            row = session.execute(
-                select(StoreEntry.value, StoreEntry.expires_at).where(StoreEntry.key == key)
-            ).first()
-            if row is None:
-                return None
-            # The DELETE decides who wins when two instances take the same key at once.
-            deleted = _rowcount(session.execute(delete(StoreEntry).where(StoreEntry.key == key)))
-        if deleted != 1 or row.expires_at <= _now():
+        # One DELETE ... RETURNING: of two instances taking the same key, one gets the row.
+        with self._db.engine.begin() as connection:
+            row = connection.execute(self._take, {"k": key}).first()
+        if row is None or row.expires_at <= _now():
             return None
         return json.loads(row.value)
 
     def delete(self, key: str) -> None:
-        with self._db.session() as session:
-            session.execute(delete(StoreEntry).where(StoreEntry.key == key))
+        with self._db.engine.begin() as connection:
+            connection.execute(delete(self._table).where(self._table.c.key == key))
 
     def purge_expired(self) -> int:
-        with self._db.session() as session:
-            result = session.execute(delete(StoreEntry).where(StoreEntry.expires_at <= _now()))
+        with self._db.engine.begin() as connection:
+            result = connection.execute(
+                delete(self._table).where(self._table.c.expires_at <= _now())
+            )
         return _rowcount(result)
 
     def ping(self) -> None:
-        with self._db.session() as session:
-            session.execute(select(1))
+        with self._db.engine.connect() as connection:
+            connection.execute(select(1))
 
 
 class RedisStore:

@@ -51,9 +51,15 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         platform_keys: PlatformKeys,
         base_url: str,
         leeway_seconds: int,
+        http: Any = None,
     ) -> None:
+        # The shared HTTP session: pylti1p3 would build a new one (and its pools) per launch.
         super().__init__(
-            request, tool_config, session_service=session_service, cookie_service=cookie_service
+            request,
+            tool_config,
+            session_service=session_service,
+            cookie_service=cookie_service,
+            requests_session=http,
         )
         self._store = store
         self._platform_keys = platform_keys
@@ -267,8 +273,9 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         return self
 
     def save_launch_data(self) -> SkillpathMessageLaunch:
-        # Unlike pylti1p3, no "state is valid for this token" marker: a replay must fail.
-        self._session_service.save_launch_data(self._launch_id, self._body())
+        # The validated claims are kept in the launch record (`flow.complete_launch`), which
+        # every instance reads. Unlike pylti1p3, no "state is valid for this token" marker is
+        # written: a replay must fail.
         return self
 
     def claims(self) -> claims.LaunchClaims:
