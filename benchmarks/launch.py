@@ -11,6 +11,7 @@ excluded). Everything runs in this process on 127.0.0.1; Skillpath uses SQLite.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import tempfile
 import threading
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None, out: Callable[..., None] = print) -> Non
     parser.add_argument("--launches", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     rows = run(args.launches, args.concurrency)
     print_table(rows, args.launches, args.concurrency)
 
