@@ -27,6 +27,9 @@ LEARNER_ROLES = (
     "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner",
 )
 
+_SHORT_INSTRUCTOR = ("Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator")
+_SHORT_LEARNER = ("Learner", "Student")
+
 
 def reject(message: str, code: str, hint: str | None = None) -> LaunchRejected:
     return LaunchRejected(message, code=code, admin_hint=hint)
@@ -168,9 +171,11 @@ class LaunchClaims:
     @property
     def role(self) -> str:
         """`instructor`, `learner` or `other`, from the LIS role URIs."""
-        if any(r in INSTRUCTOR_ROLES for r in self.roles):
+        # Context roles decide; the short forms ("Instructor") are what LTI 1.1-era
+        # platforms still send in 1.3 launches.
+        if any(r in INSTRUCTOR_ROLES or r in _SHORT_INSTRUCTOR for r in self.roles):
             return "instructor"
-        if any(r in LEARNER_ROLES for r in self.roles):
+        if any(r in LEARNER_ROLES or r in _SHORT_LEARNER for r in self.roles):
             return "learner"
         return "other"
 

@@ -1,0 +1,308 @@
+"""The outbox as a queue in the database: enqueue (inside the caller's transaction), claim
+with a lease (several workers, several processes, never the same item twice), finish, and
+the admin's list and retry.
+
+Claiming is `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL and one conditional `UPDATE`
+on SQLite (SQLite serialises writers, so the statement is atomic). Nothing here talks HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from lti_tool.outbox.delivery import (
+    Delivered,
+    DeliveryResult,
+    Failed,
+    ItemToDeliver,
+    RetryLater,
+    truncate,
+)
+from lti_tool.outbox.models import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SUPERSEDED,
+    DeliveryAttempt,
+    OutboxItem,
+)
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    supersede_key: str | None = None,
+) -> OutboxItem:
+    """Add an item in the caller's transaction; it leaves when the caller commits.
+
+    With a `supersede_key`, older undelivered items of the same key that no worker holds are
+    retired as superseded: only the newest value is worth sending."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if supersede_key is not None:
+        session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.kind == kind,
+                OutboxItem.supersede_key == supersede_key,
+                OutboxItem.status == PENDING,
+                _not_leased(now),
+            )
+            .values(status=SUPERSEDED, finished_at=now, lease_token=None)
+            .execution_options(synchronize_session=False)
+        )
+    item = OutboxItem(
+        kind=kind,
+        supersede_key=supersede_key,
+        payload=payload,
+        status=PENDING,
+        attempts=0,
+        uncertain=False,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def _not_leased(now: datetime) -> Any:
+    return or_(OutboxItem.leased_until.is_(None), OutboxItem.leased_until <= now)
+
+
+def _due(now: datetime, kinds: Sequence[str]) -> list[Any]:
+    older = aliased(OutboxItem)
+    conditions = [
+        OutboxItem.status == PENDING,
+        OutboxItem.next_attempt_at <= now,
+        _not_leased(now),
+        # Items of one key leave in order: never overtake an older pending one.
+        ~exists().where(
+            and_(
+                OutboxItem.supersede_key.is_not(None),
+                older.kind == OutboxItem.kind,
+                older.supersede_key == OutboxItem.supersede_key,
+                older.status == PENDING,
+                older.id < OutboxItem.id,
+            )
+        ),
+    ]
+    if kinds:
+        conditions.append(OutboxItem.kind.in_(list(kinds)))
+    return conditions
+
+
+@dataclass(frozen=True)
+class Lease:
+    token: str
+    until: datetime
+    items: list[ItemToDeliver]
+
+
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    kinds: Sequence[str] = (),
+) -> Lease:
+    """Lease up to `limit` due items to the caller and commit. The items are the caller's
+    until `lease` runs out; finishing them needs the lease token."""
+    token = uuid.uuid4().hex
+    until = now + lease
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        ids = list(
+            session.scalars(
+                select(OutboxItem.id)
+                .where(*_due(now, kinds))
+                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(ids))
+                .values(lease_token=token, leased_until=until, attempts=OutboxItem.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+    else:
+        candidates = (
+            select(OutboxItem.id)
+            .where(*_due(now, kinds))
+            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        # One statement: the due condition is evaluated under SQLite's write lock.
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(candidates), *_due(now, kinds))
+            .values(lease_token=token, leased_until=until, attempts=OutboxItem.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    rows = session.scalars(
+        select(OutboxItem).where(OutboxItem.lease_token == token).order_by(OutboxItem.id)
+    ).all()
+    items = [
+        ItemToDeliver(
+            id=row.id,
+            kind=row.kind,
+            payload=dict(row.payload),
+            attempts=row.attempts,
+            uncertain=row.uncertain,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+    return Lease(token=token, until=until, items=items)
+
+
+def finish(
+    session: Session,
+    item_id: int,
+    lease_token: str,
+    result: DeliveryResult,
+    *,
+    now: datetime,
+    retry_at: datetime | None,
+    worker: str,
+    duration_ms: int,
+) -> bool:
+    """Record one attempt and move the item on. False when the lease was lost (another
+    worker took the item after our lease ran out): the attempt is logged, the state kept."""
+    values: dict[str, Any]
+    if isinstance(result, Delivered):
+        values = {"status": DELIVERED, "finished_at": now, "last_error": None, "uncertain": False}
+        outcome = "delivered"
+    elif isinstance(result, Failed):
+        values = {"status": FAILED, "finished_at": now, "last_error": truncate(result.reason)}
+        outcome = "failed"
+    else:
+        assert isinstance(result, RetryLater)
+        values = {
+            "next_attempt_at": retry_at or now,
+            "last_error": truncate(result.reason),
+            "uncertain": result.uncertain,
+        }
+        outcome = "retry"
+    values.update(lease_token=None, leased_until=None)
+    changed = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id == item_id,
+            OutboxItem.lease_token == lease_token,
+            OutboxItem.status == PENDING,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    kept = bool(getattr(changed, "rowcount", 0))
+    if kept and outcome == "retry":
+        _retire_if_superseded(session, item_id, now)
+    exchange = result.exchange
+    session.add(
+        DeliveryAttempt(
+            item_id=item_id,
+            attempted_at=now,
+            outcome=outcome if kept else outcome + " (lease lost)",
+            request_summary=truncate(exchange.request_summary),
+            response_status=exchange.response_status,
+            response_body=truncate(exchange.response_body),
+            worker=worker[:100],
+            duration_ms=duration_ms,
+        )
+    )
+    session.commit()
+    return kept
+
+
+def _retire_if_superseded(session: Session, item_id: int, now: datetime) -> None:
+    """A retried item whose key got a newer value meanwhile is not worth retrying."""
+    newer = aliased(OutboxItem)
+    session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id == item_id,
+            OutboxItem.supersede_key.is_not(None),
+            exists().where(
+                newer.kind == OutboxItem.kind,
+                newer.supersede_key == OutboxItem.supersede_key,
+                newer.id > OutboxItem.id,
+                newer.status.in_([PENDING, DELIVERED]),
+            ),
+        )
+        .values(status=SUPERSEDED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    delivered: int
+    failed: int
+    superseded: int
+
+
+def counts(session: Session, kinds: Sequence[str] = ()) -> OutboxCounts:
+    """How many items are in each state (the instructor's and admin's grade-sync summary)."""
+    query = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+    if kinds:
+        query = query.where(OutboxItem.kind.in_(list(kinds)))
+    found = {status: number for status, number in session.execute(query).all()}
+    return OutboxCounts(
+        pending=found.get(PENDING, 0),
+        delivered=found.get(DELIVERED, 0),
+        failed=found.get(FAILED, 0),
+        superseded=found.get(SUPERSEDED, 0),
+    )
+
+
+def list_items(
+    session: Session, *, status: str | None = None, kind: str | None = None, limit: int = 50
+) -> list[OutboxItem]:
+    """Newest first."""
+    query = select(OutboxItem).order_by(OutboxItem.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxItem.status == status)
+    if kind:
+        query = query.where(OutboxItem.kind == kind)
+    return list(session.scalars(query))
+
+
+def attempts_of(session: Session, item_id: int) -> list[DeliveryAttempt]:
+    return list(
+        session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.item_id == item_id)
+            .order_by(DeliveryAttempt.id)
+        )
+    )
+
+
+def retry(session: Session, *, now: datetime, item_ids: Sequence[int] = ()) -> int:
+    """Put failed items (all, or the given ones) back in the queue, due now. Returns how many."""
+    query = update(OutboxItem).where(OutboxItem.status == FAILED)
+    if item_ids:
+        query = query.where(OutboxItem.id.in_(list(item_ids)))
+    result = session.execute(
+        query.values(status=PENDING, next_attempt_at=now, finished_at=None).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
