@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PEERS := .peers
 
-.PHONY: run test lint typecheck bench clean peers
+.PHONY: run test lint typecheck clean peers bench-launch
 
 run: $(STAMP)
 	$(BIN)/skillpath demo
@@ -35,3 +35,7 @@ peers: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(PEERS) instance
+
+# Benchmarks: one command each; figures go to BENCHMARKS.md.
+bench-launch: $(STAMP)
+	$(BIN)/python -m benchmarks.launch
