@@ -12,6 +12,8 @@ _NAMED_SECRET = re.compile(
     r"(?i)([a-z_]*(?:password|passwd|secret|token|client_assertion|authorization))"
     r"(\"?\s*[:=]\s*\"?)([^\s\"',;&]+)"
 )
+# The launch session token rides in the page URL (`?t=`), so request lines must not show it.
+_SESSION_PARAM = re.compile(r"([?&]t=)[^&\s\"']+")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
 
@@ -19,6 +21,7 @@ def redact(text: str) -> str:
     """Replace anything that looks like a secret in `text` with a marker."""
     text = _PEM.sub("[private key redacted]", text)
     text = _JWT.sub("[jwt redacted]", text)
+    text = _SESSION_PARAM.sub(r"\1[redacted]", text)
     return _NAMED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
 
 
@@ -47,3 +50,8 @@ def configure_logging(level: str = "INFO") -> None:
     for existing in logger.handlers:
         if not any(isinstance(f, RedactingFilter) for f in existing.filters):
             existing.addFilter(RedactingFilter())
+    # The servers' own request logs, too.
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        server_logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in server_logger.filters):
+            server_logger.addFilter(RedactingFilter())

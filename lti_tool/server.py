@@ -35,6 +35,8 @@ def run_gunicorn(bind: str, workers: int, threads: int) -> None:
             "threads": threads,
             "worker_class": "gthread",
             "accesslog": "-",
+            # Path without the query string: the launch page URL carries the session token.
+            "access_log_format": '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss',
             "timeout": 60,
             # Browsers that collected cookies from many platforms send long headers.
             "limit_request_field_size": 16384,
