@@ -17,7 +17,11 @@ from tests.tool_server import ToolServer, free_port, start_tool
 
 
 def test_learner_launch_lands_on_the_learner_page(
-    tool: ToolServer, platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    tool: ToolServer,
+    platform: LaunchPlatform,
+    client_id: str,
+    browser: LaunchBrowser,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
     assert page.status_code == 200
@@ -34,6 +38,9 @@ def test_learner_launch_lands_on_the_learner_page(
         "deployment-1",
     )
     assert launch.subject == "learner-1" and launch.role == "learner"
+    # the session token in the page URL never reaches a log line
+    token = page.url.split("t=")[1]
+    assert "GET /launch/" in caplog.text and token not in caplog.text
 
 
 def test_instructor_launch_lands_on_the_class_view(
