@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -136,3 +138,87 @@ class StoreEntry(Base):
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# -- Learning: catalogs, the LRS, learner state (the chain from evidence to a path) --------
+# A tenant is (issuer, client_id); the empty string in both means "the default", used by
+# every registration that has none of its own.
+
+
+class CatalogRecord(Base):
+    """An imported catalog document, per tenant (or the default)."""
+
+    __tablename__ = "catalogs"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_catalog_tenant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500), default="")
+    client_id: Mapped[str] = mapped_column(String(500), default="")
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LrsConnection(Base):
+    """An LRS Skillpath reads evidence from and writes statements to, per tenant."""
+
+    __tablename__ = "lrs_connections"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_lrs_tenant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500), default="")
+    client_id: Mapped[str] = mapped_column(String(500), default="")
+    endpoint: Mapped[str] = mapped_column(String(1000))
+    username: Mapped[str] = mapped_column(String(500))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sync_cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LearnerRecord(Base):
+    """One learner in one pathway of one tenant: the engine's state, persisted as JSON so any
+    instance continues from it."""
+
+    __tablename__ = "learners"
+    __table_args__ = (
+        UniqueConstraint(
+            "issuer", "client_id", "deployment_id", "subject", "pathway_id", name="uq_learner"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(500))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(500))
+    pathway_id: Mapped[str] = mapped_column(String(200))
+    context_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_launch_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    evidence_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EvidenceRecord(Base):
+    """One statement read from an LRS about a learner and a catalog lesson. Kept so that a
+    voided statement can stop counting: the learner's state is rebuilt from what remains."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("issuer", "client_id", "statement_id", name="uq_evidence_statement"),
+        Index("ix_evidence_learner", "issuer", "client_id", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(500))
+    statement_id: Mapped[str] = mapped_column(String(64))
+    lesson_id: Mapped[str] = mapped_column(String(1000))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    success: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
