@@ -9,7 +9,7 @@ from flask import Flask
 from config import Settings, configure_logging
 from lti_tool import error_pages
 from lti_tool.services import Services, resolve_settings
-from lti_tool.views import health, lti, pages
+from lti_tool.views import api, health, lti, pages
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -39,4 +39,5 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
     app.register_blueprint(lti.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     return app

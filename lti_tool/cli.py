@@ -5,9 +5,11 @@ Bad input exits non-zero with one clear line and changes nothing.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -163,6 +165,62 @@ def keys_rotate(ctx: click.Context) -> None:
             f"new signing key {key.kid}; retired keys stay in the JWKS for "
             f"{services.settings.key_retention_hours} hours"
         )
+
+
+@main.group()
+def catalog() -> None:
+    """Catalogs of competencies, lessons and pathways."""
+
+
+@catalog.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--issuer", default="", help="Tenant issuer (default: the catalog for everyone).")
+@click.option("--client-id", default="", help="Tenant client id (with --issuer).")
+@click.pass_context
+def catalog_import(ctx: click.Context, file: Path, issuer: str, client_id: str) -> None:
+    """Import or update a catalog (JSON, format skillpath-catalog/1)."""
+    from lti_tool.learning.catalogs import import_catalog
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file} is not JSON: {exc}") from None
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        with services.database.session() as session:
+            result = import_catalog(session, document, issuer, client_id)
+        what = "imported" if result.created else ("updated" if result.changed else "unchanged:")
+        click.echo(
+            f"{what} catalog with {result.competencies} competencies, {result.lessons} lessons, "
+            f"{result.pathways} pathways" + (f" for {issuer} ({client_id})" if issuer else "")
+        )
+
+
+@main.group()
+def lrs() -> None:
+    """The Learning Record Store Skillpath reads and writes."""
+
+
+@lrs.command("set")
+@click.option("--endpoint", required=True, help="The LRS's xAPI endpoint, e.g. https://lrs.example.org/xapi/")
+@click.option("--username", required=True)
+@click.option("--password", required=True, help="Stored encrypted with the secret key.")
+@click.option("--issuer", default="", help="Only for this registration (with --client-id).")
+@click.option("--client-id", default="")
+@click.pass_context
+def lrs_set(
+    ctx: click.Context, endpoint: str, username: str, password: str, issuer: str, client_id: str
+) -> None:
+    """Set the default LRS, or one registration's LRS."""
+    from lti_tool.learning.lrs_connections import set_lrs
+
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        with services.database.session() as session:
+            set_lrs(session, services.box, endpoint, username, password, issuer, client_id)
+        click.echo(f"LRS set to {endpoint}" + (f" for {issuer} ({client_id})" if issuer else " (default)"))
 
 
 @main.command()

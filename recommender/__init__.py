@@ -1,0 +1,126 @@
+"""Skillpath's adaptive engine: catalog, learner model, path policy and analytics.
+
+Pure domain code: this package imports only the standard library and numpy (the forgetting
+curve is FSRS's power law, implemented here); never Flask, SQLAlchemy, requests, redis or any HTTP client. Time (`now`)
+and random generators are always parameters, and naive datetimes are rejected. Every state
+object round-trips through JSON-safe `to_dict()` / `from_dict()`.
+
+Public API
+----------
+
+Catalog
+    `load_catalog(document) -> Catalog`: validate a `skillpath-catalog/1` document; raises
+    `CatalogError` whose `errors` is a list of `(json_path, message)`.
+    `Catalog`, `Competency`, `Lesson`, `LessonCompetency`, `Pathway`, `Milestone`,
+    `GoalLevel`, `Thresholds`: the immutable catalog model.
+
+Evidence and learner model
+    `Observation`: one learner/lesson event (score, success, duration, voided).
+    `LearnerState`, `CompetencyState`, `LessonRecord`: what the engine knows about a learner;
+    `new_learner(learner_id)` starts one.
+    `ModelParams`, `CompetencyParams`: model parameters (`ModelParams.defaults()` are the
+    priors); `fit_params(history, catalog) -> (ModelParams, FitReport)` fits them by
+    vectorised EM.
+    `update(state, observation, catalog, params) -> LearnerState`: one incremental update.
+    `replay(state, observations, catalog, params)`: rebuild after voided statements.
+    `pre_assess(state, {competency: score}, catalog, params, now)`: set the starting point.
+    `predict_success(state, lesson, params, now) -> float`: P(success) on a lesson.
+    `mastery(state, catalog, params, now) -> {competency: MasteryEstimate}` and
+    `mastery_of(...)`: calibrated P(mastered) after forgetting.
+    `recall(elapsed_days, stability_days)`: the forgetting curve used for review.
+
+Policy, explanations, preview
+    `recommend(catalog, state, params, now, pathway_id=None, preferences=None)
+    -> Recommendation` with `Reason` codes (see `REASON_CODES`) and a human `sentence`;
+    `Preferences(format, minutes)` carries the learner's format and time budget.
+    `preview_path(catalog, state, params, now, pathway_id=None, ...) -> PathPreview` with
+    `PreviewStep` and `MilestoneForecast` items.
+
+Human oversight
+    `Override` (pin, skip, assign, mark_mastered), `apply_override(state, override)`,
+    `withdraw_override(state, kind, target, by, now)`, `start_pathway(state, pathway_id, now)`.
+    After `COACH_AFTER_FAILURES` consecutive failures on a competency it is listed in
+    `LearnerState.coach_flags` and the policy stops repeating material already tried.
+
+Errors
+    `RecommenderError` (root), `CatalogError`, `UnknownIdError`, `StateError`.
+"""
+
+from .catalog import (
+    Catalog,
+    Competency,
+    GoalLevel,
+    Lesson,
+    LessonCompetency,
+    Milestone,
+    Pathway,
+    Thresholds,
+)
+from .catalog_loader import load_catalog
+from .errors import CatalogError, RecommenderError, StateError, UnknownIdError
+from .evidence import (
+    COACH_AFTER_FAILURES,
+    MasteryEstimate,
+    mastery,
+    mastery_of,
+    pre_assess,
+    predict_success,
+    replay,
+    update,
+)
+from .explanations import REASON_CODES, Reason
+from .fitting import FitReport, fit_params
+from .memory import recall
+from .observation import Observation
+from .overrides import apply_override, start_pathway, withdraw_override
+from .params import CompetencyParams, ModelParams
+from .policy import Preferences, Recommendation, recommend
+from .preview import MilestoneForecast, PathPreview, PreviewStep, preview_path
+from .state import CompetencyState, LearnerState, LessonRecord, Override, new_learner
+
+__all__ = [
+    "COACH_AFTER_FAILURES",
+    "REASON_CODES",
+    "Catalog",
+    "CatalogError",
+    "Competency",
+    "CompetencyParams",
+    "CompetencyState",
+    "FitReport",
+    "GoalLevel",
+    "LearnerState",
+    "Lesson",
+    "LessonCompetency",
+    "LessonRecord",
+    "MasteryEstimate",
+    "Milestone",
+    "MilestoneForecast",
+    "ModelParams",
+    "Observation",
+    "Override",
+    "PathPreview",
+    "Pathway",
+    "Preferences",
+    "PreviewStep",
+    "Reason",
+    "Recommendation",
+    "RecommenderError",
+    "StateError",
+    "Thresholds",
+    "UnknownIdError",
+    "apply_override",
+    "fit_params",
+    "load_catalog",
+    "mastery",
+    "mastery_of",
+    "new_learner",
+    "pre_assess",
+    "predict_success",
+    "preview_path",
+    "recall",
+    "recommend",
+    "replay",
+    "start_pathway",
+    "update",
+    "withdraw_override",
+]

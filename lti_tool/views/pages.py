@@ -6,8 +6,9 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 
 from lti_tool.errors import NotAuthenticated, NotFound
 from lti_tool.launch.flow import load_launch
+from lti_tool.learning.learner_path import EvidenceSource, NoCatalog, learner_path
 from lti_tool.models import Launch
-from lti_tool.services import Services
+from lti_tool.services import Services, now
 from lti_tool.sessions import COOKIE_NAME, SESSION_SECONDS
 
 bp = Blueprint("pages", __name__)
@@ -35,12 +36,29 @@ def current_launch(expected_id: str | None = None) -> Launch:
     return launch
 
 
+def evidence_source(launch: Launch) -> EvidenceSource | None:
+    """Where the learner's evidence comes from: the tenant's LRS, if one is connected."""
+    factory = current_app.extensions.get("skillpath.evidence")
+    return factory(launch) if factory is not None else None
+
+
 @bp.get("/launch/<launch_id>")
 def launched(launch_id: str) -> Response:
     launch = current_launch(launch_id)
-    template = "instructor.html" if launch.role == "instructor" else "learner.html"
     token = session_token() or ""
-    response = make_response(render_template(template, launch=launch, session_token=token))
+    if launch.role == "instructor":
+        page = render_template("instructor.html", launch=launch, session_token=token)
+    else:
+        view, missing = None, None
+        with services().database.session() as session:
+            try:
+                view = learner_path(session, launch, now(), evidence_source(launch))
+            except NoCatalog as exc:
+                missing = str(exc) or None
+        page = render_template(
+            "learner.html", launch=launch, session_token=token, view=view, missing=missing
+        )
+    response = make_response(page)
     settings = services().settings
     response.set_cookie(
         COOKIE_NAME,

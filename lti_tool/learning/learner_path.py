@@ -1,0 +1,270 @@
+"""The learner's path at launch: refresh evidence, rebuild the learner's state, ask the
+engine for the next lesson, the path ahead and the mastery per competency, and persist.
+
+This is the use case behind the learner page and `GET /api/v1/me/path`; the views only
+render what it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.learning.catalogs import catalog_for
+from lti_tool.models import EvidenceRecord, Launch, LearnerRecord, utcnow
+from recommender import (
+    Catalog,
+    LearnerState,
+    ModelParams,
+    Observation,
+    UnknownIdError,
+    mastery,
+    new_learner,
+    preview_path,
+    recommend,
+    replay,
+)
+
+log = logging.getLogger("skillpath.learning")
+
+# What a launch may wait for the LRS; past it, the page uses the last known state.
+EVIDENCE_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class EvidenceBatch:
+    """What an evidence source found for one learner since the last refresh."""
+
+    observations: Sequence[Observation]
+    voided_statement_ids: Sequence[str] = ()
+
+
+# (issuer, client_id, subject, since) -> batch; raises on failure.
+EvidenceSource = Callable[[str, str, str, datetime | None], EvidenceBatch]
+
+
+@dataclass(frozen=True)
+class EvidenceStatus:
+    status: str  # "fresh", "stale" or "no_lrs"
+    refreshed_at: datetime | None
+    message: str
+
+
+class NoCatalog(Exception):
+    """The tenant has no catalog yet (the page says so; it is not an error of the learner)."""
+
+
+def pathway_of(launch: Launch, catalog: Catalog) -> str:
+    """The resource link's custom `pathway`, or the catalog's only pathway."""
+    custom = launch.claims.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
+    wanted = custom.get("pathway") if isinstance(custom, dict) else None
+    return catalog.pathway(wanted if isinstance(wanted, str) and wanted else None).id
+
+
+def learner_path(
+    session: Session,
+    launch: Launch,
+    now: datetime,
+    evidence_source: EvidenceSource | None = None,
+    params: ModelParams | None = None,
+) -> dict[str, Any]:
+    """Everything the learner page shows, as JSON-safe data. Raises `NoCatalog`."""
+    catalog = catalog_for(session, launch.issuer, launch.client_id)
+    if catalog is None:
+        raise NoCatalog()
+    params = params or ModelParams.defaults()
+    try:
+        pathway_id = pathway_of(launch, catalog)
+    except UnknownIdError as exc:
+        raise NoCatalog(str(exc)) from None
+    record = _learner_record(session, launch, pathway_id, now)
+    status = _refresh_evidence(session, launch, record, now, evidence_source)
+    state = _rebuild(session, launch, record, catalog, params)
+    record.state, record.updated_at = state.to_dict(), now
+
+    recommendation = recommend(catalog, state, params, now, pathway_id)
+    preview = preview_path(catalog, state, params, now, pathway_id)
+    estimates = mastery(state, catalog, params, now)
+    pathway = catalog.pathway(pathway_id)
+    relevant = catalog.pathway_competencies(pathway)
+    next_lesson = catalog.lessons.get(recommendation.lesson_id or "")
+    return {
+        "pathway": {"id": pathway.id, "title": pathway.title},
+        "next": None
+        if next_lesson is None
+        else {
+            "lesson_id": next_lesson.id,
+            "title": next_lesson.title,
+            "url": next_lesson.url,
+            "kind": next_lesson.kind,
+            "format": next_lesson.format,
+            "duration_minutes": next_lesson.duration_minutes,
+        },
+        "recommendation": recommendation.to_dict(),
+        "goal_reached": recommendation.goal_reached,
+        "preview": preview.to_dict(),
+        "mastery": [
+            {
+                "competency_id": c,
+                "name": catalog.competency(c).name,
+                "probability": round(estimates[c].probability, 4),
+                "mastered": estimates[c].mastered,
+                "threshold": estimates[c].threshold,
+                "recall": round(estimates[c].recall, 4),
+                "review_due": estimates[c].mastered is False
+                and estimates[c].recall < params.review_recall
+                and state.competencies.get(c) is not None,
+            }
+            for c in relevant
+        ],
+        "evidence": {
+            "status": status.status,
+            "refreshed_at": status.refreshed_at.isoformat() if status.refreshed_at else None,
+            "message": status.message,
+        },
+    }
+
+
+def _learner_record(session: Session, launch: Launch, pathway_id: str, now: datetime) -> LearnerRecord:
+    record = session.scalars(
+        select(LearnerRecord).where(
+            LearnerRecord.issuer == launch.issuer,
+            LearnerRecord.client_id == launch.client_id,
+            LearnerRecord.deployment_id == launch.deployment_id,
+            LearnerRecord.subject == launch.subject,
+            LearnerRecord.pathway_id == pathway_id,
+        )
+    ).first()
+    if record is None:
+        record = LearnerRecord(
+            issuer=launch.issuer,
+            client_id=launch.client_id,
+            deployment_id=launch.deployment_id,
+            subject=launch.subject or "",
+            pathway_id=pathway_id,
+            context_id=launch.context_id,
+            state=new_learner(launch.subject or "").to_dict(),
+            first_launch_at=now,
+            updated_at=now,
+        )
+        session.add(record)
+        session.flush()
+    return record
+
+
+def _refresh_evidence(
+    session: Session,
+    launch: Launch,
+    record: LearnerRecord,
+    now: datetime,
+    source: EvidenceSource | None,
+) -> EvidenceStatus:
+    if source is None:
+        return EvidenceStatus("no_lrs", record.evidence_refreshed_at, "No LRS is connected.")
+    try:
+        batch = source(launch.issuer, launch.client_id, record.subject, record.evidence_refreshed_at)
+    except Exception as exc:  # noqa: BLE001 - any LRS failure degrades to the last state
+        log.warning(
+            "evidence refresh failed for issuer=%s client_id=%s: %s",
+            launch.issuer, launch.client_id, type(exc).__name__,
+        )
+        when = record.evidence_refreshed_at
+        message = (
+            f"The learning record store did not answer; this uses what was known at {when:%Y-%m-%d %H:%M} UTC."
+            if when
+            else "The learning record store did not answer; activity outside Skillpath is not counted yet."
+        )
+        return EvidenceStatus("stale", when, message)
+    store_evidence(session, launch.issuer, launch.client_id, batch)
+    record.evidence_refreshed_at = now
+    return EvidenceStatus("fresh", now, "Up to date with the learning record store.")
+
+
+def store_evidence(session: Session, issuer: str, client_id: str, batch: EvidenceBatch) -> int:
+    """Keep new statements (deduplicated by id) and mark voided ones. Returns how many new."""
+    ids = [o.statement_id for o in batch.observations if o.statement_id]
+    known = set(
+        session.scalars(
+            select(EvidenceRecord.statement_id).where(
+                EvidenceRecord.issuer == issuer,
+                EvidenceRecord.client_id == client_id,
+                EvidenceRecord.statement_id.in_(ids),
+            )
+        )
+    ) if ids else set()
+    added = 0
+    for obs in batch.observations:
+        if not obs.statement_id or obs.statement_id in known:
+            continue
+        known.add(obs.statement_id)
+        session.add(
+            EvidenceRecord(
+                issuer=issuer,
+                client_id=client_id,
+                subject=obs.learner_id,
+                statement_id=obs.statement_id,
+                lesson_id=obs.lesson_id,
+                timestamp=obs.timestamp,
+                score=obs.score,
+                success=obs.success,
+                duration_seconds=obs.duration_seconds,
+                voided=obs.voided,
+                stored_at=utcnow(),
+            )
+        )
+        added += 1
+    if batch.voided_statement_ids:
+        for row in session.scalars(
+            select(EvidenceRecord).where(
+                EvidenceRecord.issuer == issuer,
+                EvidenceRecord.client_id == client_id,
+                EvidenceRecord.statement_id.in_(list(batch.voided_statement_ids)),
+            )
+        ):
+            row.voided = True
+    session.flush()
+    return added
+
+
+def _rebuild(
+    session: Session, launch: Launch, record: LearnerRecord, catalog: Catalog, params: ModelParams
+) -> LearnerState:
+    """The state from the stored evidence that still counts, keeping instructor overrides."""
+    previous = LearnerState.from_dict(record.state)
+    base = new_learner(record.subject)
+    base = LearnerState(
+        base.learner_id,
+        overrides=previous.overrides,
+        started={**previous.started, record.pathway_id: record.first_launch_at},
+        minutes_per_day=previous.minutes_per_day,
+    )
+    rows = session.scalars(
+        select(EvidenceRecord)
+        .where(
+            EvidenceRecord.issuer == launch.issuer,
+            EvidenceRecord.client_id == launch.client_id,
+            EvidenceRecord.subject == record.subject,
+            EvidenceRecord.voided.is_(False),
+        )
+        .order_by(EvidenceRecord.timestamp)
+    )
+    observations = [
+        Observation(
+            learner_id=row.subject,
+            lesson_id=row.lesson_id,
+            timestamp=row.timestamp,
+            score=row.score,
+            success=row.success,
+            duration_seconds=row.duration_seconds,
+            statement_id=row.statement_id,
+        )
+        for row in rows
+        if row.lesson_id in catalog.lessons
+    ]
+    return replay(base, observations, catalog, params)

@@ -1,0 +1,190 @@
+"""The catalog model: competencies, lessons and pathways as immutable dataclasses.
+
+Pure: imports only the standard library. `load_catalog` (in `catalog_loader`) builds a
+`Catalog` from a JSON document; this module holds the shapes and the lookups the policy needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UnknownIdError
+
+FORMAT_ID = "skillpath-catalog/1"
+LESSON_KINDS = ("lesson", "practice", "assessment")
+LESSON_FORMATS = ("video", "text", "interactive", "simulation", "scenario", "audio")
+
+
+@dataclass(frozen=True, slots=True)
+class Competency:
+    """Something that can be learned; `parent` places it in a framework tree."""
+
+    id: str
+    name: str
+    description: str = ""
+    parent: str | None = None
+    mastery_threshold: float = 0.8
+    critical: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonCompetency:
+    """One competency a lesson teaches or measures, with its weight in (0, 1]."""
+
+    id: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """One micro-learning unit; its id is also the xAPI activity id."""
+
+    id: str
+    title: str
+    duration_minutes: float
+    competencies: tuple[LessonCompetency, ...]
+    url: str | None = None
+    kind: str = "lesson"
+    format: str = "text"
+    difficulty: float = 0.5
+    requires: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GoalLevel:
+    """A goal of a pathway: reach `level` on `competency`."""
+
+    competency: str
+    level: float
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """An ordered checkpoint: complete when all its competencies are mastered."""
+
+    id: str
+    title: str
+    competencies: tuple[str, ...]
+    due_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Scaled-score thresholds: remediate below the first, skip at or above the second."""
+
+    remediate_below: float = 0.6
+    skip_at_or_above: float = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Pathway:
+    """A role or goal based path through the catalog."""
+
+    id: str
+    title: str
+    goal: tuple[GoalLevel, ...]
+    role: str | None = None
+    milestones: tuple[Milestone, ...] = ()
+    thresholds: Thresholds = Thresholds()
+    next: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Catalog:
+    """A validated catalog with the indexes the engine uses (built once, read many times)."""
+
+    def __init__(
+        self,
+        competencies: Mapping[str, Competency],
+        lessons: Mapping[str, Lesson],
+        pathways: Mapping[str, Pathway],
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.competencies: dict[str, Competency] = dict(competencies)
+        self.lessons: dict[str, Lesson] = dict(lessons)
+        self.pathways: dict[str, Pathway] = dict(pathways)
+        self.extra: dict[str, Any] = dict(extra or {})
+        by_comp: dict[str, list[Lesson]] = {c: [] for c in self.competencies}
+        for lesson in self.lessons.values():
+            for part in lesson.competencies:
+                by_comp[part.id].append(lesson)
+        self._lessons_by_competency = {c: tuple(v) for c, v in by_comp.items()}
+        prereqs: dict[str, set[str]] = {c: set() for c in self.competencies}
+        for lesson in self.lessons.values():
+            for part in lesson.competencies:
+                prereqs[part.id].update(r for r in lesson.requires if r != part.id)
+        self._prerequisites = {c: tuple(sorted(v)) for c, v in prereqs.items()}
+
+    def competency(self, competency_id: str) -> Competency:
+        """The competency with this id, or `UnknownIdError`."""
+        try:
+            return self.competencies[competency_id]
+        except KeyError:
+            raise UnknownIdError(f'unknown competency "{competency_id}"') from None
+
+    def lesson(self, lesson_id: str) -> Lesson:
+        """The lesson with this id, or `UnknownIdError`."""
+        try:
+            return self.lessons[lesson_id]
+        except KeyError:
+            raise UnknownIdError(f'unknown lesson "{lesson_id}"') from None
+
+    def pathway(self, pathway_id: str | None = None) -> Pathway:
+        """The pathway with this id; with `None`, the catalog's only pathway."""
+        if pathway_id is None:
+            if len(self.pathways) == 1:
+                return next(iter(self.pathways.values()))
+            raise UnknownIdError("the catalog has several pathways; name one")
+        try:
+            return self.pathways[pathway_id]
+        except KeyError:
+            raise UnknownIdError(f'unknown pathway "{pathway_id}"') from None
+
+    def lessons_for(self, competency_id: str) -> tuple[Lesson, ...]:
+        """Lessons that teach or measure a competency."""
+        return self._lessons_by_competency.get(competency_id, ())
+
+    def prerequisites(self, competency_id: str) -> tuple[str, ...]:
+        """Competencies required by the lessons on this competency (one hop back)."""
+        return self._prerequisites.get(competency_id, ())
+
+    def prerequisites_within(self, competency_id: str, hops: int) -> list[str]:
+        """Prerequisites up to `hops` steps back, nearest first, without repeats."""
+        seen = {competency_id}
+        frontier = [competency_id]
+        found: list[str] = []
+        for _ in range(hops):
+            nxt: list[str] = []
+            for comp in frontier:
+                for pre in self.prerequisites(comp):
+                    if pre not in seen:
+                        seen.add(pre)
+                        found.append(pre)
+                        nxt.append(pre)
+            frontier = nxt
+        return found
+
+    def pathway_competencies(self, pathway: Pathway) -> list[str]:
+        """Goal and milestone competencies plus all their prerequisites, prerequisites first."""
+        roots = [m_c for m in pathway.milestones for m_c in m.competencies]
+        roots += [g.competency for g in pathway.goal]
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(comp: str) -> None:
+            if comp in seen:
+                return
+            seen.add(comp)
+            for pre in self.prerequisites(comp):
+                visit(pre)
+            order.append(comp)
+
+        for root in roots:
+            visit(root)
+        return order

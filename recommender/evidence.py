@@ -1,0 +1,214 @@
+"""Evidence into belief: update a learner's state with one observation, read mastery back.
+
+Pure: imports only the standard library. The update is a knowledge-tracing step per
+competency of the lesson: a Bayesian posterior on a soft (partial-credit) outcome, tempered by
+the competency's weight in the lesson so that a multi-competency lesson never blames one
+competency for all of a failure, then a learning transition. Forgetting between observations
+follows `memory.recall`. An exposure (no score, no success) is not evidence: it only applies
+part of the learning transition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from .catalog import Catalog, Lesson
+from .errors import require_aware
+from .memory import days_between, next_stability, recall
+from .observation import Observation
+from .params import ModelParams
+from .state import CompetencyState, LearnerState, LessonRecord
+
+FAILED_BELOW = 0.6
+COACH_AFTER_FAILURES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MasteryEstimate:
+    """P(mastered) of one competency now, and whether the engine counts it as mastered."""
+
+    competency_id: str
+    probability: float
+    mastered: bool
+    recall: float
+    threshold: float
+    evidence: int
+
+
+def _clip(p: float) -> float:
+    return 0.0 if p < 0.0 else 1.0 if p > 1.0 else p
+
+
+def competency_state(state: LearnerState, comp: str, params: ModelParams) -> CompetencyState:
+    """The learner's state on a competency, or the prior when there is no evidence yet."""
+    found = state.competencies.get(comp)
+    if found is not None:
+        return found
+    cp = params.for_competency(comp)
+    return CompetencyState(p=cp.prior, stability_days=cp.stability_days)
+
+
+def current_probability(cs: CompetencyState, now: datetime) -> float:
+    """P(mastered) of a competency state at `now`, after forgetting."""
+    return cs.p * recall(days_between(cs.updated, now), cs.stability_days)
+
+
+def _score_of(obs: Observation) -> float | None:
+    if obs.score is not None:
+        return float(obs.score)
+    if obs.success is not None:
+        return 1.0 if obs.success else 0.0
+    return None
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+def _adjust(p: float, state: LearnerState, lesson: Lesson, params: ModelParams) -> float:
+    shift = state.ability + params.difficulty_effect * (0.5 - lesson.difficulty)
+    if shift == 0.0:
+        return p
+    return 1.0 / (1.0 + math.exp(-(_logit(p) + shift)))
+
+
+def predict_success(state: LearnerState, lesson: Lesson, params: ModelParams,
+                    now: datetime) -> float:
+    """P(success) of this learner on this lesson at `now`: weighted over its competencies."""
+    total = 0.0
+    weights = 0.0
+    for part in lesson.competencies:
+        cp = params.for_competency(part.id)
+        p = current_probability(competency_state(state, part.id, params), now)
+        total += part.weight * (p * (1.0 - cp.slip) + (1.0 - p) * cp.guess)
+        weights += part.weight
+    return _adjust(total / weights, state, lesson, params)
+
+
+def update(state: LearnerState, obs: Observation, catalog: Catalog,
+           params: ModelParams) -> LearnerState:
+    """A new state with one observation applied; voided or unknown-lesson ones change nothing."""
+    lesson = catalog.lessons.get(obs.lesson_id)
+    if lesson is None or obs.voided:
+        return state
+    now = obs.timestamp
+    score = _score_of(obs)
+    comps = dict(state.competencies)
+    ability = state.ability
+    if score is not None and params.ability_rate:
+        residual = score - predict_success(state, lesson, params, now)
+        ability = max(-3.0, min(3.0, ability + params.ability_rate * residual))
+    teaches = lesson.kind != "assessment"
+    failed = score is not None and (obs.success is False or score < FAILED_BELOW)
+    flags = list(state.coach_flags)
+    for part in lesson.competencies:
+        cp = params.for_competency(part.id)
+        cs = competency_state(state, part.id, params)
+        kept = recall(days_between(cs.updated, now), cs.stability_days)
+        p = cs.p * kept
+        weight = part.weight
+        if score is None:
+            gain = cp.learn * params.exposure_learning * weight if teaches else 0.0
+            comps[part.id] = CompetencyState(
+                p + (1.0 - p) * gain, now, cs.stability_days, cs.attempts, cs.failures,
+                cs.last_score, lesson.id, cs.assessed, cs.mastered_by_override)
+            continue
+        like_m = score * (1.0 - cp.slip) + (1.0 - score) * cp.slip
+        like_n = score * cp.guess + (1.0 - score) * (1.0 - cp.guess)
+        denom = p * like_m + (1.0 - p) * like_n
+        post = p * like_m / denom if denom > 0.0 else p
+        post = p + weight * (post - p)
+        if teaches:
+            post = post + (1.0 - post) * cp.learn * weight
+        success = not failed
+        stability = next_stability(cs.stability_days, kept, success) if post >= 0.5 else \
+            cs.stability_days
+        passed_assessment = lesson.kind == "assessment" and (
+            obs.success is True
+            or (obs.success is None and score >= catalog.competencies[part.id].mastery_threshold))
+        failures = cs.failures + 1 if failed else 0
+        if failures >= COACH_AFTER_FAILURES and part.id not in flags:
+            flags.append(part.id)
+        if not failed and part.id in flags:
+            flags.remove(part.id)
+        comps[part.id] = CompetencyState(
+            _clip(post), now, stability, cs.attempts + 1, failures, score, lesson.id,
+            cs.assessed or passed_assessment, cs.mastered_by_override)
+    record = state.lessons.get(lesson.id)
+    lessons = dict(state.lessons)
+    lessons[lesson.id] = LessonRecord((record.attempts if record else 0) + 1, now,
+                                      score if score is not None else
+                                      (record.last_score if record else None))
+    return LearnerState(state.learner_id, comps, lessons, ability, state.overrides,
+                        tuple(flags), state.started, state.minutes_per_day)
+
+
+def replay(state: LearnerState, observations: Iterable[Observation], catalog: Catalog,
+           params: ModelParams) -> LearnerState:
+    """Apply observations in time order (voided ones skipped); use it to rebuild after a void."""
+    for obs in sorted(observations, key=lambda o: o.timestamp):
+        state = update(state, obs, catalog, params)
+    return state
+
+
+def pre_assess(state: LearnerState, results: Mapping[str, float], catalog: Catalog,
+               params: ModelParams, now: datetime) -> LearnerState:
+    """Set the starting point from pre-assessment scores per competency (scaled, in [0, 1]).
+
+    A pre-assessment is an assessment: a score at or above a competency's threshold also
+    counts as a passed assessment for a `critical` competency.
+    """
+    require_aware(now)
+    comps = dict(state.competencies)
+    for comp_id, score in results.items():
+        comp = catalog.competency(comp_id)
+        if not 0.0 <= score <= 1.0:
+            raise ValueError(f"pre-assessment score for {comp_id} must be in [0, 1]")
+        cp = params.for_competency(comp_id)
+        cs = competency_state(state, comp_id, params)
+        like_m = score * (1.0 - cp.slip) + (1.0 - score) * cp.slip
+        like_n = score * cp.guess + (1.0 - score) * (1.0 - cp.guess)
+        prior = max(cp.prior, 0.5)  # a pre-assessment is usually taken by people who know some
+        post = prior * like_m / (prior * like_m + (1.0 - prior) * like_n)
+        comps[comp_id] = CompetencyState(
+            _clip(post), now, cs.stability_days, cs.attempts + 1, cs.failures, score, None,
+            cs.assessed or score >= comp.mastery_threshold, cs.mastered_by_override)
+    return LearnerState(state.learner_id, comps, state.lessons, state.ability, state.overrides,
+                        state.coach_flags, state.started, state.minutes_per_day)
+
+
+def mastery_of(state: LearnerState, competency_id: str, catalog: Catalog, params: ModelParams,
+               now: datetime, skip_at_or_above: float | None = None,
+               threshold: float | None = None) -> MasteryEstimate:
+    """The mastery estimate of one competency at `now`.
+
+    Mastered means: marked by an instructor, or P(mastered) at or above the competency's
+    threshold (or a last score at or above `skip_at_or_above`, the learner "already shows"
+    it) and, for a `critical` competency, a passed assessment. `threshold` replaces the
+    competency's own threshold (a pathway goal level).
+    """
+    comp = catalog.competency(competency_id)
+    level = comp.mastery_threshold if threshold is None else threshold
+    cs = competency_state(state, competency_id, params)
+    r = recall(days_between(cs.updated, now), cs.stability_days)
+    prob = cs.p * r
+    # Only a measurement (an assessment or a pre-assessment) can show a skill well enough
+    # to skip it: one lucky practice score must not.
+    last = catalog.lessons.get(cs.last_lesson) if cs.last_lesson else None
+    measured = last is None or last.kind == "assessment"
+    shows = prob >= level or (
+        skip_at_or_above is not None and cs.last_score is not None and measured
+        and cs.last_score >= skip_at_or_above and r >= params.review_recall)
+    mastered = cs.mastered_by_override or (shows and (cs.assessed or not comp.critical))
+    return MasteryEstimate(competency_id, prob, mastered, r, level, cs.attempts)
+
+
+def mastery(state: LearnerState, catalog: Catalog, params: ModelParams,
+            now: datetime) -> dict[str, MasteryEstimate]:
+    """Mastery estimates of every catalog competency at `now`."""
+    require_aware(now)
+    return {c: mastery_of(state, c, catalog, params, now) for c in catalog.competencies}

@@ -1,0 +1,109 @@
+"""Parameters of the learner model, per competency, with JSON-safe round trips.
+
+Pure: imports only the standard library. `fit_params` (in `fitting`) estimates them from an
+organisation's history; `ModelParams.defaults()` gives the priors used when data is thin.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from .errors import StateError
+
+
+@dataclass(frozen=True, slots=True)
+class CompetencyParams:
+    """Knowledge-tracing parameters of one competency.
+
+    `prior`: P(mastered) before any evidence; `learn`: P(not mastered -> mastered) per taught
+    lesson at full weight; `guess`/`slip`: P(success | not mastered) and P(failure | mastered);
+    `stability_days`: the initial memory stability of the forgetting curve.
+    """
+
+    prior: float = 0.2
+    learn: float = 0.15
+    guess: float = 0.2
+    slip: float = 0.1
+    stability_days: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("prior", "learn", "guess", "slip"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        if not (self.stability_days > 0 and math.isfinite(self.stability_days)):
+            raise ValueError("stability_days must be a positive number")
+
+    def to_dict(self) -> dict[str, float]:
+        """A JSON-safe dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CompetencyParams:
+        """Rebuild from `to_dict` output."""
+        try:
+            return cls(**{k: float(data[k]) for k in cls.__dataclass_fields__ if k in data})
+        except (TypeError, ValueError) as exc:
+            raise StateError(f"invalid competency parameters: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ModelParams:
+    """All parameters of the learner model.
+
+    `ability_rate`: how fast the per-learner ability offset follows prediction residuals;
+    `difficulty_effect`: logit shift of P(success) per unit of lesson difficulty below 0.5;
+    `exposure_learning`: share of `learn` an unscored exposure produces.
+    """
+
+    competencies: Mapping[str, CompetencyParams] = field(default_factory=dict)
+    default: CompetencyParams = CompetencyParams()
+    ability_rate: float = 0.0
+    difficulty_effect: float = 0.0
+    exposure_learning: float = 0.5
+    review_recall: float = 0.85
+
+    def for_competency(self, competency_id: str) -> CompetencyParams:
+        """Fitted parameters of a competency, or the defaults."""
+        return self.competencies.get(competency_id, self.default)
+
+    @classmethod
+    def defaults(cls) -> ModelParams:
+        """Sensible priors for a new organisation without history."""
+        return cls()
+
+    def with_competency(self, competency_id: str, params: CompetencyParams) -> ModelParams:
+        """A copy with one competency's parameters replaced."""
+        comps = dict(self.competencies)
+        comps[competency_id] = params
+        return replace(self, competencies=comps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {
+            "competencies": {k: v.to_dict() for k, v in sorted(self.competencies.items())},
+            "default": self.default.to_dict(),
+            "ability_rate": self.ability_rate,
+            "difficulty_effect": self.difficulty_effect,
+            "exposure_learning": self.exposure_learning,
+            "review_recall": self.review_recall,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelParams:
+        """Rebuild from `to_dict` output."""
+        try:
+            return cls(
+                competencies={str(k): CompetencyParams.from_dict(v)
+                              for k, v in data.get("competencies", {}).items()},
+                default=CompetencyParams.from_dict(data.get("default", {})),
+                ability_rate=float(data.get("ability_rate", 0.0)),
+                difficulty_effect=float(data.get("difficulty_effect", 0.0)),
+                exposure_learning=float(data.get("exposure_learning", 0.5)),
+                review_recall=float(data.get("review_recall", 0.85)),
+            )
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise StateError(f"invalid model parameters: {exc}") from exc

@@ -1,0 +1,339 @@
+"""The path policy: which lesson a learner should take next in a pathway, and why.
+
+Pure: imports only the standard library. Order of precedence: instructor overrides (pin,
+then assignments), remediation after a low score, spaced review, a passed assessment for a
+critical competency, then the largest expected gap closure per minute on the earliest
+incomplete milestone. Lessons whose `requires` are not mastered are never recommended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .catalog import Catalog, Lesson, Pathway
+from .errors import require_aware
+from .evidence import MasteryEstimate, current_probability, mastery_of, predict_success
+from .explanations import Reason, sentence
+from .overrides import active_overrides
+from .params import ModelParams
+from .state import CompetencyState, LearnerState
+
+PREREQUISITE_HOPS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """What the learner asked for: a preferred format and a time budget in minutes."""
+
+    format: str | None = None
+    minutes: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """The next lesson (None when the goal is reached or nothing fits) with its reasons."""
+
+    lesson_id: str | None
+    reasons: tuple[Reason, ...]
+    sentence: str
+    alternatives: tuple[str, ...] = ()
+    goal_reached: bool = False
+    competency_id: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {"lesson_id": self.lesson_id, "reasons": [r.to_dict() for r in self.reasons],
+                "sentence": self.sentence, "alternatives": list(self.alternatives),
+                "goal_reached": self.goal_reached, "competency_id": self.competency_id,
+                "detail": dict(self.detail)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Recommendation:
+        """Rebuild from `to_dict` output."""
+        return cls(data.get("lesson_id"), tuple(Reason.from_dict(r) for r in data["reasons"]),
+                   str(data["sentence"]), tuple(data.get("alternatives", ())),
+                   bool(data.get("goal_reached", False)), data.get("competency_id"),
+                   dict(data.get("detail") or {}))
+
+
+class _View:
+    """Memoised mastery reads for one decision (a decision reads each competency once)."""
+
+    def __init__(self, catalog: Catalog, state: LearnerState, params: ModelParams,
+                 pathway: Pathway, now: datetime) -> None:
+        self.catalog, self.state, self.params, self.now = catalog, state, params, now
+        self.skip_at = pathway.thresholds.skip_at_or_above
+        self.goal = {g.competency: g.level for g in pathway.goal}
+        self._cache: dict[str, MasteryEstimate] = {}
+
+    def est(self, comp: str) -> MasteryEstimate:
+        found = self._cache.get(comp)
+        if found is None:
+            found = mastery_of(self.state, comp, self.catalog, self.params, self.now,
+                               self.skip_at)
+            self._cache[comp] = found
+        return found
+
+    def mastered(self, comp: str) -> bool:
+        return self.est(comp).mastered
+
+    def goal_met(self, comp: str) -> bool:
+        level = self.goal.get(comp)
+        if level is None:
+            return self.mastered(comp)
+        est = mastery_of(self.state, comp, self.catalog, self.params, self.now, self.skip_at,
+                         threshold=max(level, self.catalog.competencies[comp].mastery_threshold))
+        return est.mastered
+
+
+def _names(catalog: Catalog) -> dict[str, str]:
+    return {c.id: c.name for c in catalog.competencies.values()}
+
+
+def _finish(catalog: Catalog, lesson: Lesson | None, reasons: list[Reason],
+            alternatives: tuple[str, ...] = (), goal_reached: bool = False,
+            competency_id: str | None = None) -> Recommendation:
+    return Recommendation(lesson.id if lesson else None, tuple(reasons),
+                          sentence(reasons, lesson.title if lesson else None, _names(catalog)),
+                          alternatives, goal_reached, competency_id)
+
+
+def milestone_complete(view: _View, comps: tuple[str, ...]) -> bool:
+    """All competencies of a milestone mastered."""
+    return all(view.mastered(c) for c in comps)
+
+
+def recommend(catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime,
+              pathway_id: str | None = None,
+              preferences: Preferences | None = None) -> Recommendation:
+    """The next lesson for this learner in the pathway, with machine-readable reasons.
+
+    Instructor overrides always win. A time budget that no lesson fits falls back to the
+    shortest suitable lesson with an `over_budget` reason.
+    """
+    require_aware(now)
+    preferences = preferences or Preferences()
+    pathway = catalog.pathway(pathway_id)
+    skipped = {o.lesson_id for o in active_overrides(state, "skip")}
+    pins = active_overrides(state, "pin")
+    if pins:
+        lesson = catalog.lessons.get(pins[-1].lesson_id or "")
+        if lesson is not None:
+            return _finish(catalog, lesson, [Reason("pinned_by_instructor", lesson_id=lesson.id,
+                                                    detail={"note": pins[-1].note})])
+    for assigned in active_overrides(state, "assign"):
+        lesson = catalog.lessons.get(assigned.lesson_id or "")
+        record = state.lessons.get(assigned.lesson_id or "")
+        done = record is not None and record.last_at is not None and record.last_at > assigned.at
+        if lesson is not None and not done:
+            return _finish(catalog, lesson, [Reason("assigned_by_instructor", lesson_id=lesson.id,
+                                                    detail={"note": assigned.note})])
+    view = _View(catalog, state, params, pathway, now)
+    found = _choose(catalog, view, pathway, skipped, preferences.minutes, preferences.format)
+    if found is None and preferences.minutes is not None:
+        found = _choose(catalog, view, pathway, skipped, None, preferences.format)
+        if found is not None:
+            found[1].insert(0, Reason("over_budget", lesson_id=found[0].id,
+                                      detail={"minutes": preferences.minutes}))
+    if found is None:
+        if all(view.goal_met(g.competency) for g in pathway.goal):
+            return _finish(catalog, None, [Reason("goal_reached")], goal_reached=True)
+        reasons = [Reason("nothing_available")]
+        reasons += [Reason("coach_flagged", competency_id=c) for c in state.coach_flags]
+        return _finish(catalog, None, reasons)
+    lesson, reasons, comp = found
+    alternatives = _alternatives(catalog, view, lesson, skipped, preferences)
+    if preferences.format and lesson.format != preferences.format:
+        better = next((a for a in alternatives
+                       if catalog.lessons[a].format == preferences.format), None)
+        if better is not None:
+            alternatives = tuple(a for a in alternatives if a != better) + (lesson.id,)
+            lesson = catalog.lessons[better]
+    if preferences.format and lesson.format == preferences.format:
+        reasons.append(Reason("format_preference", lesson_id=lesson.id,
+                              detail={"format": preferences.format}))
+    return _finish(catalog, lesson, reasons, alternatives, competency_id=comp)
+
+
+def _alternatives(catalog: Catalog, view: _View, lesson: Lesson, skipped: set[str | None],
+                  preferences: Preferences) -> tuple[str, ...]:
+    group = [a for a in lesson.alternatives if a in catalog.lessons]
+    group += [other.id for part in lesson.competencies for other in catalog.lessons_for(part.id)
+              if lesson.id in other.alternatives]
+    out: list[str] = []
+    for lid in group:
+        alt = catalog.lessons[lid]
+        if lid == lesson.id or lid in skipped or lid in out:
+            continue
+        if all(view.mastered(r) for r in alt.requires):
+            out.append(lid)
+    return tuple(out)
+
+
+def _review_due(view: _View, comp: str) -> bool:
+    """Was mastered when last seen, and predicted recall has fallen below the review level."""
+    cs = view.state.competencies.get(comp)
+    if cs is None or cs.updated is None:
+        return False
+    comp_def = view.catalog.competencies[comp]
+    was_mastered = cs.mastered_by_override or (
+        cs.p >= comp_def.mastery_threshold and (cs.assessed or not comp_def.critical))
+    return was_mastered and view.est(comp).recall < view.params.review_recall
+
+
+def _usable(view: _View, lesson: Lesson, skipped: set[str | None],
+            budget: float | None) -> bool:
+    if lesson.id in skipped:
+        return False
+    if budget is not None and lesson.duration_minutes > budget:
+        return False
+    return all(view.mastered(r) for r in lesson.requires)
+
+
+def _flag_blocked(view: _View, lesson: Lesson) -> bool:
+    """After repeated failures, never repeat material the learner already had on that skill."""
+    record = view.state.lessons.get(lesson.id)
+    if record is None or record.attempts == 0:
+        return False
+    return any(p.id in view.state.coach_flags for p in lesson.competencies)
+
+
+def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | None],
+            budget: float | None, fmt: str | None
+            ) -> tuple[Lesson, list[Reason], str] | None:
+    state = view.state
+    comps = catalog.pathway_competencies(pathway)
+    low = pathway.thresholds.remediate_below
+
+    def ok(lesson: Lesson) -> bool:
+        return _usable(view, lesson, skipped, budget) and not _flag_blocked(view, lesson)
+
+    # 1. Remediation after the most recent low score on a not-yet-mastered competency.
+    low_scored = [(cs.updated, c, cs) for c in comps
+                  if (cs := state.competencies.get(c)) is not None and cs.last_score is not None
+                  and cs.last_score < low and cs.updated is not None and not view.mastered(c)]
+    for _, comp, cs in sorted(low_scored, key=lambda t: t[0], reverse=True):
+        found = _remediate(catalog, view, comp, cs, ok)
+        if found is not None:
+            return found
+    # 2. Spaced review of mastered competencies whose predicted recall fell too low.
+    due = [(view.est(c).recall, c) for c in comps if _review_due(view, c)]
+    for recall_now, comp in sorted(due):
+        lessons = [x for x in catalog.lessons_for(comp) if ok(x) and x.kind != "lesson"] or \
+            [x for x in catalog.lessons_for(comp) if ok(x)]
+        if lessons:
+            quick = min(lessons, key=lambda x: (x.duration_minutes, x.id))
+            return quick, [Reason("review_due", comp, quick.id,
+                                  {"recall": round(recall_now, 3)})], comp
+    # 3. Gaps, milestone by milestone; a critical competency needs a passed assessment.
+    targets = _targets(catalog, view, pathway)
+    best_score = -1.0
+    best: tuple[Lesson, list[Reason], str] | None = None
+    for comp in targets:
+        est = view.est(comp)
+        if est.mastered:
+            continue
+        critical = catalog.competencies[comp].critical
+        for lesson in catalog.lessons_for(comp):
+            if not ok(lesson):
+                continue
+            value = _value(catalog, view, lesson, fmt)
+            if critical and est.probability >= est.threshold and lesson.kind == "assessment":
+                value += 10.0
+            if value > best_score:
+                best_score = value
+                code = "critical_assessment" if critical and lesson.kind == "assessment" \
+                    and est.probability >= est.threshold else "gap"
+                reasons = [Reason(code, comp, lesson.id,
+                                  {"mastery": round(est.probability, 3)})]
+                unlocked = _unlocks(catalog, view, comp, targets)
+                if unlocked:
+                    reasons.append(Reason("unlocks", unlocked, lesson.id))
+                best = (lesson, reasons, comp)
+        if best is not None:
+            # Competencies come prerequisites first: close the earliest gap before later ones.
+            return best
+    return None
+
+
+def _remediate(catalog: Catalog, view: _View, comp: str, cs: CompetencyState,
+               ok: Any) -> tuple[Lesson, list[Reason], str] | None:
+    last = catalog.lessons.get(cs.last_lesson or "")
+    last_difficulty = last.difficulty if last else 1.0
+    alternatives = set(last.alternatives) if last else set()
+    options = [x for x in catalog.lessons_for(comp)
+               if ok(x) and (last is None or x.id != last.id)
+               and (x.id in alternatives or x.difficulty <= last_difficulty)]
+    detail = {"score": cs.last_score, "after_lesson": cs.last_lesson}
+    if options:
+        pick = min(options, key=lambda x: (x.id not in alternatives, x.difficulty,
+                                           view.state.lessons.get(x.id) is not None, x.id))
+        return pick, [Reason("remediation", comp, pick.id, detail)], comp
+    for pre in catalog.prerequisites_within(comp, PREREQUISITE_HOPS):
+        if view.est(pre).probability >= max(0.95, view.est(pre).threshold):
+            continue
+        lessons = [x for x in catalog.lessons_for(pre) if ok(x)]
+        if lessons:
+            pick = min(lessons, key=lambda x: (x.difficulty, x.duration_minutes, x.id))
+            return pick, [Reason("remediation", comp, pick.id, detail),
+                          Reason("prerequisite", pre, pick.id)], pre
+    return None
+
+
+def _targets(catalog: Catalog, view: _View, pathway: Pathway) -> list[str]:
+    order = catalog.pathway_competencies(pathway)
+    for milestone in pathway.milestones:
+        if not milestone_complete(view, milestone.competencies):
+            wanted: set[str] = set()
+            for comp in milestone.competencies:
+                wanted.add(comp)
+                wanted.update(catalog.prerequisites_within(comp, len(order)))
+            return [c for c in order if c in wanted]
+    goal = {g.competency for g in pathway.goal if not view.goal_met(g.competency)}
+    wanted = set(goal)
+    for comp in goal:
+        wanted.update(catalog.prerequisites_within(comp, len(order)))
+    return [c for c in order if c in wanted and (c not in goal or not view.goal_met(c))
+            ] + [c for c in order if c in goal and view.mastered(c) and not view.goal_met(c)
+                 and c not in wanted]
+
+
+def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> float:
+    """Expected gap closure per minute, lightly shaped by novelty, fit and format."""
+    params, state, now = view.params, view.state, view.now
+    gain = 0.0
+    for part in lesson.competencies:
+        est = view.est(part.id)
+        if est.mastered:
+            continue
+        cp = params.for_competency(part.id)
+        cs = state.competencies.get(part.id)
+        p = current_probability(cs, now) if cs else cp.prior
+        if lesson.kind == "assessment":
+            gain += part.weight * p * (1.0 - p) * 0.5
+        else:
+            # Learning plus the information a scored attempt gives.
+            gain += part.weight * ((1.0 - p) * cp.learn + 0.5 * p * (1.0 - p))
+    value = gain / lesson.duration_minutes
+    record = state.lessons.get(lesson.id)
+    if record is not None:
+        value *= 0.8 ** record.attempts
+    success = predict_success(state, lesson, params, now)
+    if success < 0.3:
+        value *= 0.7  # too hard for now: prefer something the learner can get through
+    if fmt is not None and lesson.format == fmt:
+        value *= 1.25
+    return value
+
+
+def _unlocks(catalog: Catalog, view: _View, comp: str, targets: list[str]) -> str | None:
+    for other in targets:
+        if other == comp or view.mastered(other):
+            continue
+        if comp in catalog.prerequisites(other):
+            return other
+    return None

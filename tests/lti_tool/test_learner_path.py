@@ -1,0 +1,88 @@
+"""The learner page and /api/v1/me/path: catalog in, engine run at launch, path out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.peers.launch_browser import LaunchBrowser
+from tests.peers.platform_launch import LaunchPlatform, LaunchSpec
+from tests.tool_server import ToolServer
+
+EXAMPLE = Path(__file__).parent.parent / "fixtures" / "catalog-example.json"
+
+
+def import_example(tool: ToolServer) -> None:
+    from lti_tool.learning.catalogs import import_catalog
+
+    with tool.app.extensions["skillpath"].database.session() as session:
+        import_catalog(session, json.loads(EXAMPLE.read_text()))
+
+
+def api(browser: LaunchBrowser, page: requests.Response) -> Any:
+    token = page.url.split("t=")[1]
+    base = page.url.split("/launch/")[0]
+    return requests.get(
+        base + "/api/v1/me/path", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+
+
+def test_without_a_catalog_the_page_says_so(
+    platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+) -> None:
+    page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+    assert page.status_code == 200
+    assert 'data-testid="no-catalog"' in page.text
+    assert api(browser, page).status_code == 404
+
+
+def test_learner_sees_next_lesson_reasons_path_and_mastery(
+    tool: ToolServer, platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+) -> None:
+    import_example(tool)
+    page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+    assert page.status_code == 200, page.text[:500]
+    assert "Support associate, first two weeks" in page.text
+    assert 'data-testid="next"' in page.text and "Tone and clarity" in page.text
+    assert 'data-testid="mastery"' in page.text and "Escalation writing" in page.text
+    assert 'data-testid="path"' in page.text
+
+    body = api(browser, page).json()
+    assert body["pathway"]["id"] == "support.onboarding"
+    assert body["next"]["lesson_id"] == "https://lessons.example.org/comm/basics-video"
+    assert body["recommendation"]["reasons"]
+    assert body["recommendation"]["sentence"]
+    assert {m["competency_id"] for m in body["mastery"]} == {"comm.basics", "comm.escalation"}
+    assert body["preview"]["steps"]
+    assert body["evidence"]["status"] == "no_lrs"
+
+
+def test_instructors_have_no_learner_path(
+    tool: ToolServer, platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+) -> None:
+    import_example(tool)
+    spec = LaunchSpec(client_id=client_id, role="instructor", user="t1")
+    page = browser.launch(platform.launch_url(spec))
+    assert api(browser, page).status_code == 404
+
+
+def test_the_api_needs_the_launch_session(tool: ToolServer) -> None:
+    response = requests.get(tool.base_url + "/api/v1/me/path", timeout=10)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_custom_pathway_parameter_chooses_the_pathway(
+    tool: ToolServer, platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+) -> None:
+    import_example(tool)
+    spec = LaunchSpec(client_id=client_id, custom={"pathway": "no.such.pathway"})
+    page = browser.launch(platform.launch_url(spec))
+    assert 'data-testid="no-catalog"' in page.text and "no.such.pathway" in page.text
+    spec = LaunchSpec(client_id=client_id, custom={"pathway": "support.onboarding"})
+    assert api(browser, browser.launch(platform.launch_url(spec))).json()["pathway"]["id"] == (
+        "support.onboarding"
+    )
