@@ -23,13 +23,13 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from benchmarks.pylti1p3_reference import make_reference_app
+from benchmarks.reference_tool import make_reference_app
 from benchmarks.timing import PathTimer, percentile
 from config import Settings
 from lti_tool import create_app
 from lti_tool.registrations import RegistrationInput, add_registration
-from tests.peers.launch_browser import LaunchBrowser
-from tests.peers.platform_launch import LaunchPlatform, LaunchSpec, ToolRegistration
+from tests.peers.browser import LaunchBrowser
+from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import free_port
 
 
@@ -46,7 +46,7 @@ class Served:
 
 
 def run(launches: int, concurrency: int) -> list[dict[str, Any]]:
-    platform = LaunchPlatform().start()
+    platform = PlatformPeer().start()
     work = Path(tempfile.mkdtemp(prefix="skillpath-bench-"))
     results = []
     try:
@@ -76,32 +76,21 @@ def run(launches: int, concurrency: int) -> list[dict[str, Any]]:
         ours = Served("Skillpath", app.wsgi_app, port, "/lti/login", "/lti/launch")
         base = f"http://127.0.0.1:{port}"
         platform.register_tool(
-            ToolRegistration(
-                "skillpath",
-                "d1",
-                base + "/lti/login",
-                base + "/lti/launch",
-                base + "/.well-known/jwks.json",
-            )
+            "skillpath",
+            "d1",
+            base + "/lti/login",
+            base + "/lti/launch",
+            base + "/.well-known/jwks.json",
         )
-        # The reference tool.
+        # The reference tool: pylti1p3 the way its examples are written.
         ref_port = free_port()
         ref_base = f"http://127.0.0.1:{ref_port}"
-        reference_app = make_reference_app(
-            platform.issuer,
-            "reference",
-            "d1",
-            platform.auth_login_url,
-            platform.auth_token_url,
-            platform.keyset_url,
-        )
-        reference = Served(
-            "pylti1p3 reference", reference_app.wsgi_app, ref_port, "/login/", "/launch/"
-        )
         platform.register_tool(
-            ToolRegistration(
-                "reference", "d1", ref_base + "/login/", ref_base + "/launch/", ref_base + "/jwks/"
-            )
+            "reference", "d1", ref_base + "/login", ref_base + "/launch", ref_base + "/jwks"
+        )
+        reference_app = make_reference_app(platform.platform_settings("reference", "d1"))
+        reference = Served(
+            "pylti1p3 reference", reference_app.wsgi_app, ref_port, "/login", "/launch"
         )
         for served, client_id in ((ours, "skillpath"), (reference, "reference")):
             results.append(measure(served, platform, client_id, launches, concurrency))
@@ -114,10 +103,12 @@ def run(launches: int, concurrency: int) -> list[dict[str, Any]]:
 
 
 def measure(
-    served: Served, platform: LaunchPlatform, client_id: str, launches: int, concurrency: int
+    served: Served, platform: PlatformPeer, client_id: str, launches: int, concurrency: int
 ) -> dict[str, Any]:
     def one(browser: LaunchBrowser) -> None:
-        response = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+        response = browser.launch(
+            platform.launch_url(client_id=client_id, roles="learner", name="Ada")
+        )
         assert response.status_code == 200, (served.name, response.status_code, response.text[:300])
 
     # Warm-up: first JWKS fetch, first connection, template compilation.

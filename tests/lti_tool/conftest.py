@@ -1,77 +1,33 @@
-"""Fixtures for launch tests: a platform registered with a running tool, and the forge."""
+"""Fixtures for launch tests: the real platform peer, a registration of a running tool on
+it, the browser, and the forge for crafted (bad) launches."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from lti_tool.registrations import RegistrationInput, add_registration
 from tests.lti_tool.launch_forge import LaunchForge
-from tests.peers.launch_browser import LaunchBrowser
-from tests.peers.platform_launch import LaunchPlatform, ToolRegistration
-from tests.tool_server import ToolServer, free_port
-
-PLATFORM_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PLATFORM_KID = "platform-key-1"
-
-
-@pytest.fixture(scope="session")
-def keyset_host() -> Iterator[str]:
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(PLATFORM_KEY.public_key()))
-    jwk.update(kid=PLATFORM_KID, alg="RS256", use="sig")
-    body = json.dumps({"keys": [jwk]})
-
-    @Request.application  # type: ignore[arg-type]
-    def app(request: Request) -> Response:
-        return Response(body, content_type="application/json")
-
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server_close()
+from tests.peers.browser import LaunchBrowser
+from tests.peers.lti_platform import PlatformPeer
+from tests.peers.platform_fixtures import launch_browser, platform_peer  # noqa: F401
+from tests.tool_server import ToolServer
 
 
 @pytest.fixture
-def forge(tool: ToolServer, keyset_host: str) -> Iterator[LaunchForge]:
-    issuer = keyset_host
-    with tool.app.extensions["skillpath"].database.session() as session:
-        add_registration(
-            session,
-            RegistrationInput(
-                issuer=issuer,
-                client_id="client-1",
-                auth_login_url=issuer + "/authorize",
-                auth_token_url=issuer + "/token",
-                keyset_url=issuer + "/jwks",
-                deployments=["dep-1", "dep-2"],
-            ),
-        )
-    forge = LaunchForge(tool.base_url, issuer, "client-1", "dep-1", PLATFORM_KEY, PLATFORM_KID)
-    yield forge
-    forge.browser.close()
-
-
-@pytest.fixture(scope="session")
-def platform() -> Iterator[LaunchPlatform]:
-    """A real LTI 1.3 platform (lti1p3platform from PyPI) on 127.0.0.1."""
-    peer = LaunchPlatform().start()
-    yield peer
-    peer.stop()
+def platform(platform_peer: PlatformPeer) -> PlatformPeer:  # noqa: F811
+    return platform_peer
 
 
 def register_with(
-    tool: ToolServer, platform: LaunchPlatform, client_id: str, deployment_id: str
+    tool: ToolServer,
+    platform: PlatformPeer,
+    client_id: str,
+    deployment_id: str,
+    extra_deployments: tuple[str, ...] = (),
 ) -> None:
     """Register each side with the other, as an admin does."""
     with tool.app.extensions["skillpath"].database.session() as session:
@@ -83,22 +39,32 @@ def register_with(
                 auth_login_url=platform.auth_login_url,
                 auth_token_url=platform.auth_token_url,
                 keyset_url=platform.keyset_url,
-                deployments=[deployment_id],
+                deployments=[deployment_id, *extra_deployments],
             ),
         )
-    platform.register_tool(
-        ToolRegistration(
-            client_id=client_id,
-            deployment_id=deployment_id,
-            login_url=tool.login_url,
-            launch_url=tool.launch_url,
-            jwks_url=tool.jwks_url,
-        )
-    )
+    platform.register_tool(client_id, deployment_id, tool.login_url, tool.launch_url, tool.jwks_url)
+
+
+def link(platform: PlatformPeer, client_id: str, **params: Any) -> str:
+    """The URL of a learner's click on the course link, with the tests' usual people."""
+    defaults: dict[str, Any] = {
+        "client_id": client_id,
+        "user": "learner-1",
+        "roles": "learner",
+        "name": "Ada Learner",
+        "context_id": "course-1",
+        "context_title": "Support 101",
+        "resource_link_id": "link-1",
+        "resource_link_title": "Week 1 path",
+    }
+    defaults.update(params)
+    if defaults["name"] is None:
+        del defaults["name"]
+    return platform.launch_url(**defaults)
 
 
 @pytest.fixture
-def client_id(tool: ToolServer, platform: LaunchPlatform) -> str:
+def client_id(tool: ToolServer, platform: PlatformPeer) -> str:
     """A fresh registration of `tool` on the shared platform; its client id."""
     client_id = "client-" + uuid.uuid4().hex[:8]
     register_with(tool, platform, client_id, "deployment-1")
@@ -106,7 +72,17 @@ def client_id(tool: ToolServer, platform: LaunchPlatform) -> str:
 
 
 @pytest.fixture
-def browser() -> Iterator[LaunchBrowser]:
-    browser = LaunchBrowser()
-    yield browser
-    browser.close()
+def browser(launch_browser: LaunchBrowser) -> LaunchBrowser:  # noqa: F811
+    return launch_browser
+
+
+@pytest.fixture
+def forge(tool: ToolServer, platform: PlatformPeer) -> Iterator[LaunchForge]:
+    """Crafted launches signed with the platform's real key (its JWKS publishes it)."""
+    client_id = "forge-" + uuid.uuid4().hex[:8]
+    register_with(tool, platform, client_id, "dep-1", extra_deployments=("dep-2",))
+    forge = LaunchForge(
+        tool.base_url, platform.issuer, client_id, "dep-1", platform.key.private_key, platform.kid
+    )
+    yield forge
+    forge.browser.close()

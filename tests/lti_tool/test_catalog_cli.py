@@ -52,8 +52,16 @@ def test_tenant_catalog_needs_issuer_and_client_id(cli: Any) -> None:
 
 def test_lrs_set(cli: Any) -> None:
     cli("init")
-    ok = cli("lrs", "set", "--endpoint", "https://lrs.example.org/xapi", "--username", "u",
-             "--password", "s3cret")
+    ok = cli(
+        "lrs",
+        "set",
+        "--endpoint",
+        "https://lrs.example.org/xapi",
+        "--username",
+        "u",
+        "--password",
+        "s3cret",
+    )
     assert ok.exit_code == 0 and "(default)" in ok.output and "s3cret" not in ok.output
     bad = cli("lrs", "set", "--endpoint", "lrs", "--username", "u", "--password", "p")
     assert bad.exit_code == 1 and "absolute http(s) URL" in bad.output

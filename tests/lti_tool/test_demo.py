@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from config import Settings
 from lti_tool.demo import prepare_demo
-from tests.peers.form_post import AutoPostForm
+from tests.peers.browser import parse_form
 from tests.tool_server import free_port
 
 
@@ -36,7 +36,7 @@ def demo(settings: Settings) -> Iterator[str]:
 
 def launch_as(browser: requests.Session, lms: str, login: str) -> requests.Response:
     form_page = browser.get(f"{lms}/lms/launch/{login}", timeout=10)
-    form = AutoPostForm(form_page.text)
+    form = parse_form(form_page.text, form_page.url)
     return browser.post(form.action, data=form.fields, timeout=10)
 
 

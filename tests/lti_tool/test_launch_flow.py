@@ -10,20 +10,20 @@ from sqlalchemy import select
 
 from config import Settings
 from lti_tool.models import Launch
-from tests.lti_tool.conftest import register_with
-from tests.peers.launch_browser import LaunchBrowser
-from tests.peers.platform_launch import LaunchPlatform, LaunchSpec
+from tests.lti_tool.conftest import link, register_with
+from tests.peers.browser import LaunchBrowser
+from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import ToolServer, free_port, start_tool
 
 
 def test_learner_launch_lands_on_the_learner_page(
     tool: ToolServer,
-    platform: LaunchPlatform,
+    platform: PlatformPeer,
     client_id: str,
     browser: LaunchBrowser,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+    page = browser.launch(link(platform, client_id))
     assert page.status_code == 200
     assert page.url.startswith(tool.base_url + "/launch/")
     assert 'data-testid="who">Ada Learner<' in page.text
@@ -44,48 +44,47 @@ def test_learner_launch_lands_on_the_learner_page(
 
 
 def test_instructor_launch_lands_on_the_class_view(
-    platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    spec = LaunchSpec(client_id=client_id, user="teacher-1", role="instructor", name="Sam Lee")
-    page = browser.launch(platform.launch_url(spec))
+    page = browser.launch(
+        link(platform, client_id, user="teacher-1", roles="instructor", name="Sam Lee")
+    )
     assert page.status_code == 200
     assert 'data-view="instructor"' in page.text and "Class view" in page.text
 
 
 def test_without_a_name_the_page_shows_the_role(
-    platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id, name=None)))
+    page = browser.launch(link(platform, client_id, name=None))
     assert page.status_code == 200
     assert 'data-testid="who">Learner<' in page.text
 
 
 def test_reloading_the_page_does_not_replay_the_launch(
-    platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+    page = browser.launch(link(platform, client_id))
     again = browser.session.get(page.url, timeout=10)
     assert again.status_code == 200 and again.text == page.text
 
 
 def test_a_hundred_launches_with_one_cookie_jar(
-    platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
     for _ in range(100):
-        page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+        page = browser.launch(link(platform, client_id))
         assert page.status_code == 200
     assert [c.name for c in browser.session.cookies] == ["skillpath_session"]
 
 
 def test_a_session_opens_only_its_own_launch(
-    tool: ToolServer, platform: LaunchPlatform, client_id: str
+    tool: ToolServer, platform: PlatformPeer, client_id: str
 ) -> None:
     alice, bob = LaunchBrowser(), LaunchBrowser()
     try:
-        alice_page = alice.launch(
-            platform.launch_url(LaunchSpec(client_id=client_id, user="alice"))
-        )
-        bob_page = bob.launch(platform.launch_url(LaunchSpec(client_id=client_id, user="bob")))
+        alice_page = alice.launch(link(platform, client_id, user="alice"))
+        bob_page = bob.launch(link(platform, client_id, user="bob"))
         bob_launch = bob_page.url.split("?")[0]
         alice_token = alice_page.url.split("t=")[1]
         stolen = alice.session.get(f"{bob_launch}?t={alice_token}", timeout=10)
@@ -99,30 +98,28 @@ def test_a_session_opens_only_its_own_launch(
 
 
 def test_tenants_are_told_apart_by_client_id(
-    tool: ToolServer, platform: LaunchPlatform, browser: LaunchBrowser
+    tool: ToolServer, platform: PlatformPeer, browser: LaunchBrowser
 ) -> None:
     """One issuer, two client ids (as all of Canvas cloud): each launch lands in its own."""
     register_with(tool, platform, "tenant-a", "deployment-a")
     register_with(tool, platform, "tenant-b", "deployment-b")
     for client_id in ("tenant-a", "tenant-b"):
-        assert (
-            browser.launch(platform.launch_url(LaunchSpec(client_id=client_id))).status_code == 200
-        )
+        assert browser.launch(link(platform, client_id)).status_code == 200
     with tool.app.extensions["skillpath"].database.session() as session:
         rows = session.execute(select(Launch.client_id, Launch.deployment_id)).all()
     assert sorted(map(tuple, rows)) == [("tenant-a", "deployment-a"), ("tenant-b", "deployment-b")]
 
 
 def test_platform_key_rotation_is_picked_up(
-    platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    assert browser.launch(platform.launch_url(LaunchSpec(client_id=client_id))).status_code == 200
+    assert browser.launch(link(platform, client_id)).status_code == 200
     platform.rotate_key()  # our cached key set does not know the new kid
-    assert browser.launch(platform.launch_url(LaunchSpec(client_id=client_id))).status_code == 200
+    assert browser.launch(link(platform, client_id)).status_code == 200
 
 
 def test_login_on_one_instance_launch_on_another(
-    settings: Settings, platform: LaunchPlatform, tmp_path: Path
+    settings: Settings, platform: PlatformPeer, tmp_path: Path
 ) -> None:
     """Two app instances behind one public URL, sharing the database (and Redis when
     SKILLPATH_TEST_REDIS_URL is set): the login and the launch reach different ones."""
@@ -133,13 +130,13 @@ def test_login_on_one_instance_launch_on_another(
     browser = LaunchBrowser()
     try:
         register_with(first, platform, "shared-client", "deployment-1")
-        form = browser.open_link(platform.launch_url(LaunchSpec(client_id="shared-client")))
+        form = browser.authorize(browser.login(browser.start(link(platform, "shared-client"))))
         assert form.action == public + "/lti/launch"
-        landed = browser.submit(form, action=second.launch_url)
+        landed = browser.post_form(form, action=second.launch_url)
         assert landed.status_code == 200
         assert 'data-testid="who">Ada Learner<' in landed.text
         # and the replayed form is refused by the first instance
-        assert browser.submit(form).status_code == 400
+        assert browser.post_form(form).status_code == 400
     finally:
         browser.close()
         second.stop()
@@ -149,7 +146,7 @@ def test_login_on_one_instance_launch_on_another(
 @pytest.mark.skipif(
     not os.environ.get("SKILLPATH_TEST_REDIS_URL"), reason="needs SKILLPATH_TEST_REDIS_URL"
 )
-def test_redis_holds_the_login_state(settings: Settings, platform: LaunchPlatform) -> None:
+def test_redis_holds_the_login_state(settings: Settings, platform: PlatformPeer) -> None:
     from lti_tool.shared_store import RedisStore
 
     tool = start_tool(settings)
@@ -157,10 +154,7 @@ def test_redis_holds_the_login_state(settings: Settings, platform: LaunchPlatfor
         assert isinstance(tool.app.extensions["skillpath"].store, RedisStore)
         register_with(tool, platform, "redis-client", "deployment-1")
         browser = LaunchBrowser()
-        assert (
-            browser.launch(platform.launch_url(LaunchSpec(client_id="redis-client"))).status_code
-            == 200
-        )
+        assert browser.launch(link(platform, "redis-client")).status_code == 200
         browser.close()
     finally:
         tool.stop()

@@ -8,8 +8,9 @@ from typing import Any
 
 import requests
 
-from tests.peers.launch_browser import LaunchBrowser
-from tests.peers.platform_launch import LaunchPlatform, LaunchSpec
+from tests.lti_tool.conftest import link
+from tests.peers.browser import LaunchBrowser
+from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import ToolServer
 
 EXAMPLE = Path(__file__).parent.parent / "fixtures" / "catalog-example.json"
@@ -31,19 +32,19 @@ def api(browser: LaunchBrowser, page: requests.Response) -> Any:
 
 
 def test_without_a_catalog_the_page_says_so(
-    platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+    page = browser.launch(link(platform, client_id))
     assert page.status_code == 200
     assert 'data-testid="no-catalog"' in page.text
     assert api(browser, page).status_code == 404
 
 
 def test_learner_sees_next_lesson_reasons_path_and_mastery(
-    tool: ToolServer, platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
     import_example(tool)
-    page = browser.launch(platform.launch_url(LaunchSpec(client_id=client_id)))
+    page = browser.launch(link(platform, client_id))
     assert page.status_code == 200, page.text[:500]
     assert "Support associate, first two weeks" in page.text
     assert 'data-testid="next"' in page.text and "Tone and clarity" in page.text
@@ -61,11 +62,10 @@ def test_learner_sees_next_lesson_reasons_path_and_mastery(
 
 
 def test_instructors_have_no_learner_path(
-    tool: ToolServer, platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
     import_example(tool)
-    spec = LaunchSpec(client_id=client_id, role="instructor", user="t1")
-    page = browser.launch(platform.launch_url(spec))
+    page = browser.launch(link(platform, client_id, roles="instructor", user="t1"))
     assert api(browser, page).status_code == 404
 
 
@@ -76,13 +76,10 @@ def test_the_api_needs_the_launch_session(tool: ToolServer) -> None:
 
 
 def test_custom_pathway_parameter_chooses_the_pathway(
-    tool: ToolServer, platform: LaunchPlatform, client_id: str, browser: LaunchBrowser
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
     import_example(tool)
-    spec = LaunchSpec(client_id=client_id, custom={"pathway": "no.such.pathway"})
-    page = browser.launch(platform.launch_url(spec))
+    page = browser.launch(link(platform, client_id, custom={"pathway": "no.such.pathway"}))
     assert 'data-testid="no-catalog"' in page.text and "no.such.pathway" in page.text
-    spec = LaunchSpec(client_id=client_id, custom={"pathway": "support.onboarding"})
-    assert api(browser, browser.launch(platform.launch_url(spec))).json()["pathway"]["id"] == (
-        "support.onboarding"
-    )
+    spec = link(platform, client_id, custom={"pathway": "support.onboarding"})
+    assert api(browser, browser.launch(spec)).json()["pathway"]["id"] == ("support.onboarding")
