@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ from werkzeug.serving import make_server
 from config import Settings
 from lti_tool.app import create_app
 from lti_tool.demo.lms import DemoConfig, create_demo_lms, load_or_create_key
+from lti_tool.learning.catalogs import import_catalog
 from lti_tool.registrations import (
     RegistrationInput,
     add_deployment,
@@ -21,6 +23,7 @@ from lti_tool.registrations import (
 
 log = logging.getLogger("skillpath.demo")
 
+SAMPLE_CATALOG = Path(__file__).parent / "sample_catalog.json"
 CLIENT_ID = "skillpath-demo"
 DEPLOYMENT_ID = "demo-deployment"
 
@@ -82,6 +85,8 @@ def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
             assert registration is not None
             if not any(d.deployment_id == DEPLOYMENT_ID for d in registration.deployments):
                 add_deployment(session, lms_url, CLIENT_ID, DEPLOYMENT_ID)
+    with services.database.session() as session:
+        import_catalog(session, json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
     key = load_or_create_key(Path(services.settings.instance_path) / "demo_lms_key.pem")
     lms = create_demo_lms(config, key)
 

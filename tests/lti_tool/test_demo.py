@@ -43,8 +43,8 @@ def launch_as(browser: requests.Session, lms: str, login: str) -> requests.Respo
 @pytest.mark.parametrize(
     ("login", "who", "heading"),
     [
-        ("alex", "Alex Rivera", "Your learning path"),
-        ("jordan", "Learner", "Your learning path"),
+        ("alex", "Alex Rivera", "Support associate, first two weeks"),
+        ("jordan", "Learner", "Support associate, first two weeks"),
         ("sam", "Sam Lee", "Class view"),
     ],
 )
@@ -57,5 +57,7 @@ def test_demo_lms_launches_into_skillpath(demo: str, login: str, who: str, headi
         assert f'data-testid="who">{who}<' in page.text
         assert 'data-testid="course">Customer Support Onboarding<' in page.text
         assert re.search(rf"<h1>{heading}</h1>", page.text)
+        if heading != "Class view":  # the sample catalog gives learners a path
+            assert 'data-testid="next"' in page.text and 'data-testid="path"' in page.text
         # the one-use state cookie is gone; only the session remains
         assert [c.name for c in browser.cookies] == ["skillpath_session"]
