@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 # Real peers the tests start: each lives in a folder this Makefile owns.
-peers: $(STAMP)
+peers: $(STAMP) $(PEERS)/ll/.installed $(PEERS)/ralph-venv/.installed
 
 clean:
 	rm -rf $(VENV) $(PEERS) instance
@@ -39,3 +39,28 @@ clean:
 # Benchmarks: one command each; figures go to BENCHMARKS.md.
 bench-launch: $(STAMP)
 	$(BIN)/python -m benchmarks.launch
+
+# Learning Locker's statement service (npm xapi-statements 5.0.1), run by tests/peers/lrs.py.
+$(PEERS)/ll/.installed:
+	mkdir -p $(PEERS)/ll
+	test -f $(PEERS)/ll/package.json || echo '{"name": "skillpath-ll-peer", "private": true}' > $(PEERS)/ll/package.json
+	cd $(PEERS)/ll && npm install --ignore-scripts --no-audit --no-fund xapi-statements@5.0.1
+	touch $@
+
+# Ralph (ralph-malph 5.1.0) in its own venv so its pins never meet ours; its extra forgets requests.
+$(PEERS)/ralph-venv/.installed:
+	$(PYTHON) -m venv $(PEERS)/ralph-venv
+	$(PEERS)/ralph-venv/bin/pip install -q 'ralph-malph[lrs,cli]==5.1.0' requests
+	touch $@
+
+# Adaptive-engine benchmark against pyBKT (C++ build; benchmark-only dependency).
+.PHONY: bench-recommender
+bench-recommender: $(STAMP)
+	$(BIN)/pip install -q numpy setuptools wheel 'scikit-learn<1.6' pandas
+	$(BIN)/pip install -q --no-build-isolation --no-binary pyBKT pyBKT==1.4.3
+	$(BIN)/python -m benchmarks.recommender
+
+# LRS sync benchmark: our client beside tincan's RemoteLRS against Learning Locker.
+.PHONY: bench-xapi
+bench-xapi: $(STAMP) peers
+	$(BIN)/python -m benchmarks.xapi_sync

@@ -42,10 +42,19 @@ Human oversight
     After `COACH_AFTER_FAILURES` consecutive failures on a competency it is listed in
     `LearnerState.coach_flags` and the policy stops repeating material already tried.
 
+At-risk, cohort analytics, equity
+    `at_risk(catalog, state, params, now, pathway_id=None) -> [MilestoneRisk]`: for each
+    milestone with a due date, the probability of missing it and the main reason.
+    `cohort_analytics(catalog, history, params) -> CohortReport` with `LessonStats` (struggle
+    rate, learning gain, flagged for review) and `CompetencyStats` (time to proficiency).
+    `equity_audit(catalog, [(learner_id, Recommendation)], groups, milestones_reached)
+    -> EquityReport` with `GroupRates` and disparity ratios per group.
+
 Errors
     `RecommenderError` (root), `CatalogError`, `UnknownIdError`, `StateError`.
 """
 
+from .analytics import CohortReport, CompetencyStats, LessonStats, cohort_analytics
 from .catalog import (
     Catalog,
     Competency,
@@ -57,6 +66,7 @@ from .catalog import (
     Thresholds,
 )
 from .catalog_loader import load_catalog
+from .equity import EquityReport, GroupRates, equity_audit
 from .errors import CatalogError, RecommenderError, StateError, UnknownIdError
 from .evidence import (
     COACH_AFTER_FAILURES,
@@ -76,6 +86,7 @@ from .overrides import apply_override, start_pathway, withdraw_override
 from .params import CompetencyParams, ModelParams
 from .policy import Preferences, Recommendation, recommend
 from .preview import MilestoneForecast, PathPreview, PreviewStep, preview_path
+from .risk import MilestoneRisk, at_risk
 from .state import CompetencyState, LearnerState, LessonRecord, Override, new_learner
 
 __all__ = [
@@ -83,18 +94,24 @@ __all__ = [
     "REASON_CODES",
     "Catalog",
     "CatalogError",
+    "CohortReport",
     "Competency",
     "CompetencyParams",
     "CompetencyState",
+    "CompetencyStats",
+    "EquityReport",
     "FitReport",
     "GoalLevel",
+    "GroupRates",
     "LearnerState",
     "Lesson",
     "LessonCompetency",
     "LessonRecord",
+    "LessonStats",
     "MasteryEstimate",
     "Milestone",
     "MilestoneForecast",
+    "MilestoneRisk",
     "ModelParams",
     "Observation",
     "Override",
@@ -109,6 +126,9 @@ __all__ = [
     "Thresholds",
     "UnknownIdError",
     "apply_override",
+    "at_risk",
+    "cohort_analytics",
+    "equity_audit",
     "fit_params",
     "load_catalog",
     "mastery",

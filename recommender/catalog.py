@@ -120,6 +120,8 @@ class Catalog:
             for part in lesson.competencies:
                 prereqs[part.id].update(r for r in lesson.requires if r != part.id)
         self._prerequisites = {c: tuple(sorted(v)) for c, v in prereqs.items()}
+        self._pathway_order: dict[str, list[str]] = {}
+        self._closure: dict[str, frozenset[str]] = {}
 
     def competency(self, competency_id: str) -> Competency:
         """The competency with this id, or `UnknownIdError`."""
@@ -171,20 +173,41 @@ class Catalog:
         return found
 
     def pathway_competencies(self, pathway: Pathway) -> list[str]:
-        """Goal and milestone competencies plus all their prerequisites, prerequisites first."""
+        """Goal and milestone competencies plus all their prerequisites, prerequisites first.
+
+        Computed once per pathway (the catalog is immutable) without recursion, so deep
+        prerequisite chains in large catalogs are fine.
+        """
+        cached = self._pathway_order.get(pathway.id)
+        if cached is not None:
+            return cached
         roots = [m_c for m in pathway.milestones for m_c in m.competencies]
         roots += [g.competency for g in pathway.goal]
         order: list[str] = []
         seen: set[str] = set()
-
-        def visit(comp: str) -> None:
-            if comp in seen:
-                return
-            seen.add(comp)
-            for pre in self.prerequisites(comp):
-                visit(pre)
-            order.append(comp)
-
         for root in roots:
-            visit(root)
+            if root in seen:
+                continue
+            seen.add(root)
+            stack: list[tuple[str, int]] = [(root, 0)]
+            while stack:
+                comp, i = stack.pop()
+                pres = self.prerequisites(comp)
+                if i < len(pres):
+                    stack.append((comp, i + 1))
+                    if pres[i] not in seen:
+                        seen.add(pres[i])
+                        stack.append((pres[i], 0))
+                else:
+                    order.append(comp)
+        self._pathway_order[pathway.id] = order
         return order
+
+    def closure(self, competency_id: str) -> frozenset[str]:
+        """A competency and all its prerequisites, transitively (cached)."""
+        cached = self._closure.get(competency_id)
+        if cached is None:
+            cached = frozenset([competency_id, *self.prerequisites_within(
+                competency_id, len(self.competencies))])
+            self._closure[competency_id] = cached
+        return cached

@@ -17,7 +17,13 @@ from datetime import datetime
 
 from .catalog import Catalog, Lesson
 from .errors import require_aware
-from .memory import days_between, next_stability, recall
+from .memory import (
+    FORGETTING_FACTOR,
+    SECONDS_PER_DAY,
+    days_between,
+    next_stability,
+    recall,
+)
 from .observation import Observation
 from .params import ModelParams
 from .state import CompetencyState, LearnerState, LessonRecord
@@ -69,24 +75,41 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def _adjust(p: float, state: LearnerState, lesson: Lesson, params: ModelParams) -> float:
-    shift = state.ability + params.difficulty_effect * (0.5 - lesson.difficulty)
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _shift(state: LearnerState, lesson: Lesson, params: ModelParams) -> float:
+    """Logit shift of success for this learner on this lesson: ability and difficulty."""
+    return state.ability + params.difficulty_effect * (0.5 - lesson.difficulty)
+
+
+def _emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
+    """P(success | mastered) and P(success | not mastered), moved by the shift in logit space.
+
+    An able learner also guesses better; a hard lesson trips up even those who master it.
+    """
     if shift == 0.0:
-        return p
-    return 1.0 / (1.0 + math.exp(-(_logit(p) + shift)))
+        return 1.0 - slip, guess
+    return _sigmoid(_logit(1.0 - slip) + shift), _sigmoid(_logit(guess) + shift)
 
 
 def predict_success(state: LearnerState, lesson: Lesson, params: ModelParams,
                     now: datetime) -> float:
     """P(success) of this learner on this lesson at `now`: weighted over its competencies."""
+    shift = _shift(state, lesson, params)
     total = 0.0
     weights = 0.0
     for part in lesson.competencies:
         cp = params.for_competency(part.id)
+        known, unknown = _emissions(cp.guess, cp.slip, shift)
         p = current_probability(competency_state(state, part.id, params), now)
-        total += part.weight * (p * (1.0 - cp.slip) + (1.0 - p) * cp.guess)
+        total += part.weight * (p * known + (1.0 - p) * unknown)
         weights += part.weight
-    return _adjust(total / weights, state, lesson, params)
+    return total / weights
 
 
 def update(state: LearnerState, obs: Observation, catalog: Catalog,
@@ -98,17 +121,22 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
     now = obs.timestamp
     score = _score_of(obs)
     comps = dict(state.competencies)
-    ability = state.ability
-    if score is not None and params.ability_rate:
-        residual = score - predict_success(state, lesson, params, now)
-        ability = max(-3.0, min(3.0, ability + params.ability_rate * residual))
     teaches = lesson.kind != "assessment"
+    shift = _shift(state, lesson, params)
     failed = score is not None and (obs.success is False or score < FAILED_BELOW)
     flags = list(state.coach_flags)
+    # P(success) before this observation, accumulated in the same pass (for the ability
+    # residual): one pass over the lesson's competencies keeps the update in microseconds.
+    expected = 0.0
+    weights = 0.0
     for part in lesson.competencies:
         cp = params.for_competency(part.id)
         cs = competency_state(state, part.id, params)
-        kept = recall(days_between(cs.updated, now), cs.stability_days)
+        if cs.updated is None or cs.updated >= now:
+            kept = 1.0
+        else:
+            days = (now - cs.updated).total_seconds() / SECONDS_PER_DAY
+            kept = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
         p = cs.p * kept
         weight = part.weight
         if score is None:
@@ -117,8 +145,11 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
                 p + (1.0 - p) * gain, now, cs.stability_days, cs.attempts, cs.failures,
                 cs.last_score, lesson.id, cs.assessed, cs.mastered_by_override)
             continue
-        like_m = score * (1.0 - cp.slip) + (1.0 - score) * cp.slip
-        like_n = score * cp.guess + (1.0 - score) * (1.0 - cp.guess)
+        known, unknown = _emissions(cp.guess, cp.slip, shift)
+        expected += weight * (p * known + (1.0 - p) * unknown)
+        weights += weight
+        like_m = score * known + (1.0 - score) * (1.0 - known)
+        like_n = score * unknown + (1.0 - score) * (1.0 - unknown)
         denom = p * like_m + (1.0 - p) * like_n
         post = p * like_m / denom if denom > 0.0 else p
         post = p + weight * (post - p)
@@ -138,6 +169,10 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         comps[part.id] = CompetencyState(
             _clip(post), now, stability, cs.attempts + 1, failures, score, lesson.id,
             cs.assessed or passed_assessment, cs.mastered_by_override)
+    ability = state.ability
+    if score is not None and params.ability_rate and weights > 0.0:
+        residual = score - expected / weights
+        ability = max(-3.0, min(3.0, ability + params.ability_rate * residual))
     record = state.lessons.get(lesson.id)
     lessons = dict(state.lessons)
     lessons[lesson.id] = LessonRecord((record.attempts if record else 0) + 1, now,
@@ -187,21 +222,23 @@ def mastery_of(state: LearnerState, competency_id: str, catalog: Catalog, params
     """The mastery estimate of one competency at `now`.
 
     Mastered means: marked by an instructor, or P(mastered) at or above the competency's
-    threshold (or a last score at or above `skip_at_or_above`, the learner "already shows"
-    it) and, for a `critical` competency, a passed assessment. `threshold` replaces the
+    threshold (or a pre-assessment score at or above `skip_at_or_above`: the learner
+    "already shows" it) and, for a `critical` competency, a passed assessment. `threshold` replaces the
     competency's own threshold (a pathway goal level).
     """
     comp = catalog.competency(competency_id)
     level = comp.mastery_threshold if threshold is None else threshold
     cs = competency_state(state, competency_id, params)
-    r = recall(days_between(cs.updated, now), cs.stability_days)
+    if cs.updated is None or cs.updated >= now:
+        r = 1.0
+    else:  # recall(), inlined: this runs for every competency of every recommendation
+        days = (now - cs.updated).total_seconds() / SECONDS_PER_DAY
+        r = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
     prob = cs.p * r
-    # Only a measurement (an assessment or a pre-assessment) can show a skill well enough
-    # to skip it: one lucky practice score must not.
-    last = catalog.lessons.get(cs.last_lesson) if cs.last_lesson else None
-    measured = last is None or last.kind == "assessment"
+    # Only a pre-assessment result (no lesson) skips by score alone: a single pass/fail
+    # item in a lesson can be a lucky guess, so it goes through the model instead.
     shows = prob >= level or (
-        skip_at_or_above is not None and cs.last_score is not None and measured
+        skip_at_or_above is not None and cs.last_score is not None and cs.last_lesson is None
         and cs.last_score >= skip_at_or_above and r >= params.review_recall)
     mastered = cs.mastered_by_override or (shows and (cs.assessed or not comp.critical))
     return MasteryEstimate(competency_id, prob, mastered, r, level, cs.attempts)

@@ -18,11 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .catalog import Catalog
+from .memory import FORGETTING_FACTOR as _FACTOR
 from .observation import Observation
 from .params import CompetencyParams, ModelParams
 
 _F = NDArray[np.float64]
-_PSEUDO = 10.0
+_PSEUDO = 2.0
 _MAX_GUESS_SLIP = 0.4
 
 
@@ -46,6 +47,7 @@ class _Layout:
     obs_learner: NDArray[np.int64]   # per observation, in time order
     obs_score: _F                    # per observation; nan for exposure
     obs_difficulty: _F
+    gap_days: _F                     # flat: days since the previous step of the sequence
 
 
 def _layout(history: Iterable[Observation], catalog: Catalog,
@@ -70,6 +72,7 @@ def _layout(history: Iterable[Observation], catalog: Catalog,
     if not rows_learner:
         return None
     order = np.lexsort((np.array(rows_time), np.array(rows_learner)))
+    days = np.array(rows_time)[order] / 86400.0
     learner = np.array(rows_learner, dtype=np.int64)[order]
     lesson = np.array(rows_lesson, dtype=np.int64)[order]
     score = np.array(rows_score)[order]
@@ -119,15 +122,19 @@ def _layout(history: Iterable[Observation], catalog: Catalog,
     out_weight[flat] = w
     out_teach[flat] = kind_teach[lesson[obs_e]] * w * np.where(scored, 1.0, exposure_learning)
     out_obs[flat] = obs_e
+    gap = np.diff(days[obs_e], prepend=0.0)
+    gap[new_seq] = 0.0
+    out_gap = np.empty(len(key))
+    out_gap[flat] = np.maximum(gap, 0.0)
     comp_of_seq = np.empty(len(lengths), dtype=np.int64)
     comp_of_seq[rank[seq_id]] = comp_e
     return _Layout(comp_of_seq, offsets, out_score, out_weight, out_teach, out_obs, learner,
-                   score, difficulty[lesson])
+                   score, difficulty[lesson], out_gap)
 
 
 def fit_params(history: Iterable[Observation], catalog: Catalog,
-               base: ModelParams | None = None, max_iterations: int = 40,
-               tolerance: float = 1e-4) -> tuple[ModelParams, FitReport]:
+               base: ModelParams | None = None, max_iterations: int = 200,
+               tolerance: float = 1e-7) -> tuple[ModelParams, FitReport]:
     """Per-competency parameters fitted by EM from observations; defaults where data is thin."""
     base = base or ModelParams.defaults()
     comp_ids = list(catalog.competencies)
@@ -178,6 +185,10 @@ def fit_params(history: Iterable[Observation], catalog: Catalog,
             break
         loglik = ll
     g, sl = guess[comp_flat], slip[comp_flat]
+    e_l = np.where(scored, (s * (1 - sl) + (1 - s) * sl) ** lay.weight, 1.0)
+    e_n = np.where(scored, (s * g + (1 - s) * (1 - g)) ** lay.weight, 1.0)
+    stability, before = _fit_stability(lay, prior[lay.comp_of_seq], e_l, e_n,
+                                       learn[comp_flat] * lay.teach)
     per_entry = before * (1 - sl) + (1 - before) * g
     weight_sum = np.bincount(lay.obs_of_flat, lay.weight, len(lay.obs_score))
     base_pred = np.bincount(lay.obs_of_flat, lay.weight * per_entry,
@@ -190,8 +201,7 @@ def fit_params(history: Iterable[Observation], catalog: Catalog,
         if n_obs[i] == 0:
             continue
         params = params.with_competency(c, CompetencyParams(
-            float(prior[i]), float(learn[i]), float(guess[i]), float(slip[i]),
-            base.for_competency(c).stability_days))
+            float(prior[i]), float(learn[i]), float(guess[i]), float(slip[i]), stability))
     return params, FitReport(iteration, float(loglik), counts)
 
 
@@ -269,23 +279,55 @@ def _fit_offsets(lay: _Layout, base_pred: _F) -> tuple[float, float]:
     scored = ~np.isnan(lay.obs_score)
     y = np.where(scored, lay.obs_score, 0.0)
     base_logit = np.log(np.clip(base_pred, 1e-6, 1 - 1e-6) / np.clip(1 - base_pred, 1e-6, 1))
-    best = (-np.inf, 0.0, 0.0)
     n_learners = int(learner.max()) + 1
-    for effect in _DIFFICULTY_EFFECTS:
+
+    def loglik(rate: float, effect: float) -> float:
         shifted = base_logit + effect * (0.5 - lay.obs_difficulty)
-        for rate in _RATES:
-            ability = np.zeros(n_learners)
-            total = 0.0
-            for t in range(len(bounds) - 1):
-                idx = by_position[bounds[t]:bounds[t + 1]]
-                who = learner[idx]
-                p = 1.0 / (1.0 + np.exp(-(shifted[idx] + ability[who])))
-                ok = scored[idx]
-                yy = y[idx]
-                total += float(np.sum(ok * (yy * np.log(p + 1e-9)
-                                            + (1 - yy) * np.log(1 - p + 1e-9))))
-                if rate:
-                    ability[who] = np.clip(ability[who] + rate * ok * (yy - p), -3.0, 3.0)
-            if total > best[0]:
-                best = (total, rate, effect)
+        ability = np.zeros(n_learners)
+        total = 0.0
+        for t in range(len(bounds) - 1):
+            idx = by_position[bounds[t]:bounds[t + 1]]
+            who = learner[idx]
+            p = 1.0 / (1.0 + np.exp(-(shifted[idx] + ability[who])))
+            ok = scored[idx]
+            yy = y[idx]
+            total += float(np.sum(ok * (yy * np.log(p + 1e-9) + (1 - yy) * np.log(1 - p + 1e-9))))
+            if rate:
+                ability[who] = np.clip(ability[who] + rate * ok * (yy - p), -3.0, 3.0)
+        return total
+
+    # Coordinate search: the difficulty effect without ability first, then the ability rate,
+    # then the difficulty effect again at that rate (11-17 replays instead of 30).
+    effect = max(_DIFFICULTY_EFFECTS, key=lambda e: loglik(0.0, e))
+    rate = max(_RATES, key=lambda r: loglik(r, effect))
+    if rate:
+        effect = max(_DIFFICULTY_EFFECTS, key=lambda e: loglik(rate, e))
+    best = (0.0, rate, effect)
+    return best[1], best[2]
+
+
+_STABILITIES = (7.0, 30.0, 60.0, 180.0, 720.0, 36500.0)
+
+
+def _fit_stability(lay: _Layout, prior: _F, e_l: _F, e_n: _F, k: _F) -> tuple[float, _F]:
+    """The memory stability (days) whose forgetting best explains the data, by filtering
+    likelihood; returns it and P(mastered) before each step under it."""
+    best: tuple[float, float, _F] = (-np.inf, 60.0, prior)
+    off = lay.offsets
+    for stability in _STABILITIES:
+        keep = (1.0 + _FACTOR * lay.gap_days / stability) ** -0.5
+        before = np.empty_like(e_l)
+        pred = prior.copy()
+        total = 0.0
+        for t in range(len(off) - 1):
+            a, b = off[t], off[t + 1]
+            p = pred[:b - a] * keep[a:b]
+            before[a:b] = p
+            al = p * e_l[a:b]
+            c = al + (1 - p) * e_n[a:b]
+            total += float(np.log(c).sum())
+            f = al / c
+            pred = f + (1 - f) * k[a:b]
+        if total > best[0]:
+            best = (total, stability, before)
     return best[1], best[2]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-_FACTOR = 19.0 / 81.0
+FORGETTING_FACTOR = 19.0 / 81.0
+_FACTOR = FORGETTING_FACTOR
 _DECAY = -0.5
 SECONDS_PER_DAY = 86400.0
 
@@ -32,7 +33,9 @@ def next_stability(stability_days: float, recalled: float, success: bool) -> flo
     """Stability after a retrieval attempt with predicted recall `recalled`."""
     if success:
         return min(36500.0, stability_days * (1.2 + 3.0 * (1.0 - recalled)))
-    return max(0.5, stability_days * 0.5)
+    # A failure already lowers P(mastered) through the evidence; shrinking the memory as
+    # well would count the same lapse twice.
+    return stability_days
 
 
 def days_until_recall(stability_days: float, target: float) -> float:

@@ -15,13 +15,21 @@ from typing import Any
 
 from .catalog import Catalog, Lesson, Pathway
 from .errors import require_aware
-from .evidence import MasteryEstimate, current_probability, mastery_of, predict_success
+from .evidence import (
+    FAILED_BELOW,
+    MasteryEstimate,
+    current_probability,
+    mastery_of,
+    predict_success,
+)
 from .explanations import Reason, sentence
+from .memory import SECONDS_PER_DAY, days_until_recall
 from .overrides import active_overrides
 from .params import ModelParams
 from .state import CompetencyState, LearnerState
 
 PREREQUISITE_HOPS = 3
+SOLID = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,7 @@ class _View:
         self.skip_at = pathway.thresholds.skip_at_or_above
         self.goal = {g.competency: g.level for g in pathway.goal}
         self._cache: dict[str, MasteryEstimate] = {}
+        self._goal_cache: dict[str, bool] = {}
 
     def est(self, comp: str) -> MasteryEstimate:
         found = self._cache.get(comp)
@@ -85,9 +94,13 @@ class _View:
         level = self.goal.get(comp)
         if level is None:
             return self.mastered(comp)
-        est = mastery_of(self.state, comp, self.catalog, self.params, self.now, self.skip_at,
-                         threshold=max(level, self.catalog.competencies[comp].mastery_threshold))
-        return est.mastered
+        found = self._goal_cache.get(comp)
+        if found is None:
+            threshold = max(level, self.catalog.competencies[comp].mastery_threshold)
+            found = mastery_of(self.state, comp, self.catalog, self.params, self.now,
+                               self.skip_at, threshold=threshold).mastered
+            self._goal_cache[comp] = found
+        return found
 
 
 def _names(catalog: Catalog) -> dict[str, str]:
@@ -182,7 +195,13 @@ def _review_due(view: _View, comp: str) -> bool:
     comp_def = view.catalog.competencies[comp]
     was_mastered = cs.mastered_by_override or (
         cs.p >= comp_def.mastery_threshold and (cs.assessed or not comp_def.critical))
-    return was_mastered and view.est(comp).recall < view.params.review_recall
+    if not was_mastered:
+        return False
+    # Cheap test first: recall falls below the review level after a known number of days.
+    elapsed = (view.now - cs.updated).total_seconds() / SECONDS_PER_DAY
+    if elapsed <= days_until_recall(cs.stability_days, view.params.review_recall):
+        return False
+    return view.est(comp).recall < view.params.review_recall
 
 
 def _usable(view: _View, lesson: Lesson, skipped: set[str | None],
@@ -195,9 +214,9 @@ def _usable(view: _View, lesson: Lesson, skipped: set[str | None],
 
 
 def _flag_blocked(view: _View, lesson: Lesson) -> bool:
-    """After repeated failures, never repeat material the learner already had on that skill."""
+    """After repeated failures, do not repeat a lesson the learner just failed on that skill."""
     record = view.state.lessons.get(lesson.id)
-    if record is None or record.attempts == 0:
+    if record is None or record.last_score is None or record.last_score >= FAILED_BELOW:
         return False
     return any(p.id in view.state.coach_flags for p in lesson.competencies)
 
@@ -212,14 +231,17 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     def ok(lesson: Lesson) -> bool:
         return _usable(view, lesson, skipped, budget) and not _flag_blocked(view, lesson)
 
-    # 1. Remediation after the most recent low score on a not-yet-mastered competency.
-    low_scored = [(cs.updated, c, cs) for c in comps
-                  if (cs := state.competencies.get(c)) is not None and cs.last_score is not None
-                  and cs.last_score < low and cs.updated is not None and not view.mastered(c)]
-    for _, comp, cs in sorted(low_scored, key=lambda t: t[0], reverse=True):
-        found = _remediate(catalog, view, comp, cs, ok)
-        if found is not None:
-            return found
+    # 1. Remediation after a low score on the latest scored lesson, before moving on.
+    latest = _latest_scored(state)
+    if latest is not None and latest[1] < low:
+        last_lesson = catalog.lessons.get(latest[0])
+        if last_lesson is not None:
+            comp = max(last_lesson.competencies, key=lambda part: part.weight).id
+            cs = state.competencies.get(comp)
+            if cs is not None and comp in comps and not view.mastered(comp):
+                found = _remediate(catalog, view, comp, cs, last_lesson, latest[1], ok)
+                if found is not None:
+                    return found
     # 2. Spaced review of mastered competencies whose predicted recall fell too low.
     due = [(view.est(c).recall, c) for c in comps if _review_due(view, c)]
     for recall_now, comp in sorted(due):
@@ -235,7 +257,7 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     best: tuple[Lesson, list[Reason], str] | None = None
     for comp in targets:
         est = view.est(comp)
-        if est.mastered:
+        if view.goal_met(comp):
             continue
         critical = catalog.competencies[comp].critical
         for lesson in catalog.lessons_for(comp):
@@ -260,22 +282,34 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     return None
 
 
-def _remediate(catalog: Catalog, view: _View, comp: str, cs: CompetencyState,
-               ok: Any) -> tuple[Lesson, list[Reason], str] | None:
-    last = catalog.lessons.get(cs.last_lesson or "")
-    last_difficulty = last.difficulty if last else 1.0
-    alternatives = set(last.alternatives) if last else set()
+def _latest_scored(state: LearnerState) -> tuple[str, float] | None:
+    """The most recent scored lesson and its score."""
+    best: tuple[datetime, str, float] | None = None
+    for lesson_id, record in state.lessons.items():
+        if record.last_at is None or record.last_score is None:
+            continue
+        if best is None or record.last_at > best[0]:
+            best = (record.last_at, lesson_id, record.last_score)
+    return None if best is None else (best[1], best[2])
+
+
+def _remediate(catalog: Catalog, view: _View, comp: str, cs: CompetencyState, last: Lesson,
+               score: float, ok: Any) -> tuple[Lesson, list[Reason], str] | None:
+    """Easier or alternative lessons on the competency, then its prerequisites (3 hops)."""
+    alternatives = set(last.alternatives) | {
+        x.id for x in catalog.lessons_for(comp) if last.id in x.alternatives}
     options = [x for x in catalog.lessons_for(comp)
-               if ok(x) and (last is None or x.id != last.id)
-               and (x.id in alternatives or x.difficulty <= last_difficulty)]
-    detail = {"score": cs.last_score, "after_lesson": cs.last_lesson}
+               if ok(x) and x.id != last.id
+               and (x.id in alternatives or x.difficulty < last.difficulty)]
+    detail = {"score": score, "after_lesson": last.id}
     if options:
         pick = min(options, key=lambda x: (x.id not in alternatives, x.difficulty,
                                            view.state.lessons.get(x.id) is not None, x.id))
         return pick, [Reason("remediation", comp, pick.id, detail)], comp
     for pre in catalog.prerequisites_within(comp, PREREQUISITE_HOPS):
-        if view.est(pre).probability >= max(0.95, view.est(pre).threshold):
-            continue
+        est = view.est(pre)
+        if est.probability >= max(SOLID, est.threshold):
+            continue  # solidly known: going back there would not help
         lessons = [x for x in catalog.lessons_for(pre) if ok(x)]
         if lessons:
             pick = min(lessons, key=lambda x: (x.difficulty, x.duration_minutes, x.id))
@@ -290,16 +324,13 @@ def _targets(catalog: Catalog, view: _View, pathway: Pathway) -> list[str]:
         if not milestone_complete(view, milestone.competencies):
             wanted: set[str] = set()
             for comp in milestone.competencies:
-                wanted.add(comp)
-                wanted.update(catalog.prerequisites_within(comp, len(order)))
+                wanted |= catalog.closure(comp)
             return [c for c in order if c in wanted]
-    goal = {g.competency for g in pathway.goal if not view.goal_met(g.competency)}
-    wanted = set(goal)
+    goal = [g.competency for g in pathway.goal if not view.goal_met(g.competency)]
+    wanted = set()
     for comp in goal:
-        wanted.update(catalog.prerequisites_within(comp, len(order)))
-    return [c for c in order if c in wanted and (c not in goal or not view.goal_met(c))
-            ] + [c for c in order if c in goal and view.mastered(c) and not view.goal_met(c)
-                 and c not in wanted]
+        wanted |= catalog.closure(comp)
+    return [c for c in order if c in wanted]
 
 
 def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> float:
@@ -307,8 +338,7 @@ def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> fl
     params, state, now = view.params, view.state, view.now
     gain = 0.0
     for part in lesson.competencies:
-        est = view.est(part.id)
-        if est.mastered:
+        if view.goal_met(part.id):
             continue
         cp = params.for_competency(part.id)
         cs = state.competencies.get(part.id)

@@ -142,3 +142,15 @@ def test_three_failures_flag_the_learner_for_a_coach(chain: Catalog) -> None:
     assert state.coach_flags == ("a",)
     state = update(state, obs("a1", NOW + timedelta(hours=1), score=1.0), chain, PARAMS)
     assert state.coach_flags == ()
+
+
+def test_ability_follows_the_prediction_residual(chain: Catalog) -> None:
+    from dataclasses import replace
+
+    params = replace(PARAMS, ability_rate=0.1, difficulty_effect=1.0)
+    lesson = chain.lesson(url("a1"))
+    before = predict_success(new_learner("u1"), lesson, params, NOW)
+    state = update(new_learner("u1"), obs("a1", score=1.0), chain, params)
+    assert state.ability == pytest.approx(0.1 * (1.0 - before))
+    # an easy lesson (difficulty 0.3) is predicted above the plain BKT mixture
+    assert before > 0.2 * 0.9 + 0.8 * 0.2

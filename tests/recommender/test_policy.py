@@ -62,7 +62,10 @@ def test_a_low_score_inserts_an_easier_or_alternative_lesson(chain: Catalog) -> 
     assert rec.lesson_id == url("b1-video")  # the alternative of b1 first
     assert codes(rec)[0] == "remediation"
     assert rec.reasons[0].detail["score"] == 0.3
-    state = did(state, chain, "b1-video", 0.3)
+    state = did(state, chain, "b1-video", 0.3, NOW + timedelta(minutes=5))
+    later = recommend(chain, state, PARAMS, NOW + timedelta(minutes=6), "p")
+    assert later.lesson_id == url("b1")  # b1 is the alternative of the failed b1-video
+    state = did(state, chain, "b1", 0.3, NOW + timedelta(minutes=10))
     assert recommend(chain, state, PARAMS, NOW, "p").lesson_id == url("b-easy")
 
 
@@ -77,11 +80,21 @@ def test_remediation_goes_back_to_prerequisites_when_nothing_easier_remains(
     assert rec.reasons[0].competency_id == "c"
 
 
-def test_a_score_at_or_above_skip_threshold_skips(chain: Catalog) -> None:
-    state = did(knows(chain, "a", "b", "c"), chain, "d-check", 0.95)
+def test_a_pre_assessment_score_at_or_above_skip_threshold_skips(chain: Catalog) -> None:
+    state = pre_assess(new_learner("u1"), {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.92}, chain,
+                       PARAMS, NOW)
+    assert state.competencies["d"].p < 0.8  # the model alone would not call it mastered
     rec = recommend(chain, state, PARAMS, NOW, "p")
     assert rec.goal_reached and rec.lesson_id is None
     assert codes(rec) == ["goal_reached"]
+    below = pre_assess(new_learner("u1"), {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.85}, chain,
+                       PARAMS, NOW)
+    assert not recommend(chain, below, PARAMS, NOW, "p").goal_reached
+
+
+def test_one_lucky_assessment_item_does_not_skip(chain: Catalog) -> None:
+    state = did(knows(chain, "a", "b", "c"), chain, "d-check", 1.0)
+    assert not recommend(chain, state, PARAMS, NOW, "p").goal_reached
 
 
 def test_critical_competency_is_only_reached_through_an_assessment(chain: Catalog) -> None:

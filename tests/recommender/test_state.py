@@ -59,3 +59,32 @@ def test_malformed_state_raises_state_error(bad: object) -> None:
 def test_bad_params_raise_state_error() -> None:
     with pytest.raises(StateError):
         ModelParams.from_dict({"default": {"guess": 3}})
+
+
+def test_a_changed_catalog_keeps_learner_history(chain: Catalog) -> None:
+    from recommender import load_catalog, mastery_of
+
+    from .conftest import chain_document
+
+    params = ModelParams.defaults()
+    state = new_learner("u1")
+    for i in range(5):
+        state = update(state, Observation("u1", "https://l.example.org/a1",
+                                          NOW + timedelta(minutes=i), score=1.0), chain, params)
+    before = mastery_of(state, "a", chain, params, NOW + timedelta(hours=1))
+    doc = chain_document()
+    doc["lessons"][0]["title"] = "A1, rewritten"
+    doc["lessons"].append({"id": "https://l.example.org/a2", "title": "a2",
+                           "duration_minutes": 4, "competencies": [{"id": "a", "weight": 1}]})
+    changed = load_catalog(doc)
+    restored = LearnerState.from_dict(json.loads(json.dumps(state.to_dict())))
+    after = mastery_of(restored, "a", changed, params, NOW + timedelta(hours=1))
+    assert after == before
+    assert changed.lesson("https://l.example.org/a1").title == "A1, rewritten"
+
+
+def test_recommendation_round_trips(chain: Catalog) -> None:
+    from recommender import Recommendation, recommend
+
+    rec = recommend(chain, new_learner("u1"), ModelParams.defaults(), NOW, "p")
+    assert Recommendation.from_dict(json.loads(json.dumps(rec.to_dict()))) == rec

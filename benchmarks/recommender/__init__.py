@@ -1,0 +1,1 @@
+"""Benchmark of the adaptive engine against pyBKT: `python -m benchmarks.recommender`."""
