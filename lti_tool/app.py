@@ -8,8 +8,9 @@ from flask import Flask
 
 from config import Settings, configure_logging
 from lti_tool import error_pages
+from lti_tool.learning import lrs_evidence
 from lti_tool.services import Services, resolve_settings
-from lti_tool.views import api, health, lti, pages
+from lti_tool.views import api, health, lti, pages, xapi_profile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -35,9 +36,11 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
     if initialise:
         services.initialise()
     app.extensions["skillpath"] = services
+    lrs_evidence.init_app(app, services)
     error_pages.init_app(app)
     app.register_blueprint(lti.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(xapi_profile.bp)
     return app

@@ -40,14 +40,20 @@ def import_catalog(
     """Validate and store `document` for the tenant; raise `ConfigurationError` naming
     every bad field (nothing is stored then)."""
     if bool(issuer) != bool(client_id):
-        raise ConfigurationError("give both --issuer and --client-id, or neither (the default catalog)")
+        raise ConfigurationError(
+            "give both --issuer and --client-id, or neither (the default catalog)"
+        )
     try:
         catalog = load_catalog(document)
     except CatalogError as exc:
-        raise ConfigurationError(f"the catalog was not imported: {exc}", details={"errors": exc.errors}) from None
+        raise ConfigurationError(
+            f"the catalog was not imported: {exc}", details={"errors": exc.errors}
+        ) from None
     digest = _digest(document)
     record = session.scalars(
-        select(CatalogRecord).where(CatalogRecord.issuer == issuer, CatalogRecord.client_id == client_id)
+        select(CatalogRecord).where(
+            CatalogRecord.issuer == issuer, CatalogRecord.client_id == client_id
+        )
     ).first()
     created = record is None
     changed = created or (record is not None and record.digest != digest)

@@ -8,7 +8,7 @@ render what it returns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,8 +45,8 @@ class EvidenceBatch:
     voided_statement_ids: Sequence[str] = ()
 
 
-# (issuer, client_id, subject, since) -> batch; raises on failure.
-EvidenceSource = Callable[[str, str, str, datetime | None], EvidenceBatch]
+# (issuer, client_id, subject, since, catalog lesson ids) -> batch; raises on failure.
+EvidenceSource = Callable[[str, str, str, datetime | None, Collection[str]], EvidenceBatch]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def learner_path(
     except UnknownIdError as exc:
         raise NoCatalog(str(exc)) from None
     record = _learner_record(session, launch, pathway_id, now)
-    status = _refresh_evidence(session, launch, record, now, evidence_source)
+    status = _refresh_evidence(session, launch, record, now, evidence_source, catalog)
     state = _rebuild(session, launch, record, catalog, params)
     record.state, record.updated_at = state.to_dict(), now
 
@@ -131,7 +131,9 @@ def learner_path(
     }
 
 
-def _learner_record(session: Session, launch: Launch, pathway_id: str, now: datetime) -> LearnerRecord:
+def _learner_record(
+    session: Session, launch: Launch, pathway_id: str, now: datetime
+) -> LearnerRecord:
     record = session.scalars(
         select(LearnerRecord).where(
             LearnerRecord.issuer == launch.issuer,
@@ -164,15 +166,24 @@ def _refresh_evidence(
     record: LearnerRecord,
     now: datetime,
     source: EvidenceSource | None,
+    catalog: Catalog,
 ) -> EvidenceStatus:
     if source is None:
         return EvidenceStatus("no_lrs", record.evidence_refreshed_at, "No LRS is connected.")
     try:
-        batch = source(launch.issuer, launch.client_id, record.subject, record.evidence_refreshed_at)
+        batch = source(
+            launch.issuer,
+            launch.client_id,
+            record.subject,
+            record.evidence_refreshed_at,
+            tuple(catalog.lessons),
+        )
     except Exception as exc:  # noqa: BLE001 - any LRS failure degrades to the last state
         log.warning(
             "evidence refresh failed for issuer=%s client_id=%s: %s",
-            launch.issuer, launch.client_id, type(exc).__name__,
+            launch.issuer,
+            launch.client_id,
+            type(exc).__name__,
         )
         when = record.evidence_refreshed_at
         message = (
@@ -189,15 +200,19 @@ def _refresh_evidence(
 def store_evidence(session: Session, issuer: str, client_id: str, batch: EvidenceBatch) -> int:
     """Keep new statements (deduplicated by id) and mark voided ones. Returns how many new."""
     ids = [o.statement_id for o in batch.observations if o.statement_id]
-    known = set(
-        session.scalars(
-            select(EvidenceRecord.statement_id).where(
-                EvidenceRecord.issuer == issuer,
-                EvidenceRecord.client_id == client_id,
-                EvidenceRecord.statement_id.in_(ids),
+    known = (
+        set(
+            session.scalars(
+                select(EvidenceRecord.statement_id).where(
+                    EvidenceRecord.issuer == issuer,
+                    EvidenceRecord.client_id == client_id,
+                    EvidenceRecord.statement_id.in_(ids),
+                )
             )
         )
-    ) if ids else set()
+        if ids
+        else set()
+    )
     added = 0
     for obs in batch.observations:
         if not obs.statement_id or obs.statement_id in known:

@@ -41,7 +41,9 @@ def set_lrs(
         raise ConfigurationError("username must not be empty")
     endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
     row = session.scalars(
-        select(LrsConnection).where(LrsConnection.issuer == issuer, LrsConnection.client_id == client_id)
+        select(LrsConnection).where(
+            LrsConnection.issuer == issuer, LrsConnection.client_id == client_id
+        )
     ).first()
     if row is None:
         row = LrsConnection(issuer=issuer, client_id=client_id, identity={})

@@ -1,0 +1,98 @@
+"""The chain at launch: statements in a real LRS (Learning Locker's statement service) move
+the learner's mastery and path; voided statements stop counting; an LRS that does not
+answer leaves the last known state, said to be old."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+
+from lti_tool.learning.lrs_connections import set_lrs
+from tests.lti_tool.conftest import link
+from tests.lti_tool.test_learner_path import api, import_example
+from tests.peers.browser import LaunchBrowser
+from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
+from tests.peers.lti_platform import PlatformPeer
+from tests.tool_server import ToolServer, free_port
+
+BASICS = "https://lessons.example.org/comm/basics-video"
+
+
+def connect(tool: ToolServer, endpoint: str, username: str, password: str) -> None:
+    services = tool.app.extensions["skillpath"]
+    with services.database.session() as session:
+        set_lrs(session, services.box, endpoint, username, password)
+
+
+def passed(issuer: str, sub: str, lesson: str, scaled: float) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "actor": {"objectType": "Agent", "account": {"homePage": issuer, "name": sub}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"en-US": "passed"}},
+        "object": {"objectType": "Activity", "id": lesson},
+        "result": {"score": {"scaled": scaled}, "success": scaled >= 0.6},
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+def basics(body: dict[str, Any]) -> float:
+    return next(m["probability"] for m in body["mastery"] if m["competency_id"] == "comm.basics")
+
+
+def test_lrs_statements_move_mastery_and_voids_undo_them(
+    tool: ToolServer,
+    platform: PlatformPeer,
+    client_id: str,
+    browser: LaunchBrowser,
+    learning_locker: LrsPeer,  # noqa: F811
+) -> None:
+    import_example(tool)
+    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    before = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
+    assert before["evidence"]["status"] == "fresh"
+
+    lrs = learning_locker.client()
+    statements = [passed(platform.issuer, sub, BASICS, 1.0) for _ in range(3)]
+    for statement in statements:
+        lrs.put_statement(statement, statement_id=statement["id"])
+    after = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
+    assert basics(after) > basics(before) + 0.3
+
+    voids = [
+        {
+            "id": str(uuid.uuid4()),
+            "actor": statement["actor"],
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided", "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": statement["id"]},
+        }
+        for statement in statements
+    ]
+    for void in voids:
+        lrs.put_statement(void, statement_id=void["id"])
+    undone = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
+    assert basics(undone) == pytest.approx(basics(before))
+
+
+def test_an_lrs_that_does_not_answer_leaves_the_last_state(
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    import_example(tool)
+    connect(tool, f"http://127.0.0.1:{free_port()}/xapi/", "user", "secret")
+    page = browser.launch(link(platform, client_id))
+    assert page.status_code == 200
+    assert 'data-testid="evidence-stale"' in page.text
+    body = api(browser, page).json()
+    assert body["evidence"]["status"] == "stale"
+    assert body["next"] is not None  # the page still works from what is known
+
+
+def test_profile_is_served(tool: ToolServer) -> None:
+    response = requests.get(tool.base_url + "/xapi/profile", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/ld+json")
+    assert response.json()["type"] == "Profile"
