@@ -17,6 +17,7 @@ import click
 from config import Settings, SettingsError
 from lti_tool.errors import SkillpathError
 from lti_tool.services import Services, resolve_settings
+from xapi.errors import XapiError
 
 
 def _flask_instance_path() -> str:
@@ -204,7 +205,9 @@ def lrs() -> None:
 
 
 @lrs.command("set")
-@click.option("--endpoint", required=True, help="The LRS's xAPI endpoint, e.g. https://lrs.example.org/xapi/")
+@click.option(
+    "--endpoint", required=True, help="The LRS's xAPI endpoint, e.g. https://lrs.example.org/xapi/"
+)
 @click.option("--username", required=True)
 @click.option("--password", required=True, help="Stored encrypted with the secret key.")
 @click.option("--issuer", default="", help="Only for this registration (with --client-id).")
@@ -220,7 +223,43 @@ def lrs_set(
         _require_schema(services)
         with services.database.session() as session:
             set_lrs(session, services.box, endpoint, username, password, issuer, client_id)
-        click.echo(f"LRS set to {endpoint}" + (f" for {issuer} ({client_id})" if issuer else " (default)"))
+        click.echo(
+            f"LRS set to {endpoint}" + (f" for {issuer} ({client_id})" if issuer else " (default)")
+        )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 86400))
+@click.pass_context
+def sync(ctx: click.Context, once: bool, interval: int) -> None:
+    """Pull new statements from every connected LRS into learners' evidence."""
+    import time
+
+    from lti_tool.learning.lrs_evidence import LrsGateway
+    from lti_tool.learning.sync import sync_all
+
+    with opened_services(ctx) as services:
+        _require_schema(services)
+        gateway = LrsGateway(services)
+        while True:
+            try:
+                reports = sync_all(services, gateway)
+            except XapiError as exc:
+                if once:
+                    raise click.ClickException(f"sync failed: {exc}") from None
+                click.echo(f"sync failed, will retry: {exc}", err=True)
+                reports = []
+            for report in reports:
+                click.echo(
+                    f"{report.endpoint}: read {report.read}, filed {report.filed}, "
+                    f"voided {report.voided}, skipped malformed {report.skipped_malformed}"
+                )
+            if once:
+                if not reports:
+                    click.echo("no LRS is connected: `skillpath lrs set` first")
+                return
+            time.sleep(interval)
 
 
 @main.command()

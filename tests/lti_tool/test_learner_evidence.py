@@ -96,3 +96,50 @@ def test_profile_is_served(tool: ToolServer) -> None:
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/ld+json")
     assert response.json()["type"] == "Profile"
+
+
+def test_background_sync_files_evidence_incrementally(
+    tool: ToolServer,
+    platform: PlatformPeer,
+    client_id: str,
+    browser: LaunchBrowser,
+    learning_locker: LrsPeer,  # noqa: F811
+    cli: Any,
+) -> None:
+    from sqlalchemy import func, select
+
+    from lti_tool.models import EvidenceRecord
+
+    import_example(tool)
+    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    browser.launch(link(platform, client_id, user=sub))  # the learner is known from now on
+    lrs = learning_locker.client()
+    for _ in range(2):
+        statement = passed(platform.issuer, sub, BASICS, 0.9)
+        lrs.put_statement(statement, statement_id=statement["id"])
+    stranger = passed(platform.issuer, "never-launched", BASICS, 0.9)
+    lrs.put_statement(stranger, statement_id=stranger["id"])
+
+    first = cli("sync", "--once")
+    assert first.exit_code == 0, first.output
+    assert "filed 2" in first.output
+    services = tool.app.extensions["skillpath"]
+    with services.database.session() as session:
+        rows = session.scalar(
+            select(func.count()).select_from(EvidenceRecord).where(EvidenceRecord.subject == sub)
+        )
+        strangers = session.scalar(
+            select(func.count())
+            .select_from(EvidenceRecord)
+            .where(EvidenceRecord.subject == "never-launched")
+        )
+    assert (rows, strangers) == (2, 0)
+    again = cli("sync", "--once")
+    assert "filed 0" in again.output
+
+
+def test_sync_without_an_lrs_says_so(cli: Any) -> None:
+    cli("init")
+    result = cli("sync", "--once")
+    assert result.exit_code == 0 and "no LRS is connected" in result.output
