@@ -197,6 +197,8 @@ class LearnerRecord(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     first_launch_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     evidence_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The lesson last recommended: a "recommended" statement goes out only when it changes.
+    last_recommended: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -8,7 +8,6 @@ render what it returns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.learning.catalogs import catalog_for
+from lti_tool.learning.evidence import EvidenceBatch, EvidenceSource
+from lti_tool.learning.statements_out import queue_statement, statement_context
 from lti_tool.models import EvidenceRecord, Launch, LearnerRecord, utcnow
 from recommender import (
     Catalog,
@@ -30,23 +31,12 @@ from recommender import (
     recommend,
     replay,
 )
+from xapi.statements import recommended
 
 log = logging.getLogger("skillpath.learning")
 
 # What a launch may wait for the LRS; past it, the page uses the last known state.
 EVIDENCE_TIMEOUT_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class EvidenceBatch:
-    """What an evidence source found for one learner since the last refresh."""
-
-    observations: Sequence[Observation]
-    voided_statement_ids: Sequence[str] = ()
-
-
-# (issuer, client_id, subject, since, catalog lesson ids) -> batch; raises on failure.
-EvidenceSource = Callable[[str, str, str, datetime | None, Collection[str]], EvidenceBatch]
 
 
 @dataclass(frozen=True)
@@ -73,8 +63,12 @@ def learner_path(
     now: datetime,
     evidence_source: EvidenceSource | None = None,
     params: ModelParams | None = None,
+    statements_base_url: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the learner page shows, as JSON-safe data. Raises `NoCatalog`."""
+    """Everything the learner page shows, as JSON-safe data. Raises `NoCatalog`.
+
+    With an LRS connected (`evidence_source`) and `statements_base_url`, a changed
+    recommendation is queued as a "recommended" statement in this transaction."""
     catalog = catalog_for(session, launch.issuer, launch.client_id)
     if catalog is None:
         raise NoCatalog()
@@ -94,6 +88,21 @@ def learner_path(
     pathway = catalog.pathway(pathway_id)
     relevant = catalog.pathway_competencies(pathway)
     next_lesson = catalog.lessons.get(recommendation.lesson_id or "")
+    if (
+        next_lesson is not None
+        and evidence_source is not None
+        and statements_base_url
+        and record.last_recommended != next_lesson.id
+    ):
+        context = statement_context(statements_base_url, launch, pathway_id)
+        codes = [reason["code"] for reason in recommendation.to_dict()["reasons"]]
+        queue_statement(
+            session,
+            launch,
+            recommended(context, next_lesson.id, next_lesson.title, codes, now=now),
+            now,
+        )
+        record.last_recommended = next_lesson.id
     return {
         "pathway": {"id": pathway.id, "title": pathway.title},
         "next": None

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.lrs import adapter_for_client
-from lti_tool.learning.learner_path import EvidenceBatch, EvidenceSource
+from lti_tool.learning.evidence import EvidenceBatch, EvidenceSource
 from lti_tool.learning.lrs_connections import LrsSettings, lrs_for
 from lti_tool.models import Launch
 from lti_tool.services import Services

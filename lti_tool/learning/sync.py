@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lti_tool.learning.learner_path import EvidenceBatch, store_evidence
+from lti_tool.learning.evidence import EvidenceBatch
+from lti_tool.learning.learner_path import store_evidence
 from lti_tool.learning.lrs_evidence import LrsGateway
 from lti_tool.models import CatalogRecord, LearnerRecord, LrsConnection, PlatformRegistration
 from lti_tool.services import Services

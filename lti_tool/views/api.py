@@ -20,7 +20,13 @@ def my_path() -> Response:
         raise NotFound("Only learners have a path; instructors see the class view.")
     with services().database.session() as session:
         try:
-            view = learner_path(session, launch, now(), evidence_source(launch))
+            view = learner_path(
+                session,
+                launch,
+                now(),
+                evidence_source(launch),
+                statements_base_url=services().settings.base_url,
+            )
         except NoCatalog:
             raise NotFound("This course has no Skillpath catalog yet.") from None
     response = jsonify(view)

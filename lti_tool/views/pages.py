@@ -6,7 +6,8 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 
 from lti_tool.errors import NotAuthenticated, NotFound
 from lti_tool.launch.flow import load_launch
-from lti_tool.learning.learner_path import EvidenceSource, NoCatalog, learner_path
+from lti_tool.learning.evidence import EvidenceSource
+from lti_tool.learning.learner_path import NoCatalog, learner_path
 from lti_tool.models import Launch
 from lti_tool.services import Services, now
 from lti_tool.sessions import COOKIE_NAME, SESSION_SECONDS
@@ -52,7 +53,13 @@ def launched(launch_id: str) -> Response:
         view, missing = None, None
         with services().database.session() as session:
             try:
-                view = learner_path(session, launch, now(), evidence_source(launch))
+                view = learner_path(
+                    session,
+                    launch,
+                    now(),
+                    evidence_source(launch),
+                    statements_base_url=services().settings.base_url,
+                )
             except NoCatalog as exc:
                 missing = str(exc) or None
         page = render_template(

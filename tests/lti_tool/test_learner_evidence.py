@@ -143,3 +143,33 @@ def test_sync_without_an_lrs_says_so(cli: Any) -> None:
     cli("init")
     result = cli("sync", "--once")
     assert result.exit_code == 0 and "no LRS is connected" in result.output
+
+
+def test_recommendations_reach_the_lrs_through_the_outbox(
+    tool: ToolServer,
+    platform: PlatformPeer,
+    client_id: str,
+    browser: LaunchBrowser,
+    learning_locker: LrsPeer,  # noqa: F811
+) -> None:
+    from sqlalchemy import select
+
+    from lti_tool.outbox.models import OutboxItem
+    from lti_tool.outbox.worker import worker_once
+
+    import_example(tool)
+    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    browser.launch(link(platform, client_id, user=sub))
+    browser.launch(link(platform, client_id, user=sub))  # same recommendation: no new statement
+    services = tool.app.extensions["skillpath"]
+    with services.database.session() as session:
+        items = session.scalars(select(OutboxItem).where(OutboxItem.kind == "xapi_statement")).all()
+        statements = [item.payload["statement"] for item in items]
+    assert len(statements) == 1
+    assert statements[0]["actor"]["account"] == {"homePage": platform.issuer, "name": sub}
+    report = worker_once(services)
+    assert report.delivered == 1
+    stored = learning_locker.client().get_statement(statements[0]["id"])
+    assert stored["verb"]["id"] == statements[0]["verb"]["id"]
+    assert stored["object"]["id"] == BASICS
