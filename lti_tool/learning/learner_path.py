@@ -83,7 +83,7 @@ def learner_path(
     record.state, record.updated_at = state.to_dict(), now
 
     recommendation = recommend(catalog, state, params, now, pathway_id)
-    preview = preview_path(catalog, state, params, now, pathway_id)
+    preview_data = preview_path(catalog, state, params, now, pathway_id).to_dict()
     estimates = mastery(state, catalog, params, now)
     pathway = catalog.pathway(pathway_id)
     relevant = catalog.pathway_competencies(pathway)
@@ -117,7 +117,8 @@ def learner_path(
         },
         "recommendation": recommendation.to_dict(),
         "goal_reached": recommendation.goal_reached,
-        "preview": preview.to_dict(),
+        "preview": preview_data,
+        "path": _grouped_steps(preview_data["steps"]),
         "mastery": [
             {
                 "competency_id": c,
@@ -292,3 +293,23 @@ def _rebuild(
         if row.lesson_id in catalog.lessons
     ]
     return replay(base, observations, catalog, params)
+
+
+def _grouped_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The preview for people: a lesson the model expects to be taken several times in a row
+    is one line with a count (the engine's preview lists each expected attempt)."""
+    grouped: list[dict[str, Any]] = []
+    for step in steps:
+        last = grouped[-1] if grouped else None
+        if last is not None and last["lesson_id"] == step["lesson_id"]:
+            last["times"] += 1
+            last["minutes"] += step["minutes"]
+            last["expected_date"] = step["expected_date"]
+            last["completes_milestones"] = list(last["completes_milestones"]) + list(
+                step["completes_milestones"]
+            )
+        else:
+            grouped.append(
+                {**step, "times": 1, "completes_milestones": list(step["completes_milestones"])}
+            )
+    return grouped

@@ -83,3 +83,28 @@ def test_custom_pathway_parameter_chooses_the_pathway(
     assert 'data-testid="no-catalog"' in page.text and "no.such.pathway" in page.text
     spec = link(platform, client_id, custom={"pathway": "support.onboarding"})
     assert api(browser, browser.launch(spec)).json()["pathway"]["id"] == ("support.onboarding")
+
+
+def test_repeated_expected_attempts_are_one_line_with_a_count() -> None:
+    from lti_tool.learning.learner_path import _grouped_steps
+
+    def step(
+        lesson: str, minutes: float, day: str, milestones: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        return {
+            "lesson_id": lesson,
+            "title": lesson,
+            "minutes": minutes,
+            "expected_date": day,
+            "completes_milestones": list(milestones),
+        }
+
+    grouped = _grouped_steps(
+        [step("a", 5, "d1"), step("a", 5, "d2", ("m1",)), step("b", 7, "d3"), step("a", 5, "d4")]
+    )
+    assert [(g["lesson_id"], g["times"], g["minutes"], g["expected_date"]) for g in grouped] == [
+        ("a", 2, 10, "d2"),
+        ("b", 1, 7, "d3"),
+        ("a", 1, 5, "d4"),
+    ]
+    assert grouped[0]["completes_milestones"] == ["m1"]
