@@ -65,7 +65,7 @@ class Database:
             config = AlembicConfig()
             config.set_main_option("script_location", str(MIGRATIONS))
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")
+            command.upgrade(config, "head")
 
     def is_current(self) -> bool:
         """True when the schema exists (migrations have run at least once)."""

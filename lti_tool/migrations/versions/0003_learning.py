@@ -1,7 +1,7 @@
 """catalogs, LRS connections, learners, evidence
 
-Revision ID: 0002_learning
-Revises: 0001_foundation
+Revision ID: 0003_learning
+Revises: 0002_outbox
 Create Date: 2026-11-23 15:21:29.485967
 """
 
