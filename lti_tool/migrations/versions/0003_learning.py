@@ -8,8 +8,8 @@ Create Date: 2026-11-23 15:21:29.485967
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0002_learning"
-down_revision = "0001_foundation"
+revision = "0003_learning"
+down_revision = "0002_outbox"
 branch_labels = None
 depends_on = None
 
