@@ -64,3 +64,8 @@ bench-recommender: $(STAMP)
 .PHONY: bench-xapi
 bench-xapi: $(STAMP) peers
 	$(BIN)/python -m benchmarks.xapi_sync
+
+# Grade delivery benchmark: the outbox against the platform peer, with and without outages.
+.PHONY: bench-grades
+bench-grades: $(STAMP)
+	$(BIN)/python -m benchmarks.grades

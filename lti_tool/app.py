@@ -43,4 +43,9 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(xapi_profile.bp)
+    if settings.embedded_worker and not settings.testing:
+        # Embedded deployment: the outbox drains in a background thread of this process.
+        from lti_tool.outbox import start_embedded_worker
+
+        start_embedded_worker(app)
     return app

@@ -7,44 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from config import Settings, SettingsError
-from lti_tool.errors import SkillpathError
-from lti_tool.services import Services, resolve_settings
+from lti_tool.cli_support import opened_services, require_schema
 from xapi.errors import XapiError
-
-
-def _flask_instance_path() -> str:
-    """The instance folder the app would use, so the CLI and the app share a database."""
-    from flask import Flask
-
-    return Flask("lti_tool.app", instance_relative_config=True).instance_path
-
-
-@contextmanager
-def opened_services(ctx: click.Context) -> Iterator[Services]:
-    try:
-        settings = resolve_settings(Settings.from_env(), _flask_instance_path())
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    services = Services.build(settings)
-    try:
-        yield services
-    except SkillpathError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        services.close()
-
-
-def _require_schema(services: Services) -> None:
-    if not services.database.is_current():
-        raise click.ClickException("the database is not initialised: run `skillpath init` first")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,7 +53,7 @@ def platform_add(ctx: click.Context, **options: Any) -> None:
     from lti_tool.registrations import RegistrationInput, add_registration
 
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         with services.database.session() as session:
             row = add_registration(session, RegistrationInput(**options))
             click.echo(
@@ -100,7 +69,7 @@ def platform_list(ctx: click.Context) -> None:
     from lti_tool.registrations import list_registrations
 
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         with services.database.session() as session:
             rows = list_registrations(session)
             if not rows:
@@ -123,7 +92,7 @@ def platform_remove(ctx: click.Context, issuer: str, client_id: str) -> None:
     from lti_tool.registrations import remove_registration
 
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         with services.database.session() as session:
             remove_registration(session, issuer, client_id)
         click.echo(f"removed {issuer} (client id {client_id})")
@@ -144,7 +113,7 @@ def deployment_add(ctx: click.Context, issuer: str, client_id: str, deployment_i
     from lti_tool.registrations import add_deployment
 
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         with services.database.session() as session:
             add_deployment(session, issuer, client_id, deployment_id)
         click.echo(f"added deployment {deployment_id} to {issuer} (client id {client_id})")
@@ -160,7 +129,7 @@ def keys() -> None:
 def keys_rotate(ctx: click.Context) -> None:
     """Sign with a new key; the old one stays published until tokens signed with it expire."""
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         key = services.rotate_keys()
         click.echo(
             f"new signing key {key.kid}; retired keys stay in the JWKS for "
@@ -189,7 +158,7 @@ def catalog_import(ctx: click.Context, file: Path, issuer: str, client_id: str) 
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{file} is not JSON: {exc}") from None
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         with services.database.session() as session:
             result = import_catalog(session, document, issuer, client_id)
         what = "imported" if result.created else ("updated" if result.changed else "unchanged:")
@@ -220,7 +189,7 @@ def lrs_set(
     from lti_tool.learning.lrs_connections import set_lrs
 
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         with services.database.session() as session:
             set_lrs(session, services.box, endpoint, username, password, issuer, client_id)
         click.echo(
@@ -240,7 +209,7 @@ def sync(ctx: click.Context, once: bool, interval: int) -> None:
     from lti_tool.learning.sync import sync_all
 
     with opened_services(ctx) as services:
-        _require_schema(services)
+        require_schema(services)
         gateway = LrsGateway(services)
         while True:
             try:
@@ -281,6 +250,11 @@ def demo(port: int, lms_port: int) -> None:
     from lti_tool.demo import run_demo
 
     run_demo(port=port, lms_port=lms_port)
+
+
+from lti_tool import cli_outbox  # noqa: E402 - its commands attach to `main`
+
+cli_outbox.register(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import lti_tool.outbox.models  # noqa: F401 - its tables are on the same metadata
 from lti_tool.models import Base
 
 connection = context.config.attributes["connection"]

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.outbox.delivery import (
@@ -102,6 +102,17 @@ def _due(now: datetime, kinds: Sequence[str]) -> list[Any]:
     return conditions
 
 
+def _lease_values(token: str, until: datetime) -> dict[str, Any]:
+    return {
+        "lease_token": token,
+        "leased_until": until,
+        "attempts": OutboxItem.attempts + 1,
+        # A lease that ran out without `finish` belonged to a worker that died, perhaps
+        # after sending: the next attempt checks with the receiver first.
+        "uncertain": case((OutboxItem.lease_token.is_not(None), True), else_=OutboxItem.uncertain),
+    }
+
+
 @dataclass(frozen=True)
 class Lease:
     token: str
@@ -136,7 +147,7 @@ def claim(
             session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id.in_(ids))
-                .values(lease_token=token, leased_until=until, attempts=OutboxItem.attempts + 1)
+                .values(**_lease_values(token, until))
                 .execution_options(synchronize_session=False)
             )
     else:
@@ -151,7 +162,7 @@ def claim(
         session.execute(
             update(OutboxItem)
             .where(OutboxItem.id.in_(candidates), *_due(now, kinds))
-            .values(lease_token=token, leased_until=until, attempts=OutboxItem.attempts + 1)
+            .values(**_lease_values(token, until))
             .execution_options(synchronize_session=False)
         )
     session.commit()
@@ -173,7 +184,7 @@ def claim(
 
 
 def finish(
-    session: Session,
+    session: Session | Connection,
     item_id: int,
     lease_token: str,
     result: DeliveryResult,
@@ -183,8 +194,9 @@ def finish(
     worker: str,
     duration_ms: int,
 ) -> bool:
-    """Record one attempt and move the item on. False when the lease was lost (another
-    worker took the item after our lease ran out): the attempt is logged, the state kept."""
+    """Record one attempt and move the item on, and commit. False when the lease was lost
+    (another worker took the item after our lease ran out): the attempt is logged, the state
+    kept. Core statements only: this runs once per delivery."""
     values: dict[str, Any]
     if isinstance(result, Delivered):
         values = {"status": DELIVERED, "finished_at": now, "last_error": None, "uncertain": False}
@@ -215,23 +227,27 @@ def finish(
     if kept and outcome == "retry":
         _retire_if_superseded(session, item_id, now)
     exchange = result.exchange
-    session.add(
-        DeliveryAttempt(
-            item_id=item_id,
-            attempted_at=now,
-            outcome=outcome if kept else outcome + " (lease lost)",
-            request_summary=truncate(exchange.request_summary),
-            response_status=exchange.response_status,
-            response_body=truncate(exchange.response_body),
-            worker=worker[:100],
-            duration_ms=duration_ms,
-        )
+    session.execute(
+        _INSERT_ATTEMPT,
+        {
+            "item_id": item_id,
+            "attempted_at": now,
+            "outcome": outcome if kept else outcome + " (lease lost)",
+            "request_summary": truncate(exchange.request_summary),
+            "response_status": exchange.response_status,
+            "response_body": truncate(exchange.response_body),
+            "worker": worker[:100],
+            "duration_ms": duration_ms,
+        },
     )
     session.commit()
     return kept
 
 
-def _retire_if_superseded(session: Session, item_id: int, now: datetime) -> None:
+_INSERT_ATTEMPT = insert(cast(Table, DeliveryAttempt.__table__))
+
+
+def _retire_if_superseded(session: Session | Connection, item_id: int, now: datetime) -> None:
     """A retried item whose key got a newer value meanwhile is not worth retrying."""
     newer = aliased(OutboxItem)
     session.execute(
@@ -297,7 +313,18 @@ def attempts_of(session: Session, item_id: int) -> list[DeliveryAttempt]:
 
 def retry(session: Session, *, now: datetime, item_ids: Sequence[int] = ()) -> int:
     """Put failed items (all, or the given ones) back in the queue, due now. Returns how many."""
-    query = update(OutboxItem).where(OutboxItem.status == FAILED)
+    newer = aliased(OutboxItem)
+    # A failed score whose key got a newer value since stays failed: retrying it would put
+    # an old value back over the new one.
+    query = update(OutboxItem).where(
+        OutboxItem.status == FAILED,
+        ~exists().where(
+            OutboxItem.supersede_key.is_not(None),
+            newer.kind == OutboxItem.kind,
+            newer.supersede_key == OutboxItem.supersede_key,
+            newer.id > OutboxItem.id,
+        ),
+    )
     if item_ids:
         query = query.where(OutboxItem.id.in_(list(item_ids)))
     result = session.execute(

@@ -4,6 +4,8 @@ way AGS registers `ags_score`."""
 
 from __future__ import annotations
 
+import importlib
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -12,6 +14,8 @@ from lti_tool.outbox.delivery import Deliverer, DelivererRegistry
 
 if TYPE_CHECKING:
     from lti_tool.services import Services
+
+log = logging.getLogger("skillpath.outbox")
 
 DelivererFactory = Callable[["Services"], Deliverer]
 
@@ -36,12 +40,23 @@ def registered_kinds() -> list[str]:
     return sorted(_factories)
 
 
+# Modules whose import registers a deliverer (AGS scores, xAPI statements). Imported lazily,
+# when a worker starts, so the outbox itself depends on neither.
+BUILTIN_DELIVERER_MODULES = ("lti_tool.ags.deliverer", "lti_tool.learning.statements_out")
+
+
 def _load_builtins() -> None:
-    # AGS registers itself on import; imported lazily so the outbox does not depend on it.
     global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        import lti_tool.ags.deliverer  # noqa: F401
+    if _builtins_loaded:
+        return
+    _builtins_loaded = True
+    for name in BUILTIN_DELIVERER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            log.warning("deliverer module %s is not installed; its items wait", name)
 
 
 def build_deliverers(services: Services) -> DelivererRegistry:

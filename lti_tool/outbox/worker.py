@@ -122,9 +122,9 @@ def worker_once(
         if isinstance(result, RetryLater):
             delay = options.policy.delay(item.attempts, options.rng, result.after)
             retry_at = now + timedelta(seconds=delay)
-        with services.database.session() as session:
+        with services.database.engine.connect() as connection:
             kept = queue.finish(
-                session,
+                connection,
                 item.id,
                 lease.token,
                 result,

@@ -1,0 +1,173 @@
+"""Names and Role Provisioning: the class roster, every page of it, or an error the
+instructor sees. Never a partial roster: a failed page, a loop or too many pages raise.
+Rosters are cached briefly in the shared store (per context, or per resource link)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from adapters.lms import LmsAdapter, adapter_for_launch
+from lti_tool.ags.connect import ServiceClients, UnknownRegistration
+from lti_tool.ags.paging import next_link
+from lti_tool.ags.tokens import TokenRequestFailed
+from lti_tool.errors import SkillpathError
+from lti_tool.models import Launch
+
+if TYPE_CHECKING:
+    from lti_tool.services import Services
+
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+CACHE_SECONDS = 120
+MAX_PAGES = 200
+
+
+class RosterUnavailable(SkillpathError):
+    """The roster could not be read whole; the instructor sees the message."""
+
+    status = 502
+    code = "roster_unavailable"
+    default_message = (
+        "The class list could not be read from the LMS just now, so none is shown rather "
+        "than an incomplete one. Try again in a minute."
+    )
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: str
+    roles: tuple[str, ...]
+    status: str
+    name: str | None
+    email: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Member:
+        roles = data.get("roles")
+        return cls(
+            user_id=str(data["user_id"]),
+            roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
+            status=str(data.get("status") or "Active"),
+            name=data.get("name") if isinstance(data.get("name"), str) else None,
+            email=data.get("email") if isinstance(data.get("email"), str) else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "roles": list(self.roles),
+            "status": self.status,
+            "name": self.name,
+            "email": self.email,
+        }
+
+
+def memberships_url(claims: Mapping[str, Any]) -> str | None:
+    claim = claims.get(NRPS_CLAIM)
+    if not isinstance(claim, Mapping):
+        return None
+    url = claim.get("context_memberships_url")
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
+def _cache_key(launch: Launch, url: str, per_link: bool) -> str:
+    raw = "\n".join(
+        [launch.issuer, launch.client_id, url, (launch.resource_link_id or "") if per_link else ""]
+    )
+    return "nrps:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+def read_roster(
+    services: Services,
+    launch: Launch,
+    *,
+    per_resource_link: bool = False,
+    clients: ServiceClients | None = None,
+    use_cache: bool = True,
+) -> list[Member]:
+    """Every member of the launch's context (or of its resource link), all pages."""
+    url = memberships_url(launch.claims)
+    if url is None:
+        raise RosterUnavailable(
+            "The LMS did not give this link access to the class list (Names and Role "
+            "Provisioning is not enabled for the tool)."
+        )
+    key = _cache_key(launch, url, per_resource_link)
+    if use_cache:
+        cached = services.store.get(key)
+        if isinstance(cached, list):
+            return [Member.from_json(m) for m in cached]
+    adapter = adapter_for_launch(launch.claims)
+    params = (
+        {"rlid": launch.resource_link_id} if per_resource_link and launch.resource_link_id else None
+    )
+    own_clients = clients is None
+    clients = clients or ServiceClients(services, pool_size=2)
+    try:
+        members = _all_pages(clients, launch, url, params, adapter)
+    finally:
+        if own_clients:
+            clients.close()
+    services.store.put(key, [m.to_json() for m in members], CACHE_SECONDS)
+    return members
+
+
+def _all_pages(
+    clients: ServiceClients,
+    launch: Launch,
+    first_url: str,
+    params: dict[str, str] | None,
+    adapter: LmsAdapter,
+) -> list[Member]:
+    try:
+        connector = clients.connector(launch.issuer, launch.client_id)
+    except UnknownRegistration as exc:
+        raise RosterUnavailable(str(exc)) from exc
+    members: dict[str, Member] = {}
+    seen: set[str] = set()
+    url: str | None = first_url
+    pages = 0
+    while url is not None:
+        if url in seen:
+            raise RosterUnavailable(details={"cause": f"the LMS paged back to {url}"})
+        if pages >= MAX_PAGES:
+            raise RosterUnavailable(
+                f"The class list has more than {MAX_PAGES} pages; Skillpath stopped rather "
+                "than show part of it."
+            )
+        seen.add(url)
+        pages += 1
+        try:
+            response = connector.send(
+                "GET", url, [NRPS_SCOPE], accept=MEMBERSHIP_TYPE, params=params
+            )
+        except (requests.RequestException, TokenRequestFailed) as exc:
+            raise RosterUnavailable(details={"cause": str(exc)[:300], "page": pages}) from exc
+        if not response.ok:
+            raise RosterUnavailable(
+                details={"cause": f"HTTP {response.status_code}", "page": pages}
+            )
+        try:
+            body = response.json()
+            page = [Member.from_json(m) for m in body["members"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RosterUnavailable(details={"cause": "unreadable page", "page": pages}) from exc
+        for member in page:
+            members[member.user_id] = member
+        params = None  # the next URL carries its own query
+        url = next_link(response.headers.get("Link"))
+        body_next = body.get("next") if isinstance(body, dict) else None
+        if url is None and isinstance(body_next, str) and body_next:
+            if not adapter.roster_next_in_body:
+                # More pages announced the non-standard way: stop rather than show a part.
+                raise RosterUnavailable(
+                    details={"cause": "next page in the body without a Link header"}
+                )
+            url = body_next
+    return list(members.values())

@@ -1,0 +1,123 @@
+"""The roster from the platform peer's NRPS endpoint, paged; never a partial one."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from lti_tool.ags.connect import ServiceClients
+from lti_tool.nrps import RosterUnavailable, read_roster
+from tests.lti_tool.ags.conftest import GradeRig, register_pair
+from tests.peers.browser import LaunchBrowser
+from tests.peers.fault_proxy_http import Answer, FaultProxy
+from tests.peers.lti_platform import PlatformPeer
+from tests.tool_server import ToolServer
+
+PAGE = 4
+
+
+@pytest.fixture(scope="module")
+def paged_peer() -> Iterator[PlatformPeer]:
+    with PlatformPeer(nrps_page_size=PAGE) as peer:
+        yield peer
+
+
+@pytest.fixture
+def paged(tool: ToolServer, paged_peer: PlatformPeer, launch_browser: LaunchBrowser) -> GradeRig:
+    client_id = "skillpath-" + uuid.uuid4().hex[:8]
+    register_pair(tool, paged_peer, client_id)
+    rig = GradeRig(tool, paged_peer, launch_browser, client_id)
+    paged_peer.roster.set_members(
+        rig.context_id,
+        [{"user_id": f"s{n:02}", "roles": "learner", "name": f"Student {n}"} for n in range(17)]
+        + [{"user_id": "t1", "roles": "instructor", "name": "Teacher"}],
+    )
+    return rig
+
+
+def clients_through(rig: GradeRig, proxy: FaultProxy) -> ServiceClients:
+    clients = ServiceClients(rig.services)
+    clients.session.proxies.update(proxy.proxies)
+    return clients
+
+
+def test_every_page_of_the_roster(paged: GradeRig) -> None:
+    teacher = paged.launch("t1", roles="instructor")
+    members = read_roster(paged.services, teacher)
+    assert sorted(m.user_id for m in members) == [f"s{n:02}" for n in range(17)] + ["t1"]
+    assert paged.peer.stats["memberships"] == 5  # 18 members, 4 a page
+
+
+def test_several_links_in_one_header(paged: GradeRig, proxy: FaultProxy) -> None:
+    def canvas_style(path: str, status: int, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        out = []
+        for name, value in headers:
+            if name.lower() == "link":
+                first = value.split(">")[0].lstrip("<").split("?")[0] + "?page=1&limit=4"
+                value = f'<{first}>; rel="first", <{first}>; rel="current", {value}, <{first}>; rel="last"'
+            out.append((name, value))
+        return status, out, body
+
+    proxy.faults.rewrite = canvas_style
+    teacher = paged.launch("t1", roles="instructor")
+    members = read_roster(paged.services, teacher, clients=clients_through(paged, proxy))
+    assert len(members) == 18
+
+
+def test_a_failed_page_fails_the_whole_roster(paged: GradeRig, proxy: FaultProxy) -> None:
+    teacher = paged.launch("t1", roles="instructor")
+    clients = clients_through(paged, proxy)
+    proxy.faults.path_contains = "page=3"
+    proxy.faults.status_next = 1
+    with pytest.raises(RosterUnavailable) as raised:
+        read_roster(paged.services, teacher, clients=clients)
+    assert "rather than an incomplete one" in raised.value.message
+    # Nothing partial was cached: the next read, with the platform well, is whole.
+    assert len(read_roster(paged.services, teacher, clients=clients)) == 18
+
+
+def test_the_roster_is_cached_briefly(paged: GradeRig) -> None:
+    teacher = paged.launch("t1", roles="instructor")
+    read_roster(paged.services, teacher)
+    before = paged.peer.stats["memberships"]
+    read_roster(paged.services, teacher)
+    assert paged.peer.stats["memberships"] == before
+    read_roster(paged.services, teacher, use_cache=False)
+    assert paged.peer.stats["memberships"] == before + 5
+
+
+def test_per_resource_link_roster(paged: GradeRig) -> None:
+    teacher = paged.launch("t1", roles="instructor", resource_link_id="link-r")
+    members = read_roster(paged.services, teacher, per_resource_link=True)
+    assert len(members) == 18
+
+
+def test_no_nrps_claim_is_said_plainly(paged: GradeRig) -> None:
+    teacher = paged.launch("t1", roles="instructor", nrps=False)
+    with pytest.raises(RosterUnavailable, match="class list"):
+        read_roster(paged.services, teacher)
+
+
+def next_in_body_only(
+    path: str, status: int, headers: list[tuple[str, str]], body: bytes
+) -> Answer:
+    """An Open edX before xblock-lti-consumer#669/#670: no Link header, `next` in the body."""
+    link = next((v for k, v in headers if k.lower() == "link"), None)
+    headers = [(k, v) for k, v in headers if k.lower() != "link"]
+    if link and "/memberships" in path:
+        data = json.loads(body)
+        data["next"] = link.split(">")[0].lstrip("<")
+        body = json.dumps(data).encode()
+    return status, headers, body
+
+
+def test_next_in_the_body_without_a_link_header_is_not_taken_for_the_end(
+    paged: GradeRig, proxy: FaultProxy
+) -> None:
+    proxy.faults.rewrite = next_in_body_only
+    teacher = paged.launch("t1", roles="instructor")
+    with pytest.raises(RosterUnavailable):
+        read_roster(paged.services, teacher, clients=clients_through(paged, proxy))
