@@ -199,6 +199,8 @@ class LearnerRecord(Base):
     evidence_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The lesson last recommended: a "recommended" statement goes out only when it changes.
     last_recommended: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    # The pathway progress last sent to the gradebook: a score goes out only when it changes.
+    last_progress: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.ags.progress import enqueue_progress
 from lti_tool.learning.catalogs import catalog_for
 from lti_tool.learning.evidence import EvidenceBatch, EvidenceSource
 from lti_tool.learning.statements_out import queue_statement, statement_context
@@ -34,6 +35,9 @@ from recommender import (
 from xapi.statements import recommended
 
 log = logging.getLogger("skillpath.learning")
+
+# Pathway progress goes to the gradebook as points out of this maximum.
+GRADE_MAXIMUM = 100.0
 
 # What a launch may wait for the LRS; past it, the page uses the last known state.
 EVIDENCE_TIMEOUT_SECONDS = 2.0
@@ -103,8 +107,23 @@ def learner_path(
             now,
         )
         record.last_recommended = next_lesson.id
+    progress = _goal_progress(pathway, estimates)
+    if record.last_progress != progress:
+        # Pathway progress to the LMS gradebook (when the link takes grades), same transaction.
+        sent = enqueue_progress(
+            session,
+            launch,
+            progress * GRADE_MAXIMUM,
+            GRADE_MAXIMUM,
+            now=now,
+            activity_progress="Completed" if recommendation.goal_reached else "InProgress",
+            pathway_id=pathway.id,
+        )
+        if sent.queued:
+            record.last_progress = progress
     return {
         "pathway": {"id": pathway.id, "title": pathway.title},
+        "progress": progress,
         "next": None
         if next_lesson is None
         else {
@@ -293,6 +312,14 @@ def _rebuild(
         if row.lesson_id in catalog.lessons
     ]
     return replay(base, observations, catalog, params)
+
+
+def _goal_progress(pathway: Any, estimates: dict[str, Any]) -> float:
+    """The share of the pathway's goal competencies the learner has mastered, in [0, 1]."""
+    goals = [g.competency for g in pathway.goal]
+    if not goals:
+        return 0.0
+    return round(sum(1 for c in goals if estimates[c].mastered) / len(goals), 4)
 
 
 def _grouped_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

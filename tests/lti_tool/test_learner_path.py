@@ -108,3 +108,25 @@ def test_repeated_expected_attempts_are_one_line_with_a_count() -> None:
         ("a", 1, 5, "d4"),
     ]
     assert grouped[0]["completes_milestones"] == ["m1"]
+
+
+def test_pathway_progress_reaches_the_gradebook_once_per_change(
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    import uuid
+
+    from lti_tool.outbox.worker import worker_once
+
+    import_example(tool)
+    context = "course-" + uuid.uuid4().hex[:8]
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    for _ in range(2):  # the second launch has the same progress: nothing new is sent
+        browser.launch(link(platform, client_id, user=sub, context_id=context, ags=True))
+    assert worker_once(tool.app.extensions["skillpath"]).delivered == 1
+    items = platform.gradebook.line_items(context)
+    assert len(items) == 1
+    item_id = items[0]["id"]
+    scores = platform.gradebook.scores(item_id, sub)
+    assert len(scores) == 1
+    assert (scores[0]["scoreGiven"], scores[0]["scoreMaximum"]) == (0.0, 100.0)
+    assert scores[0]["activityProgress"] == "InProgress"

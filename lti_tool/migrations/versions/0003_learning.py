@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("first_launch_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("evidence_refreshed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_recommended", sa.String(length=1000), nullable=True),
+        sa.Column("last_progress", sa.Float(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
