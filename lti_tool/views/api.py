@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from lti_tool.errors import NotFound
-from lti_tool.learning.learner_path import NoCatalog, learner_path
-from lti_tool.services import now
-from lti_tool.views.pages import current_launch, evidence_source, services
+from lti_tool.learning.learner_path import NoCatalog
+from lti_tool.views.pages import current_launch, learner_view
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -18,17 +17,10 @@ def my_path() -> Response:
     launch = current_launch()
     if launch.role != "learner":
         raise NotFound("Only learners have a path; instructors see the class view.")
-    with services().database.session() as session:
-        try:
-            view = learner_path(
-                session,
-                launch,
-                now(),
-                evidence_source(launch),
-                statements_base_url=services().settings.base_url,
-            )
-        except NoCatalog:
-            raise NotFound("This course has no Skillpath catalog yet.") from None
+    try:
+        view = learner_view(launch)
+    except NoCatalog:
+        raise NotFound("This course has no Skillpath catalog yet.") from None
     response = jsonify(view)
     response.headers["Cache-Control"] = "no-store"
     return response

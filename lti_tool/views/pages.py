@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 
 from lti_tool.errors import NotAuthenticated, NotFound
@@ -43,6 +45,18 @@ def evidence_source(launch: Launch) -> EvidenceSource | None:
     return factory(launch) if factory is not None else None
 
 
+def learner_view(launch: Launch) -> dict[str, Any]:
+    """The learner's path now (one transaction); raises `NoCatalog`."""
+    with services().database.session() as session:
+        return learner_path(
+            session,
+            launch,
+            now(),
+            evidence_source(launch),
+            statements_base_url=services().settings.base_url,
+        )
+
+
 @bp.get("/launch/<launch_id>")
 def launched(launch_id: str) -> Response:
     launch = current_launch(launch_id)
@@ -51,17 +65,10 @@ def launched(launch_id: str) -> Response:
         page = render_template("instructor.html", launch=launch, session_token=token)
     else:
         view, missing = None, None
-        with services().database.session() as session:
-            try:
-                view = learner_path(
-                    session,
-                    launch,
-                    now(),
-                    evidence_source(launch),
-                    statements_base_url=services().settings.base_url,
-                )
-            except NoCatalog as exc:
-                missing = str(exc) or None
+        try:
+            view = learner_view(launch)
+        except NoCatalog as exc:
+            missing = str(exc) or None
         page = render_template(
             "learner.html", launch=launch, session_token=token, view=view, missing=missing
         )
