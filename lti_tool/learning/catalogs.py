@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -72,15 +72,16 @@ def import_catalog(
     )
 
 
-@lru_cache(maxsize=64)
-def _parsed(digest: str, document_json: str) -> Catalog:
-    return load_catalog(json.loads(document_json))
+# Parsed catalogs by digest: a launch reads the digest and parses only a version it has not
+# seen (a catalog of thousands of lessons is milliseconds to parse, not to look up).
+_PARSED: dict[str, Catalog] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def catalog_for(session: Session, issuer: str, client_id: str) -> Catalog | None:
     """The tenant's catalog, else the default one, else None. Parsed once per version."""
     rows = session.execute(
-        select(CatalogRecord.issuer, CatalogRecord.digest, CatalogRecord.document).where(
+        select(CatalogRecord.id, CatalogRecord.issuer, CatalogRecord.digest).where(
             ((CatalogRecord.issuer == issuer) & (CatalogRecord.client_id == client_id))
             | ((CatalogRecord.issuer == "") & (CatalogRecord.client_id == ""))
         )
@@ -88,4 +89,15 @@ def catalog_for(session: Session, issuer: str, client_id: str) -> Catalog | None
     if not rows:
         return None
     row = min(rows, key=lambda r: r.issuer == "")  # the tenant's own first
-    return _parsed(row.digest, json.dumps(row.document, sort_keys=True))
+    with _PARSED_LOCK:
+        parsed = _PARSED.get(row.digest)
+    if parsed is None:
+        document = session.scalars(
+            select(CatalogRecord.document).where(CatalogRecord.id == row.id)
+        ).one()
+        parsed = load_catalog(document)
+        with _PARSED_LOCK:
+            if len(_PARSED) > 64:
+                _PARSED.clear()
+            _PARSED[row.digest] = parsed
+    return parsed
