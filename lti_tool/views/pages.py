@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 
+from lti_tool.ags.status import grade_sync_status
 from lti_tool.errors import NotAuthenticated, NotFound
 from lti_tool.launch.flow import load_launch
 from lti_tool.learning.evidence import EvidenceSource
@@ -62,7 +63,9 @@ def launched(launch_id: str) -> Response:
     launch = current_launch(launch_id)
     token = session_token() or ""
     if launch.role == "instructor":
-        page = render_template("instructor.html", launch=launch, session_token=token)
+        with services().database.session() as session:
+            grades = grade_sync_status(session, launch)
+        page = render_template("instructor.html", launch=launch, session_token=token, grades=grades)
     else:
         view, missing = None, None
         try:

@@ -1,0 +1,50 @@
+"""The instructor page shows grade sync for its course: whether grades go back and why not,
+how many scores waited, went through or failed, each failure with the platform's answer,
+and nothing of another tenant's."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from lti_tool.outbox.worker import worker_once
+from tests.lti_tool.conftest import link, register_with
+from tests.lti_tool.test_learner_path import import_example
+from tests.peers.browser import LaunchBrowser
+from tests.peers.lti_platform import PlatformPeer
+from tests.tool_server import ToolServer
+
+
+def count(page: str, name: str) -> int:
+    match = re.search(rf'data-testid="{name}">(\d+)<', page)
+    assert match, page[:2000]
+    return int(match.group(1))
+
+
+def test_instructor_sees_grade_sync_and_failures(
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    import_example(tool)
+    course = "course-" + uuid.uuid4().hex[:8]
+    good, refused = "learner-" + uuid.uuid4().hex[:8], "guest-" + uuid.uuid4().hex[:8]
+    platform.gradebook.ungradable_users.add(refused)
+    for user in (good, refused):
+        browser.launch(link(platform, client_id, user=user, context_id=course, ags=True))
+    # another tenant's learner in a course of the same id
+    register_with(tool, platform, "other-tenant", "deployment-x")
+    browser.launch(link(platform, "other-tenant", user="x-1", context_id=course, ags=True))
+    worker_once(tool.app.extensions["skillpath"])
+
+    page = browser.launch(
+        link(platform, client_id, user="teacher", roles="instructor", context_id=course, ags=True)
+    ).text
+    assert "pathway progress goes to the LMS gradebook" in page
+    assert (count(page, "delivered"), count(page, "failed")) == (1, 1)
+    assert 'data-testid="failures"' in page and refused in page
+
+
+def test_without_ags_the_instructor_is_told_why(
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    page = browser.launch(link(platform, client_id, user="t", roles="instructor", ags=False)).text
+    assert "No grades go back from this link" in page
