@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from jinja2 import StrictUndefined
 
 from config import Settings, configure_logging
 from lti_tool import error_pages
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
         TESTING=settings.testing,
         PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
     )
+    # A template that names a value the view did not pass is a bug: fail, don't render blank.
+    app.jinja_env.undefined = StrictUndefined
     services = Services.build(settings)
     if initialise:
         services.initialise()

@@ -83,6 +83,15 @@ def _cache_key(launch: Launch, url: str, per_link: bool) -> str:
     return "nrps:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
 
 
+def forget_roster(services: Services, launch: Launch) -> None:
+    """Drop the cached roster of the launch's context and resource link (the next read asks
+    the platform)."""
+    url = memberships_url(launch.claims)
+    if url is not None:
+        for per_link in (False, True):
+            services.store.delete(_cache_key(launch, url, per_link))
+
+
 def read_roster(
     services: Services,
     launch: Launch,

@@ -12,6 +12,7 @@ from lti_tool.launch.flow import load_launch
 from lti_tool.learning.evidence import EvidenceSource
 from lti_tool.learning.learner_path import NoCatalog, learner_path
 from lti_tool.models import Launch
+from lti_tool.nrps import RosterUnavailable, read_roster
 from lti_tool.services import Services, now
 from lti_tool.sessions import COOKIE_NAME, SESSION_SECONDS
 
@@ -65,7 +66,19 @@ def launched(launch_id: str) -> Response:
     if launch.role == "instructor":
         with services().database.session() as session:
             grades = grade_sync_status(session, launch)
-        page = render_template("instructor.html", launch=launch, session_token=token, grades=grades)
+        roster, roster_error = None, None
+        try:
+            roster = read_roster(services(), launch)
+        except RosterUnavailable as exc:
+            roster_error = exc.message  # loud, never a partial list
+        page = render_template(
+            "instructor.html",
+            launch=launch,
+            session_token=token,
+            grades=grades,
+            roster=roster,
+            roster_error=roster_error,
+        )
     else:
         view, missing = None, None
         try:

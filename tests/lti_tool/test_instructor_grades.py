@@ -48,3 +48,29 @@ def test_without_ags_the_instructor_is_told_why(
 ) -> None:
     page = browser.launch(link(platform, client_id, user="t", roles="instructor", ags=False)).text
     assert "No grades go back from this link" in page
+
+
+def test_instructor_sees_the_class_list_before_learners_launch(
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    course = "course-" + uuid.uuid4().hex[:8]
+    platform.roster.set_members(
+        course,
+        [
+            {"user_id": "s1", "roles": "learner", "name": "Noor Haddad"},
+            {"user_id": "s2", "roles": "learner", "name": "Ken Ito"},
+        ],
+    )
+    page = browser.launch(
+        link(platform, client_id, user="teacher", roles="instructor", context_id=course, nrps=True)
+    ).text
+    assert 'data-testid="roster"' in page
+    roster = page.split("data-testid=\"roster\"")[1].split("</table>")[0]
+    assert "Noor Haddad" in roster and "Ken Ito" in roster, roster
+
+
+def test_without_nrps_the_class_list_says_why(
+    platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    page = browser.launch(link(platform, client_id, user="t", roles="instructor", nrps=False)).text
+    assert 'data-testid="roster-error"' in page
