@@ -67,6 +67,9 @@ class PlatformRegistration(Base):
     auth_token_url: Mapped[str] = mapped_column(String(1000))
     auth_audience: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     keyset_url: Mapped[str] = mapped_column(String(1000))
+    # How this registration's learners are named in xAPI (`lti_tool.learning.identity`);
+    # None: the default, account {homePage: issuer, name: sub}.
+    xapi_identity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(
@@ -171,7 +174,6 @@ class LrsConnection(Base):
     endpoint: Mapped[str] = mapped_column(String(1000))
     username: Mapped[str] = mapped_column(String(500))
     password_encrypted: Mapped[str] = mapped_column(Text)
-    identity: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sync_cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -201,6 +203,11 @@ class LearnerRecord(Base):
     last_recommended: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     # The pathway progress last sent to the gradebook: a score goes out only when it changes.
     last_progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The LTI email claim, kept only when the registration names learners by mbox in xAPI.
+    email: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # What statements already told the LRS (milestones reached, competencies mastered, coach
+    # flags): a statement goes out only when this changes.
+    reported: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

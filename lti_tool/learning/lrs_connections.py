@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -20,7 +19,6 @@ class LrsSettings:
     endpoint: str
     username: str
     password: str = field(repr=False)
-    identity: dict[str, Any] = field(default_factory=dict)
 
 
 def set_lrs(
@@ -46,7 +44,7 @@ def set_lrs(
         )
     ).first()
     if row is None:
-        row = LrsConnection(issuer=issuer, client_id=client_id, identity={})
+        row = LrsConnection(issuer=issuer, client_id=client_id)
         session.add(row)
     elif row.endpoint != endpoint:
         row.sync_cursor = None  # another LRS: read it from the start
@@ -73,5 +71,4 @@ def lrs_for(session: Session, box: SecretBox, issuer: str, client_id: str) -> Lr
         endpoint=row.endpoint,
         username=row.username,
         password=box.decrypt(row.password_encrypted).decode(),
-        identity=dict(row.identity or {}),
     )
