@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from lti_tool.cli_support import opened_services, require_schema
+from lti_tool.cli_support import opened_services, read_mapping, require_schema
 from xapi.errors import XapiError
 
 
@@ -195,6 +195,44 @@ def lrs_set(
         click.echo(
             f"LRS set to {endpoint}" + (f" for {issuer} ({client_id})" if issuer else " (default)")
         )
+
+
+@lrs.command("identity")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option(
+    "--mode",
+    required=True,
+    type=click.Choice(["account", "mbox", "mapped_account"]),
+    help="account: {homePage: issuer, name: LTI sub} (the default); mbox: the LTI email; "
+    "mapped_account: an account on --home-page named through --mapping.",
+)
+@click.option("--home-page", default=None, help="The other system's homePage (mapped_account).")
+@click.option(
+    "--mapping",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="CSV file with the columns sub,account_name (mapped_account).",
+)
+@click.pass_context
+def lrs_identity(
+    ctx: click.Context,
+    issuer: str,
+    client_id: str,
+    mode: str,
+    home_page: str | None,
+    mapping: str | None,
+) -> None:
+    """How a registration's learners are named in xAPI statements (read and written)."""
+    from lti_tool.learning.identity import set_identity
+
+    names = read_mapping(mapping) if mapping else None
+    with opened_services(ctx) as services:
+        require_schema(services)
+        with services.database.session() as session:
+            set_identity(session, issuer, client_id, mode, home_page, names)
+        extra = f" on {home_page}, {len(names or {})} mapped" if home_page else ""
+        click.echo(f"learners of {issuer} ({client_id}) are named by {mode}{extra}")
 
 
 @main.command()

@@ -38,3 +38,35 @@ def opened_services(ctx: click.Context) -> Iterator[Services]:
 def require_schema(services: Services) -> None:
     if not services.database.is_current():
         raise click.ClickException("the database is not initialised: run `skillpath init` first")
+
+
+def read_mapping(path: str) -> dict[str, str]:
+    """sub -> account name from a CSV file with the columns `sub,account_name` (a header row
+    is required). Raises a ClickException naming the line of a bad row."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or not {"sub", "account_name"} <= set(reader.fieldnames):
+                raise click.ClickException(
+                    f"{path}: the first row must name the columns sub,account_name"
+                )
+            names: dict[str, str] = {}
+            for row in reader:
+                sub = (row.get("sub") or "").strip()
+                name = (row.get("account_name") or "").strip()
+                if not sub or not name:
+                    raise click.ClickException(
+                        f"{path}, line {reader.line_num}: both sub and account_name are needed"
+                    )
+                if sub in names and names[sub] != name:
+                    raise click.ClickException(
+                        f"{path}, line {reader.line_num}: sub {sub!r} is mapped twice"
+                    )
+                names[sub] = name
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise click.ClickException(f"{path} is not a UTF-8 CSV file: {exc}") from None
+    return names

@@ -16,8 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.ags.progress import enqueue_progress
+from lti_tool.errors import NotFound
 from lti_tool.learning.catalogs import catalog_for
 from lti_tool.learning.evidence import EvidenceBatch, EvidenceSource
+from lti_tool.learning.identity import identity_policy, launch_email
+from lti_tool.learning.reporting import report_changes
 from lti_tool.learning.statements_out import queue_statement, statement_context
 from lti_tool.models import EvidenceRecord, Launch, LearnerRecord, utcnow
 from recommender import (
@@ -32,7 +35,8 @@ from recommender import (
     recommend,
     replay,
 )
-from xapi.statements import recommended
+from xapi.identity import IdentityMode
+from xapi.statements import launched
 
 log = logging.getLogger("skillpath.learning")
 
@@ -71,8 +75,9 @@ def learner_path(
 ) -> dict[str, Any]:
     """Everything the learner page shows, as JSON-safe data. Raises `NoCatalog`.
 
-    With an LRS connected (`evidence_source`) and `statements_base_url`, a changed
-    recommendation is queued as a "recommended" statement in this transaction."""
+    With an LRS connected (`evidence_source`) and `statements_base_url`, what changed (the
+    recommendation, milestones, mastered competencies, coach flags) is queued as statements
+    in this transaction (`lti_tool.learning.reporting`)."""
     catalog = catalog_for(session, launch.issuer, launch.client_id)
     if catalog is None:
         raise NoCatalog()
@@ -87,26 +92,29 @@ def learner_path(
     record.state, record.updated_at = state.to_dict(), now
 
     recommendation = recommend(catalog, state, params, now, pathway_id)
-    preview_data = preview_path(catalog, state, params, now, pathway_id).to_dict()
+    preview = preview_path(catalog, state, params, now, pathway_id)
+    preview_data = preview.to_dict()
     estimates = mastery(state, catalog, params, now)
     pathway = catalog.pathway(pathway_id)
     relevant = catalog.pathway_competencies(pathway)
     next_lesson = catalog.lessons.get(recommendation.lesson_id or "")
-    if (
-        next_lesson is not None
-        and evidence_source is not None
-        and statements_base_url
-        and record.last_recommended != next_lesson.id
-    ):
-        context = statement_context(statements_base_url, launch, pathway_id)
-        codes = [reason["code"] for reason in recommendation.to_dict()["reasons"]]
-        queue_statement(
+    if evidence_source is not None and statements_base_url:
+        # An LRS is connected: tell it what changed, in this transaction (the outbox).
+        policy = identity_policy(session, launch.issuer, launch.client_id)
+        if policy.mode is IdentityMode.MBOX:
+            record.email = launch_email(launch) or record.email
+        report_changes(
             session,
             launch,
-            recommended(context, next_lesson.id, next_lesson.title, codes, now=now),
+            record,
+            statement_context(statements_base_url, launch, pathway_id, policy),
+            catalog,
+            state,
+            recommendation,
+            preview,
+            {c: estimates[c] for c in relevant},
             now,
         )
-        record.last_recommended = next_lesson.id
     progress = _goal_progress(pathway, estimates)
     if record.last_progress != progress:
         # Pathway progress to the LMS gradebook (when the link takes grades), same transaction.
@@ -158,6 +166,30 @@ def learner_path(
             "message": status.message,
         },
     }
+
+
+def record_lesson_opened(
+    session: Session,
+    launch: Launch,
+    lesson_id: str,
+    now: datetime,
+    statements_base_url: str | None = None,
+) -> str:
+    """The URL of a lesson of the learner's catalog; with an LRS connected, a "launched"
+    statement is queued in this transaction. Raises NotFound for a lesson that is not in the
+    tenant's catalog or has no URL."""
+    catalog = catalog_for(session, launch.issuer, launch.client_id)
+    lesson = catalog.lessons.get(lesson_id) if catalog is not None else None
+    if catalog is None or lesson is None:
+        raise NotFound("This lesson is not in your course's catalog.")
+    if not lesson.url or not lesson.url.lower().startswith(("https://", "http://")):
+        raise NotFound("This lesson has no web address to open; ask your instructor.")
+    if statements_base_url:
+        pathway_id = pathway_of(launch, catalog)
+        policy = identity_policy(session, launch.issuer, launch.client_id)
+        context = statement_context(statements_base_url, launch, pathway_id, policy)
+        queue_statement(session, launch, launched(context, lesson.id, lesson.title, now=now), now)
+    return lesson.url
 
 
 def _learner_record(

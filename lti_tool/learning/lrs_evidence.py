@@ -11,11 +11,12 @@ from typing import Any
 
 from adapters.lrs import adapter_for_client
 from lti_tool.learning.evidence import EvidenceBatch, EvidenceSource
+from lti_tool.learning.identity import actor_for, identity_policy, launch_email
 from lti_tool.learning.lrs_connections import LrsSettings, lrs_for
 from lti_tool.models import Launch
 from lti_tool.services import Services
 from xapi.client import LrsClient
-from xapi.identity import ActorMatcher, IdentityPolicy, LearnerIdentity, learner_actor
+from xapi.identity import ActorMatcher
 from xapi.sync import PagingStrategy, refresh_learner
 
 # What a launch may wait for the LRS; past it the page uses the last known state.
@@ -55,6 +56,9 @@ class LrsGateway:
         lrs = self.settings_for(launch.issuer, launch.client_id)
         if lrs is None:
             return None
+        with self._services.database.session() as session:
+            policy = identity_policy(session, launch.issuer, launch.client_id)
+        email = launch_email(launch)
 
         def fetch(
             issuer: str,
@@ -64,13 +68,13 @@ class LrsGateway:
             lesson_ids: Collection[str],
         ) -> EvidenceBatch:
             client, paging = self.client(lrs)
-            policy = IdentityPolicy(issuer)
-            actor = learner_actor(LearnerIdentity(issuer, subject), policy)
+            actor = actor_for(policy, issuer, subject, email)
+            emails = {issuer: {email: subject}} if email else None
             result = refresh_learner(
                 client,
                 actor,
                 lesson_ids,
-                ActorMatcher([policy]),
+                ActorMatcher([policy], emails),
                 since=since,
                 timeout_seconds=LAUNCH_REFRESH_SECONDS,
                 paging=paging,

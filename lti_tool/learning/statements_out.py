@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lti_tool.learning.identity import actor_for, launch_email
 from lti_tool.learning.lrs_evidence import LrsGateway
 from lti_tool.models import Launch
 from lti_tool.outbox.delivery import (
@@ -23,18 +24,29 @@ from lti_tool.outbox.queue import enqueue
 from lti_tool.outbox.registry import register_deliverer
 from lti_tool.services import Services
 from xapi.errors import LrsConnectionError, LrsRejectedStatement, StatementInvalid, XapiError
-from xapi.identity import IdentityPolicy, LearnerIdentity, learner_actor, learner_key
+from xapi.identity import IdentityPolicy, learner_key
 from xapi.statements import StatementContext
 
 KIND = "xapi_statement"
 
 
-def statement_context(base_url: str, launch: Launch, pathway_id: str) -> StatementContext:
-    issuer, subject = launch.issuer, launch.subject or ""
+def statement_context(
+    base_url: str,
+    launch: Launch,
+    pathway_id: str,
+    policy: IdentityPolicy,
+    subject: str | None = None,
+    email: str | None = None,
+) -> StatementContext:
+    """What the statements about one learner share. The learner is the launch's user unless
+    `subject` names another (an instructor's override is about a learner)."""
+    issuer = launch.issuer
+    if subject is None:
+        subject, email = launch.subject or "", launch_email(launch)
     return StatementContext(
         base_url=base_url,
         issuer=issuer,
-        learner=learner_actor(LearnerIdentity(issuer, subject), IdentityPolicy(issuer)),
+        learner=actor_for(policy, issuer, subject, email),
         learner_key=learner_key(issuer, subject),
         pathway_id=pathway_id,
         context_id=launch.context_id or "no-context",

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import select
 
 from lti_tool.learning.evidence import EvidenceBatch
+from lti_tool.learning.identity import email_directory, identity_policy
 from lti_tool.learning.learner_path import store_evidence
 from lti_tool.learning.lrs_evidence import LrsGateway
 from lti_tool.models import CatalogRecord, LearnerRecord, LrsConnection, PlatformRegistration
 from lti_tool.services import Services
 from recommender import load_catalog
-from xapi.identity import ActorMatcher, IdentityPolicy
+from xapi.identity import ActorMatcher
 from xapi.sync import SyncCursor, sync_statements
 
 log = logging.getLogger("skillpath.sync")
@@ -48,14 +49,17 @@ def sync_connection(services: Services, gateway: LrsGateway, connection_id: int)
         lrs = gateway.settings_for(row.issuer, row.client_id)
         assert lrs is not None
         tenants = _tenants_of(session, row)
-        issuers = sorted({issuer for issuer, _ in tenants})
+        policies = [
+            identity_policy(session, issuer, client_id) for issuer, client_id in sorted(tenants)
+        ]
+        emails = email_directory(session, policies)
         lesson_ids = _lesson_ids(session)
         cursor = SyncCursor.from_dict(row.sync_cursor) if row.sync_cursor else None
     client, paging = gateway.client(lrs)
     result = sync_statements(
         client,
         lesson_ids,
-        ActorMatcher([IdentityPolicy(i) for i in issuers]),
+        ActorMatcher(policies, emails),
         cursor,
         paging=paging,
     )

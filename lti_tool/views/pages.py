@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, make_response, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.ags.status import grade_sync_status
 from lti_tool.errors import NotAuthenticated, NotFound
 from lti_tool.launch.flow import load_launch
 from lti_tool.learning.evidence import EvidenceSource
-from lti_tool.learning.learner_path import NoCatalog, learner_path
+from lti_tool.learning.learner_path import NoCatalog, learner_path, record_lesson_opened
 from lti_tool.models import Launch
 from lti_tool.nrps import RosterUnavailable, read_roster
 from lti_tool.services import Services, now
@@ -100,5 +109,28 @@ def launched(launch_id: str) -> Response:
         path="/",
     )
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/launch/<launch_id>/open")
+def open_lesson(launch_id: str) -> WerkzeugResponse:
+    """The learner opens a lesson from their path: "launched" goes to the LRS (through the
+    outbox), then the browser goes on to the lesson."""
+    launch = current_launch(launch_id)
+    if launch.role != "learner":
+        raise NotFound("Only learners open lessons from a path.")
+    lesson_id = request.args.get("lesson", "")
+    connected = evidence_source(launch) is not None
+    with services().database.session() as session:
+        url = record_lesson_opened(
+            session,
+            launch,
+            lesson_id,
+            now(),
+            statements_base_url=services().settings.base_url if connected else None,
+        )
+    response = redirect(url, code=303)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the session token stays here
     response.headers["Cache-Control"] = "no-store"
     return response
