@@ -11,7 +11,7 @@ from config import Settings, configure_logging
 from lti_tool import error_pages
 from lti_tool.learning import lrs_evidence
 from lti_tool.services import Services, resolve_settings
-from lti_tool.views import api, health, lti, pages, xapi_profile
+from lti_tool.views import api, health, lti, openapi, pages, xapi_profile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(xapi_profile.bp)
     if settings.embedded_worker and not settings.testing:
         # Embedded deployment: the outbox drains in a background thread of this process.

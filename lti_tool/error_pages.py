@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -24,11 +25,14 @@ def wants_json() -> bool:
     )
 
 
-def render_error(status: int, code: str, message: str, hint: str = "") -> Response:
+def render_error(
+    status: int, code: str, message: str, hint: str = "", fields: dict[str, Any] | None = None
+) -> Response:
     if wants_json():
-        body = {"code": code, "status": status, "message": message, "errors": {}}
+        errors: dict[str, Any] = dict(fields or {})
         if hint:
-            body["errors"] = {"admin_hint": hint}
+            errors["admin_hint"] = hint
+        body = {"code": code, "status": status, "message": message, "errors": errors}
         response = jsonify(body)
     else:
         response = make_response(
@@ -42,7 +46,9 @@ def render_error(status: int, code: str, message: str, hint: str = "") -> Respon
 def init_app(app: Flask) -> None:
     @app.errorhandler(SkillpathError)
     def skillpath_error(exc: SkillpathError) -> Response:
-        response = render_error(exc.status, exc.code, exc.message, exc.admin_hint)
+        response = render_error(
+            exc.status, exc.code, exc.message, exc.admin_hint, exc.details.get("fields")
+        )
         cookies = exc.details.get("cookies")
         if cookies is not None:
             cookies.update_response(response)

@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
-from lti_tool.errors import NotFound
+from lti_tool.errors import NotAuthenticated, NotFound, SkillpathError
 from lti_tool.learning.learner_path import NoCatalog
-from lti_tool.views.pages import current_launch, learner_view
+from lti_tool.learning.overrides import (
+    OverrideRequest,
+    apply_instructor_override,
+    overrides_of,
+    withdraw_instructor_override,
+)
+from lti_tool.models import Launch
+from lti_tool.services import now
+from lti_tool.views.pages import current_launch, evidence_source, learner_view, services
+from lti_tool.views.schemas import OverrideSchema, WithdrawSchema, load_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -24,3 +33,75 @@ def my_path() -> Response:
     response = jsonify(view)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# -- instructor overrides, within the instructor's own course ------------------------------------
+
+
+class Forbidden(SkillpathError):
+    status = 403
+    code = "forbidden"
+    default_message = "Only the course's instructors may do this."
+
+
+def instructor_launch(*, writing: bool = False) -> Launch:
+    """The instructor launch of the request's session. Writes take the session token from the
+    Authorization header only, never from a cookie (no cross-site request can forge them)."""
+    if writing and not request.headers.get("Authorization", "").lower().startswith("bearer "):
+        raise NotAuthenticated(
+            "Changes need the session token in the Authorization header (Bearer)."
+        )
+    launch = current_launch()
+    if launch.role != "instructor":
+        raise Forbidden()
+    return launch
+
+
+def _base_url_if_connected(launch: Launch) -> str | None:
+    return services().settings.base_url if evidence_source(launch) is not None else None
+
+
+@bp.get("/course/learners/<path:subject>/overrides")
+def list_overrides(subject: str) -> Response:
+    launch = instructor_launch()
+    with services().database.session() as session:
+        found = overrides_of(session, launch, subject)
+    return jsonify({"subject": subject, "overrides": found})
+
+
+@bp.post("/course/learners/<path:subject>/overrides")
+def add_override(subject: str) -> Response:
+    launch = instructor_launch(writing=True)
+    body = load_body(OverrideSchema())
+    with services().database.session() as session:
+        created = apply_instructor_override(
+            session,
+            launch,
+            subject,
+            OverrideRequest(**body),
+            now(),
+            statements_base_url=_base_url_if_connected(launch),
+        )
+    response = jsonify(created)
+    response.status_code = 201
+    return response
+
+
+@bp.post("/course/learners/<path:subject>/overrides/withdraw")
+def withdraw(subject: str) -> Response:
+    launch = instructor_launch(writing=True)
+    body = load_body(WithdrawSchema())
+    with services().database.session() as session:
+        count = withdraw_instructor_override(
+            session,
+            launch,
+            subject,
+            body["kind"],
+            body["target"],
+            body["note"],
+            now(),
+            body["pathway_id"],
+        )
+    if not count:
+        raise NotFound("No active override of that kind on that lesson or competency.")
+    return jsonify({"withdrawn": count})

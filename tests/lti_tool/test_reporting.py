@@ -182,8 +182,9 @@ def test_a_registration_that_names_learners_by_mbox_reads_and_writes_mbox(
     basics = next(m for m in body["mastery"] if m["competency_id"] == "comm.basics")
     assert basics["probability"] > 0.8  # the content's mailbox statements counted
     written = queued(tool)
-    assert written and all(s["actor"] == {"objectType": "Agent", "mbox": f"mailto:{email}"}
-                           for s in written)
+    assert written and all(
+        s["actor"] == {"objectType": "Agent", "mbox": f"mailto:{email}"} for s in written
+    )
 
     # The background sync files later mailbox statements under the same learner.
     later = passed(platform.issuer, sub, SCENARIO, 0.9)
@@ -217,7 +218,10 @@ def test_a_mapped_account_reads_the_other_systems_names(
     theirs = []
     for _ in range(3):
         statement = passed(platform.issuer, sub, BASICS, 1.0)
-        statement["actor"] = {"objectType": "Agent", "account": {"homePage": hr, "name": "emp-4711"}}
+        statement["actor"] = {
+            "objectType": "Agent",
+            "account": {"homePage": hr, "name": "emp-4711"},
+        }
         theirs.append(statement)
     record(learning_locker, theirs)
     body = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
@@ -247,7 +251,10 @@ def test_mbox_mode_without_an_email_falls_back_to_the_account(
 
 
 def test_identity_command_rejects_bad_input_and_changes_nothing(
-    tool: ToolServer, platform: PlatformPeer, client_id: str, cli: Callable[..., Any],
+    tool: ToolServer,
+    platform: PlatformPeer,
+    client_id: str,
+    cli: Callable[..., Any],
     tmp_path: Path,
 ) -> None:
     base = ["lrs", "identity", "--issuer", platform.issuer, "--client-id", client_id]
