@@ -27,3 +27,24 @@ def test_lrs_accepts_the_built_statement(lrs: LrsPeer, name: str) -> None:
     reader = EvidenceReader({stored["object"]["id"]}, matcher())
     reader.add(stored)
     assert reader.observations() == []
+
+
+@pytest.mark.parametrize("mode", ["mbox", "mapped_account"])
+def test_lrs_accepts_each_identity_mode(lrs: LrsPeer, mode: str) -> None:
+    from dataclasses import replace
+
+    from tests.xapi.test_statements import ISSUER, NOW
+    from xapi.identity import IdentityMode, IdentityPolicy, LearnerIdentity, learner_actor
+    from xapi.statements import competency_result
+
+    policy = IdentityPolicy(
+        ISSUER, IdentityMode(mode), "https://hr.example.org" if mode != "mbox" else None,
+        {"learner-1": "emp-1"},
+    )
+    actor = learner_actor(LearnerIdentity(ISSUER, "learner-1", "Ada@Example.org"), policy)
+    statement = competency_result(
+        replace(context(), learner=actor), "escalation", "Escalation", 0.5, now=NOW
+    )
+    with lrs.client() as client:
+        stored = client.get_statement(client.put_statement(statement))
+    assert stored["actor"] == actor
