@@ -131,6 +131,8 @@ def learner_path(
         )
         if sent.queued:
             record.last_progress = progress
+    if wants_competency_grades(launch):
+        _competency_grades(session, launch, record, catalog, pathway.id, relevant, estimates, now)
     return {
         "pathway": {"id": pathway.id, "title": pathway.title},
         "progress": progress,
@@ -192,6 +194,54 @@ def record_lesson_opened(
         context = statement_context(statements_base_url, launch, pathway_id, policy)
         queue_statement(session, launch, launched(context, lesson.id, lesson.title, now=now), now)
     return lesson.url
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def wants_competency_grades(launch: Launch) -> bool:
+    """The link asks for one gradebook column per competency (custom `competency_grades`)."""
+    custom = launch.claims.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
+    value = custom.get("competency_grades") if isinstance(custom, dict) else None
+    return isinstance(value, str) and value.strip().lower() in TRUE_WORDS
+
+
+def _competency_grades(
+    session: Session,
+    launch: Launch,
+    record: LearnerRecord,
+    catalog: Catalog,
+    pathway_id: str,
+    competencies: Any,
+    estimates: dict[str, Any],
+    now: datetime,
+) -> None:
+    """The mastery of each competency of the pathway, in whole percent, to its own line item
+    (`tag` = the competency, `resourceId` = the pathway); sent only when the percent changed."""
+    reported = dict(record.reported or {})
+    sent = dict(reported.get("competency_grades") or {})
+    changed = False
+    for competency_id in competencies:
+        estimate = estimates[competency_id]
+        percent = round(100 * estimate.probability)
+        if sent.get(competency_id) == percent:
+            continue
+        queued = enqueue_progress(
+            session,
+            launch,
+            float(percent),
+            GRADE_MAXIMUM,
+            now=now,
+            activity_progress="Completed" if estimate.mastered else "InProgress",
+            competency_id=competency_id,
+            pathway_id=pathway_id,
+            label=f"Mastery: {catalog.competency(competency_id).name}",
+        )
+        if queued.queued:
+            sent[competency_id] = percent
+            changed = True
+    if changed:
+        record.reported = {**reported, "competency_grades": sent}
 
 
 def _learner_record(

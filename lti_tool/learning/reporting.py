@@ -116,5 +116,5 @@ def report_changes(
         queue_statement(session, launch, statement, now)
     after = Reported(reached | before.milestones, mastered, flags)
     if after != before:
-        record.reported = after.to_json()
+        record.reported = {**(record.reported or {}), **after.to_json()}
     return len(statements)
