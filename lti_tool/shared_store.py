@@ -29,6 +29,11 @@ class SharedStore(Protocol):
         """Return the value and delete it, atomically: of two callers, one gets it."""
         ...
 
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        """Store the value only if the key is absent (or expired), atomically: of two callers,
+        one gets True. A lease across instances."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def ping(self) -> None: ...
@@ -67,6 +72,17 @@ class SqlStore:
                     "expires_at": statement.excluded.expires_at,
                 },
             )
+        self._add: Any = None
+        if upsert is not None:
+            statement = upsert(table)
+            self._add = statement.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "value": statement.excluded.value,
+                    "expires_at": statement.excluded.expires_at,
+                },
+                where=table.c.expires_at <= bindparam("now"),
+            ).returning(table.c.key)
         self._select = select(table.c.value, table.c.expires_at).where(
             table.c.key == bindparam("k")
         )
@@ -90,6 +106,20 @@ class SqlStore:
             else:  # pragma: no cover - engines without an upsert
                 connection.execute(delete(self._table).where(self._table.c.key == key))
                 connection.execute(insert(self._table).values(**row))
+
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        now = _now()
+        row = {
+            "key": key,
+            "value": json.dumps(value),
+            "expires_at": now + timedelta(seconds=ttl_seconds),
+            "now": now,
+        }
+        if self._add is None:  # pragma: no cover - engines without an upsert
+            raise NotImplementedError("the shared store needs SQLite or PostgreSQL for add")
+        # RETURNING names the row only when it was inserted or an expired one replaced.
+        with self._db.engine.begin() as connection:
+            return connection.execute(self._add, row).first() is not None
 
     def get(self, key: str) -> Any | None:
         with self._db.engine.connect() as connection:
@@ -139,6 +169,10 @@ class RedisStore:
     def take(self, key: str) -> Any | None:
         raw = self._redis.getdel(self._prefix + key)
         return None if raw is None else json.loads(raw)  # type: ignore[arg-type]
+
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        done = self._redis.set(self._prefix + key, json.dumps(value), ex=max(1, ttl_seconds), nx=True)
+        return bool(done)
 
     def delete(self, key: str) -> None:
         self._redis.delete(self._prefix + key)

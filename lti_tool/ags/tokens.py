@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 import uuid
@@ -30,6 +31,10 @@ from lti_tool.tool_keys import SigningKey
 # carries a token that dies in flight.
 EXPIRY_MARGIN_SECONDS = 60
 DEFAULT_EXPIRES_IN = 3600
+# How long one process may hold the right to ask for a token (longer than the token request's
+# own timeouts would be wasteful; shorter would let a slow platform see two requests).
+LEASE_SECONDS = 10
+LEASE_POLL_SECONDS = 0.05
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 20.0
 
@@ -132,16 +137,40 @@ class SharedTokenConnector(ServiceConnector):
         if local and local[1] > now:
             return local[0]
         with _lock_for(key):
-            cached = self._store.get(key)
-            if isinstance(cached, dict) and float(cached.get("expires_at", 0)) > now:
-                _local_tokens[key] = (str(cached["access_token"]), float(cached["expires_at"]))
-                return str(cached["access_token"])
-            token, expires_in = self._request_token(scopes)
-            usable_for = max(expires_in - EXPIRY_MARGIN_SECONDS, 1)
-            expires_at = now + usable_for
-            self._store.put(key, {"access_token": token, "expires_at": expires_at}, int(usable_for))
-            _local_tokens[key] = (token, expires_at)
-            return token
+            cached = self._cached(key, now)
+            if cached is not None:
+                return cached
+            # Across processes: one holds the lease and asks the platform; the others wait for
+            # the token it stores (or, if the holder dies, ask themselves once the lease lapses).
+            lease = key + ":lease"
+            holder = f"{os.getpid()}:{uuid.uuid4().hex}"
+            waited_until = self._clock() + LEASE_SECONDS
+            while not self._store.add(lease, holder, LEASE_SECONDS):
+                if self._clock() > waited_until:
+                    break
+                time.sleep(LEASE_POLL_SECONDS)
+                cached = self._cached(key, self._clock())
+                if cached is not None:
+                    return cached
+            try:
+                token, expires_in = self._request_token(scopes)
+                usable_for = max(expires_in - EXPIRY_MARGIN_SECONDS, 1)
+                expires_at = now + usable_for
+                self._store.put(
+                    key, {"access_token": token, "expires_at": expires_at}, int(usable_for)
+                )
+                _local_tokens[key] = (token, expires_at)
+                return token
+            finally:
+                if self._store.get(lease) == holder:
+                    self._store.delete(lease)
+
+    def _cached(self, key: str, now: float) -> str | None:
+        cached = self._store.get(key)
+        if isinstance(cached, dict) and float(cached.get("expires_at", 0)) > now:
+            _local_tokens[key] = (str(cached["access_token"]), float(cached["expires_at"]))
+            return str(cached["access_token"])
+        return None
 
     def forget_token(self, scopes: Sequence[str]) -> None:
         """Drop a token the platform no longer accepts (a 401 before it should expire)."""

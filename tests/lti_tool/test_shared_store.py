@@ -53,3 +53,27 @@ def test_expired_rows_are_purged_as_the_store_is_written(app: Flask) -> None:
         store.put(f"k{i}", i, 60)
     assert store.take("old") is None
     assert store.purge_expired() == 0
+
+
+def test_add_is_a_lease_one_caller_gets(app: Flask) -> None:
+    store = app.extensions["skillpath"].store
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def add(n: int) -> None:
+        barrier.wait()
+        results.append(store.add("lease:token", n, 60))
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    holder = store.get("lease:token")
+    assert store.add("lease:token", 99, 60) is False and store.get("lease:token") == holder
+    store.delete("lease:token")
+    assert store.add("lease:token", 1, 1) is True
+    time.sleep(1.1)
+    assert store.add("lease:token", 2, 60) is True  # an expired lease is free again
+    assert store.get("lease:token") == 2

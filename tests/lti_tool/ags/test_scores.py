@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from lti_tool.ags import grade_sync_for, read_results, record_progress, tokens
 from lti_tool.ags.progress import PROGRESS_TAG
 from tests.lti_tool.ags.conftest import GradeRig
@@ -108,6 +110,39 @@ def test_one_token_per_scope_set_shared_through_the_store(rig: GradeRig) -> None
     rig.drain()
     issued = [t for t in rig.peer.tokens_issued if t["client_id"] == rig.client_id]
     assert len(issued) == 1
+
+
+def test_workers_in_several_processes_ask_for_one_token(
+    rig: GradeRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from lti_tool.ags.claims import ags_endpoint
+    from lti_tool.ags.connect import ServiceClients
+
+    # Each thread stands for a worker process: no in-process lock, no in-process copy.
+    monkeypatch.setattr(tokens, "_lock_for", lambda key: threading.Lock())
+    monkeypatch.setattr(tokens, "_local_tokens", {})
+    launch = rig.learners(1)[0]
+    endpoint = ags_endpoint(launch.claims)
+    assert endpoint is not None
+    scopes = endpoint.token_scopes()
+    barrier = threading.Barrier(6)
+    got: list[str] = []
+
+    def ask() -> None:
+        connector = ServiceClients(rig.services).connector(rig.peer.issuer, rig.client_id)
+        barrier.wait()
+        got.append(connector.get_access_token(scopes))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    issued = [t for t in rig.peer.tokens_issued if t["client_id"] == rig.client_id]
+    assert len(issued) == 1
+    assert len(got) == 6 and len(set(got)) == 1
 
 
 def test_workers_in_two_processes_creating_the_same_line_item_settle_on_one(
