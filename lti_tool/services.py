@@ -20,6 +20,7 @@ from lti_tool.registrations import DatabaseToolConf
 from lti_tool.secrets_at_rest import SecretBox
 from lti_tool.sessions import LaunchSessions
 from lti_tool.shared_store import SharedStore, make_store
+from xapi.http import quiet_session
 
 log = logging.getLogger("skillpath")
 
@@ -70,7 +71,7 @@ class Services:
         database = Database(settings.database_url)
         store = make_store(database, settings.redis_url)
         box = SecretBox(settings.secret_key)
-        http = requests.Session()
+        http = quiet_session(requests.Session())
         http.headers["User-Agent"] = USER_AGENT
         services = cls(
             settings=settings,

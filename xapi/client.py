@@ -36,6 +36,7 @@ from xapi.errors import (
     LrsServerError,
     LrsTimeout,
 )
+from xapi.http import quiet_session
 from xapi.timestamps import format_timestamp, parse_timestamp
 
 __all__ = ["LrsClient", "RetryPolicy", "StatementPage", "StatementQuery"]
@@ -133,7 +134,7 @@ class LrsClient:
         self.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._session = session or requests.Session()
+        self._session = session or quiet_session(requests.Session())
         self._owns_session = session is None
         if auth is None and username is not None:
             auth = requests.auth.HTTPBasicAuth(username, password or "")

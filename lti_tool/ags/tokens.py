@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from lti_tool.shared_store import SharedStore
 from lti_tool.tool_keys import SigningKey
+from xapi.http import quiet_session
 
 # A token is dropped this long before the platform says it expires, so a request never
 # carries a token that dies in flight.
@@ -65,6 +66,7 @@ class TimeoutSession(requests.Session):
         self.mount("https://", adapter)
         if user_agent:
             self.headers["User-Agent"] = user_agent
+        quiet_session(self)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.timeout)

@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.outbox.delivery import (
@@ -197,32 +209,21 @@ def finish(
     """Record one attempt and move the item on, and commit. False when the lease was lost
     (another worker took the item after our lease ran out): the attempt is logged, the state
     kept. Core statements only: this runs once per delivery."""
-    values: dict[str, Any]
+    params: dict[str, Any] = {"b_id": item_id, "b_token": lease_token, "b_now": now}
     if isinstance(result, Delivered):
-        values = {"status": DELIVERED, "finished_at": now, "last_error": None, "uncertain": False}
         outcome = "delivered"
     elif isinstance(result, Failed):
-        values = {"status": FAILED, "finished_at": now, "last_error": truncate(result.reason)}
         outcome = "failed"
+        params["b_error"] = truncate(result.reason)
     else:
         assert isinstance(result, RetryLater)
-        values = {
-            "next_attempt_at": retry_at or now,
-            "last_error": truncate(result.reason),
-            "uncertain": result.uncertain,
-        }
         outcome = "retry"
-    values.update(lease_token=None, leased_until=None)
-    changed = session.execute(
-        update(OutboxItem)
-        .where(
-            OutboxItem.id == item_id,
-            OutboxItem.lease_token == lease_token,
-            OutboxItem.status == PENDING,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        params |= {
+            "b_error": truncate(result.reason),
+            "b_retry_at": retry_at or now,
+            "b_uncertain": result.uncertain,
+        }
+    changed = session.execute(_FINISH[outcome], params)
     kept = bool(getattr(changed, "rowcount", 0))
     if kept and outcome == "retry":
         _retire_if_superseded(session, item_id, now)
@@ -245,6 +246,42 @@ def finish(
 
 
 _INSERT_ATTEMPT = insert(cast(Table, DeliveryAttempt.__table__))
+
+
+def _finish_statements() -> dict[str, Any]:
+    """The three ways an attempt moves its item on, built once (this runs per delivery):
+    only while the caller still holds the lease and the item is pending."""
+    table = cast(Table, OutboxItem.__table__)
+    held = update(table).where(
+        table.c.id == bindparam("b_id"),
+        table.c.lease_token == bindparam("b_token"),
+        table.c.status == PENDING,
+    )
+    released = {"lease_token": None, "leased_until": None}
+    return {
+        "delivered": held.values(
+            status=DELIVERED,
+            finished_at=bindparam("b_now"),
+            last_error=None,
+            uncertain=False,
+            **released,
+        ),
+        "failed": held.values(
+            status=FAILED,
+            finished_at=bindparam("b_now"),
+            last_error=bindparam("b_error"),
+            **released,
+        ),
+        "retry": held.values(
+            next_attempt_at=bindparam("b_retry_at"),
+            last_error=bindparam("b_error"),
+            uncertain=bindparam("b_uncertain"),
+            **released,
+        ),
+    }
+
+
+_FINISH = _finish_statements()
 
 
 def _retire_if_superseded(session: Session | Connection, item_id: int, now: datetime) -> None:

@@ -438,6 +438,9 @@ class Gradebook:
         self._line_items: dict[str, dict[str, Any]] = {}
         self._owners: dict[str, str] = {}  # line item id -> context id
         self._posts: list[ScorePost] = []
+        # (line item, user) -> their posts: a platform looks a user's score up by key, and so
+        # must this one, or each post would cost a scan of every post before it.
+        self._by_key: dict[tuple[str, str], list[ScorePost]] = {}
         self._next_id = 1
         # Users the platform refuses to grade (Moodle's non-gradable users): 422 on a score.
         self.ungradable_users: set[str] = set()
@@ -447,6 +450,7 @@ class Gradebook:
             self._line_items.clear()
             self._owners.clear()
             self._posts.clear()
+            self._by_key.clear()
             self.ungradable_users.clear()
 
     # reading, for tests
@@ -470,6 +474,8 @@ class Gradebook:
     def posts(self, line_item_id: str | None = None, user_id: str | None = None) -> list[ScorePost]:
         """Every score post received (accepted or not), oldest first."""
         with self._lock:
+            if line_item_id is not None and user_id is not None:
+                return list(self._by_key.get((line_item_id, user_id), ()))
             return [
                 p
                 for p in self._posts
@@ -536,6 +542,7 @@ class Gradebook:
     def record_score(self, post: ScorePost) -> None:
         with self._lock:
             self._posts.append(post)
+            self._by_key.setdefault((post.line_item_id, post.user_id), []).append(post)
 
     def owner_of(self, line_item_id: str) -> str | None:
         with self._lock:
