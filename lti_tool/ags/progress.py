@@ -172,14 +172,14 @@ def enqueue_progress(
         "score": score,
     }
     target = lineitem or (f"{spec.resource_link_id}|{spec.tag}|{spec.resource_id}" if spec else "")
-    item = enqueue(
+    item_id = enqueue(
         session,
         KIND,
         payload,
         now=now,
         supersede_key=_supersede_key(launch, f"{endpoint.lineitems}|{target}", launch.subject),
     )
-    return ProgressRecorded(True, item_id=item.id)
+    return ProgressRecorded(True, item_id=item_id)
 
 
 def record_progress(

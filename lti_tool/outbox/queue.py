@@ -54,38 +54,26 @@ def enqueue(
     *,
     now: datetime,
     supersede_key: str | None = None,
-) -> OutboxItem:
-    """Add an item in the caller's transaction; it leaves when the caller commits.
+) -> int:
+    """Add an item in the caller's transaction (it leaves when the caller commits); its id.
 
     With a `supersede_key`, older undelivered items of the same key that no worker holds are
     retired as superseded: only the newest value is worth sending."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if supersede_key is not None:
-        session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.kind == kind,
-                OutboxItem.supersede_key == supersede_key,
-                OutboxItem.status == PENDING,
-                _not_leased(now),
-            )
-            .values(status=SUPERSEDED, finished_at=now, lease_token=None)
-            .execution_options(synchronize_session=False)
-        )
-    item = OutboxItem(
-        kind=kind,
-        supersede_key=supersede_key,
-        payload=payload,
-        status=PENDING,
-        attempts=0,
-        uncertain=False,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(item)
-    session.flush()
-    return item
+        session.execute(_SUPERSEDE, {"b_kind": kind, "b_key": supersede_key, "b_now": now})
+    row = {
+        "kind": kind,
+        "supersede_key": supersede_key,
+        "payload": payload,
+        "status": PENDING,
+        "attempts": 0,
+        "uncertain": False,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return int(session.execute(_INSERT_ITEM, row).scalar_one())
 
 
 def _not_leased(now: datetime) -> Any:
@@ -282,6 +270,20 @@ def _finish_statements() -> dict[str, Any]:
 
 
 _FINISH = _finish_statements()
+
+_ITEMS = cast(Table, OutboxItem.__table__)
+_INSERT_ITEM = insert(_ITEMS).returning(_ITEMS.c.id)
+# Older undelivered items of a key that no worker holds: retired when a newer value comes.
+_SUPERSEDE = (
+    update(_ITEMS)
+    .where(
+        _ITEMS.c.kind == bindparam("b_kind"),
+        _ITEMS.c.supersede_key == bindparam("b_key"),
+        _ITEMS.c.status == PENDING,
+        or_(_ITEMS.c.leased_until.is_(None), _ITEMS.c.leased_until <= bindparam("b_now")),
+    )
+    .values(status=SUPERSEDED, finished_at=bindparam("b_now"), lease_token=None)
+)
 
 
 def _retire_if_superseded(session: Session | Connection, item_id: int, now: datetime) -> None:
