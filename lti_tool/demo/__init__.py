@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from werkzeug.serving import make_server
 
 from config import Settings
 from lti_tool.app import create_app
-from lti_tool.demo.lms import DemoConfig, create_demo_lms, load_or_create_key
+from lti_tool.demo.lms import DemoConfig, create_demo_lms, demo_sub, load_or_create_key
+from lti_tool.demo.lrs import DemoLrs
 from lti_tool.learning.catalogs import import_catalog
+from lti_tool.learning.lrs_connections import set_lrs
 from lti_tool.registrations import (
     RegistrationInput,
     add_deployment,
@@ -59,12 +65,16 @@ def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
     tool = create_app(settings, initialise=True)
     services = tool.extensions["skillpath"]
     lms_url = f"http://127.0.0.1:{lms_port}"
+    lrs = DemoLrs("demo", secrets.token_urlsafe(16))
+    seed_history(lrs, lms_url)
     config = DemoConfig(
         issuer=lms_url,
         client_id=CLIENT_ID,
         deployment_id=DEPLOYMENT_ID,
         tool_login_url=services.settings.url_for_path("/lti/login"),
         tool_launch_url=services.settings.url_for_path("/lti/launch"),
+        tool_jwks_url=services.settings.url_for_path("/.well-known/jwks.json"),
+        lrs=lrs,
     )
     with services.database.session() as session:
         if find_registration(session, lms_url, CLIENT_ID) is None:
@@ -87,7 +97,50 @@ def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
                 add_deployment(session, lms_url, CLIENT_ID, DEPLOYMENT_ID)
     with services.database.session() as session:
         import_catalog(session, json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
+        # The demo LRS (in the demo LMS process) for this registration; its password is new
+        # at every start.
+        set_lrs(
+            session, services.box, f"{lms_url}/lrs/xapi/", lrs.username, lrs.password,
+            lms_url, CLIENT_ID,
+        )  # fmt: skip
     key = load_or_create_key(Path(services.settings.instance_path) / "demo_lms_key.pem")
     lms = create_demo_lms(config, key)
 
     return tool, lms
+
+
+# What Alex did before today, in content that reports to the LRS (not through Skillpath).
+HISTORY = (
+    ("https://lessons.example.org/comm/basics-video", "completed", None, 6),
+    ("https://lessons.example.org/comm/basics-text", "passed", 0.9, 5),
+    ("https://lessons.example.org/comm/basics-text", "passed", 1.0, 3),
+    ("https://lessons.example.org/tools/ticket-triage", "passed", 0.85, 3),
+    ("https://lessons.example.org/tools/ticket-triage", "passed", 0.95, 2),
+    ("https://lessons.example.org/comm/empathy-practice", "failed", 0.4, 2),
+    ("https://lessons.example.org/comm/empathy-practice", "passed", 0.8, 1),
+    ("https://lessons.example.org/comm/empathy-practice", "passed", 0.95, 1),
+    ("https://lessons.example.org/comm/empathy-practice", "passed", 1.0, 0),
+)
+VERBS = "http://adlnet.gov/expapi/verbs/"
+
+
+def seed_history(lrs: DemoLrs, issuer: str) -> None:
+    """Alex's history in the demo LRS; Jordan has none (Skillpath starts them from zero)."""
+    now = datetime.now(UTC)
+    actor = {
+        "objectType": "Agent",
+        "account": {"homePage": issuer, "name": demo_sub("alex", issuer)},
+    }
+    for n, (lesson, verb, scaled, days_ago) in enumerate(HISTORY):
+        statement: dict[str, Any] = {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}/demo-history/{n}")),
+            "actor": actor,
+            "verb": {"id": VERBS + verb, "display": {"en-US": verb}},
+            "object": {"objectType": "Activity", "id": lesson},
+            "timestamp": (now - timedelta(days=days_ago)).isoformat(timespec="milliseconds"),
+        }
+        if scaled is not None:
+            statement["result"] = {"score": {"scaled": scaled}, "success": verb == "passed"}
+        else:
+            statement["result"] = {"completion": True}
+        lrs.store(statement)

@@ -20,7 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, abort, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from lti_tool.demo.lrs import DemoLrs, lrs_blueprint
+from lti_tool.demo.services import SCOPES, demo_services
+
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 ROLE_URIS = {
     "learner": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
     "instructor": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
@@ -54,6 +59,28 @@ class DemoConfig:
     deployment_id: str
     tool_login_url: str
     tool_launch_url: str
+    tool_jwks_url: str = ""
+    lrs: DemoLrs | None = None
+
+
+def demo_sub(login: str, issuer: str) -> str:
+    """The LTI `sub` the demo LMS gives a user (stable per LMS address)."""
+    return login + "-" + uuid.uuid5(uuid.NAMESPACE_URL, issuer).hex[:8]
+
+
+def members(issuer: str) -> list[dict[str, Any]]:
+    """The demo course's people, as Names and Role Provisioning lists them."""
+    found = []
+    for user in USERS.values():
+        member: dict[str, Any] = {
+            "user_id": demo_sub(user.login, issuer),
+            "roles": ROLE_URIS[user.role],
+            "status": "Active",
+        }
+        if user.name:
+            member |= {"name": user.name, "email": user.email}
+        found.append(member)
+    return found
 
 
 def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
@@ -122,7 +149,7 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
             "iss": config.issuer,
             "aud": config.client_id,
             "azp": config.client_id,
-            "sub": user.login + "-" + uuid.uuid5(uuid.NAMESPACE_URL, config.issuer).hex[:8],
+            "sub": demo_sub(user.login, config.issuer),
             "iat": now,
             "exp": now + 300,
             "nonce": args["nonce"],
@@ -143,6 +170,14 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
                 "product_family_code": "skillpath-demo",
             },
             LTI + "custom": {},
+            AGS_CLAIM: {
+                "scope": list(SCOPES[:3]),
+                "lineitems": f"{config.issuer}/lms/ags/{COURSE['id']}/lineitems",
+            },
+            NRPS_CLAIM: {
+                "context_memberships_url": f"{config.issuer}/lms/nrps/{COURSE['id']}/memberships",
+                "service_versions": ["2.0"],
+            },
         }
         if user.name:
             claims["name"] = user.name
@@ -158,5 +193,16 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
     def jwks() -> Response:
         return jsonify({"keys": [public_jwk]})
 
+    if config.tool_jwks_url:
+        services, _ = demo_services(
+            issuer=config.issuer,
+            client_id=config.client_id,
+            tool_jwks_url=config.tool_jwks_url,
+            course=COURSE,
+            members=lambda: members(config.issuer),
+        )
+        app.register_blueprint(services)
+    if config.lrs is not None:
+        app.register_blueprint(lrs_blueprint(config.lrs))
     app.config["SECRET_KEY"] = secrets.token_hex(16)
     return app

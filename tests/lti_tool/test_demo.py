@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 from werkzeug.serving import make_server
 
 from config import Settings
@@ -17,7 +19,12 @@ from tests.tool_server import free_port
 
 
 @pytest.fixture
-def demo(settings: Settings) -> Iterator[str]:
+def demo(demo_apps: tuple[str, Flask]) -> str:
+    return demo_apps[0]
+
+
+@pytest.fixture
+def demo_apps(settings: Settings) -> Iterator[tuple[str, Flask]]:
     port, lms_port = free_port(), free_port()
     tool, lms = prepare_demo(settings.replace(base_url=f"http://127.0.0.1:{port}"), lms_port)
     servers = [
@@ -27,7 +34,7 @@ def demo(settings: Settings) -> Iterator[str]:
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for thread in threads:
         thread.start()
-    yield f"http://127.0.0.1:{lms_port}"
+    yield f"http://127.0.0.1:{lms_port}", tool
     for server in servers:
         server.shutdown()
         server.server_close()
@@ -61,3 +68,41 @@ def test_demo_lms_launches_into_skillpath(demo: str, login: str, who: str, headi
             assert 'data-testid="next"' in page.text and 'data-testid="path"' in page.text
         # the one-use state cookie is gone; only the session remains
         assert [c.name for c in browser.cookies] == ["skillpath_session"]
+
+
+def test_the_demo_shows_the_whole_chain(demo_apps: tuple[str, Flask]) -> None:
+    """Alex's history in the demo LRS moves the path; statements go back to it; the progress
+    score reaches the demo LMS's gradebook; the instructor sees the class list."""
+    from lti_tool.outbox.worker import worker_once
+
+    lms, tool = demo_apps
+
+    def path_of(login: str) -> Any:
+        with requests.Session() as browser:
+            page = launch_as(browser, lms, login)
+            token = page.url.split("t=")[1]
+            return browser.get(
+                page.url.split("/launch/")[0] + "/api/v1/me/path",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            ).json()
+
+    def basics(body: Any) -> float:
+        return float(next(m["probability"] for m in body["mastery"]
+                          if m["competency_id"] == "comm.basics"))  # fmt: skip
+
+    alex, jordan = path_of("alex"), path_of("jordan")
+    assert alex["evidence"]["status"] == jordan["evidence"]["status"] == "fresh"
+    assert basics(alex) > basics(jordan) + 0.3  # Alex's history in the demo LRS counted
+
+    report = worker_once(tool.extensions["skillpath"])
+    assert report.failed == 0 and report.delivered == report.claimed >= 4
+    gradebook = requests.get(lms + "/gradebook", timeout=10).text
+    assert 'data-testid="gradebook"' in gradebook
+    assert "Alex Rivera" in gradebook and "/ 100" in gradebook
+
+    with requests.Session() as browser:
+        teacher = launch_as(browser, lms, "sam")
+    assert 'data-testid="roster"' in teacher.text
+    for name in ("Alex Rivera", "Sam Lee"):
+        assert name in teacher.text
