@@ -56,6 +56,12 @@ class Lesson:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def is_main(lesson: Lesson, competency_id: str) -> bool:
+    """Is the competency the lesson's main one (largest weight, ties included)?"""
+    top = max(part.weight for part in lesson.competencies)
+    return any(part.id == competency_id and part.weight >= top for part in lesson.competencies)
+
+
 @dataclass(frozen=True, slots=True)
 class GoalLevel:
     """A goal of a pathway: reach `level` on `competency`."""
@@ -121,6 +127,7 @@ class Catalog:
                 prereqs[part.id].update(r for r in lesson.requires if r != part.id)
         self._prerequisites = {c: tuple(sorted(v)) for c, v in prereqs.items()}
         self._pathway_order: dict[str, list[str]] = {}
+        self._pathway_set: dict[str, frozenset[str]] = {}
         self._closure: dict[str, frozenset[str]] = {}
 
     def competency(self, competency_id: str) -> Competency:
@@ -202,6 +209,14 @@ class Catalog:
                     order.append(comp)
         self._pathway_order[pathway.id] = order
         return order
+
+    def pathway_competency_set(self, pathway: Pathway) -> frozenset[str]:
+        """`pathway_competencies` as a set (cached)."""
+        found = self._pathway_set.get(pathway.id)
+        if found is None:
+            found = frozenset(self.pathway_competencies(pathway))
+            self._pathway_set[pathway.id] = found
+        return found
 
     def closure(self, competency_id: str) -> frozenset[str]:
         """A competency and all its prerequisites, transitively (cached)."""

@@ -82,12 +82,12 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
-def _shift(state: LearnerState, lesson: Lesson, params: ModelParams) -> float:
+def lesson_shift(state: LearnerState, lesson: Lesson, params: ModelParams) -> float:
     """Logit shift of success for this learner on this lesson: ability and difficulty."""
     return state.ability + params.difficulty_effect * (0.5 - lesson.difficulty)
 
 
-def _emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
+def emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
     """P(success | mastered) and P(success | not mastered), moved by the shift in logit space.
 
     An able learner also guesses better; a hard lesson trips up even those who master it.
@@ -100,12 +100,12 @@ def _emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
 def predict_success(state: LearnerState, lesson: Lesson, params: ModelParams,
                     now: datetime) -> float:
     """P(success) of this learner on this lesson at `now`: weighted over its competencies."""
-    shift = _shift(state, lesson, params)
+    shift = lesson_shift(state, lesson, params)
     total = 0.0
     weights = 0.0
     for part in lesson.competencies:
         cp = params.for_competency(part.id)
-        known, unknown = _emissions(cp.guess, cp.slip, shift)
+        known, unknown = emissions(cp.guess, cp.slip, shift)
         p = current_probability(competency_state(state, part.id, params), now)
         total += part.weight * (p * known + (1.0 - p) * unknown)
         weights += part.weight
@@ -122,13 +122,14 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
     score = _score_of(obs)
     comps = dict(state.competencies)
     teaches = lesson.kind != "assessment"
-    shift = _shift(state, lesson, params)
+    shift = lesson_shift(state, lesson, params)
     failed = score is not None and (obs.success is False or score < FAILED_BELOW)
     flags = list(state.coach_flags)
     # P(success) before this observation, accumulated in the same pass (for the ability
     # residual): one pass over the lesson's competencies keeps the update in microseconds.
     expected = 0.0
     weights = 0.0
+    top = max(part.weight for part in lesson.competencies)
     for part in lesson.competencies:
         cp = params.for_competency(part.id)
         cs = competency_state(state, part.id, params)
@@ -143,9 +144,9 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
             gain = cp.learn * params.exposure_learning * weight if teaches else 0.0
             comps[part.id] = CompetencyState(
                 p + (1.0 - p) * gain, now, cs.stability_days, cs.attempts, cs.failures,
-                cs.last_score, lesson.id, cs.assessed, cs.mastered_by_override)
+                cs.last_score, lesson.id, cs.assessed, cs.mastered_by_override, cs.checked)
             continue
-        known, unknown = _emissions(cp.guess, cp.slip, shift)
+        known, unknown = emissions(cp.guess, cp.slip, shift)
         expected += weight * (p * known + (1.0 - p) * unknown)
         weights += weight
         like_m = score * known + (1.0 - score) * (1.0 - known)
@@ -166,9 +167,14 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
             flags.append(part.id)
         if not failed and part.id in flags:
             flags.remove(part.id)
+        # Direct evidence: the start of the current run of passes, begun on a lesson mainly
+        # about this competency; a failure on it ends the run.
+        checked = None if failed else cs.checked
+        if checked is None and not failed and weight >= top:
+            checked = now
         comps[part.id] = CompetencyState(
             _clip(post), now, stability, cs.attempts + 1, failures, score, lesson.id,
-            cs.assessed or passed_assessment, cs.mastered_by_override)
+            cs.assessed or passed_assessment, cs.mastered_by_override, checked)
     ability = state.ability
     if score is not None and params.ability_rate and weights > 0.0:
         residual = score - expected / weights
@@ -209,9 +215,10 @@ def pre_assess(state: LearnerState, results: Mapping[str, float], catalog: Catal
         like_n = score * cp.guess + (1.0 - score) * (1.0 - cp.guess)
         prior = max(cp.prior, 0.5)  # a pre-assessment is usually taken by people who know some
         post = prior * like_m / (prior * like_m + (1.0 - prior) * like_n)
+        passed = score >= comp.mastery_threshold
         comps[comp_id] = CompetencyState(
             _clip(post), now, cs.stability_days, cs.attempts + 1, cs.failures, score, None,
-            cs.assessed or score >= comp.mastery_threshold, cs.mastered_by_override)
+            cs.assessed or passed, cs.mastered_by_override, now if passed else None)
     return LearnerState(state.learner_id, comps, state.lessons, state.ability, state.overrides,
                         state.coach_flags, state.started, state.minutes_per_day)
 

@@ -3,7 +3,16 @@
 Pure: imports only the standard library. Order of precedence: instructor overrides (pin,
 then assignments), remediation after a low score, spaced review, a passed assessment for a
 critical competency, then the largest expected gap closure per minute on the earliest
-incomplete milestone. Lessons whose `requires` are not mastered are never recommended.
+incomplete milestone. Lessons whose `requires` are not mastered are never recommended, and a
+competency is not worked on while one of its prerequisites is not mastered (when that
+prerequisite is stuck behind coach flags, the policy goes back to what it builds on, or
+tells the coach).
+
+The goal is reached when every goal competency is at its level robustly (still there after
+two more failed attempts), has direct and fresh evidence (a pass on a lesson mainly about it,
+with no failure since and the latest evidence under a day old), and everything it builds on
+is mastered. A goal competency that only lacks that evidence gets the lesson mainly about it
+that best tells mastery from a lucky success.
 """
 
 from __future__ import annotations
@@ -13,12 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .catalog import Catalog, Lesson, Pathway
+from .catalog import Catalog, Lesson, Pathway, is_main
 from .errors import require_aware
 from .evidence import (
     FAILED_BELOW,
     MasteryEstimate,
     current_probability,
+    emissions,
+    lesson_shift,
     mastery_of,
     predict_success,
 )
@@ -30,6 +41,15 @@ from .state import CompetencyState, LearnerState
 
 PREREQUISITE_HOPS = 3
 SOLID = 0.95
+# Weight of the information a scored attempt gives, beside the expected learning, in the
+# value of a lesson: enough to break ties towards informative lessons, small enough that an
+# assessment (which teaches nothing) does not beat a lesson that teaches.
+INFORMATION_WEIGHT = 0.1
+# The goal is declared on fresh, robust evidence: the last direct evidence on each goal
+# competency is at most this old, and its estimate stays at the goal level even if this
+# many further direct attempts failed.
+FRESH_DAYS = 1.0
+ROBUST_TO_FAILURES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +92,12 @@ class _View:
     """Memoised mastery reads for one decision (a decision reads each competency once)."""
 
     def __init__(self, catalog: Catalog, state: LearnerState, params: ModelParams,
-                 pathway: Pathway, now: datetime) -> None:
+                 pathway: Pathway, now: datetime, robust: bool = True) -> None:
         self.catalog, self.state, self.params, self.now = catalog, state, params, now
+        self.robust = robust
         self.skip_at = pathway.thresholds.skip_at_or_above
         self.goal = {g.competency: g.level for g in pathway.goal}
+        self.in_pathway = catalog.pathway_competency_set(pathway)
         self._cache: dict[str, MasteryEstimate] = {}
         self._goal_cache: dict[str, bool] = {}
 
@@ -90,17 +112,60 @@ class _View:
     def mastered(self, comp: str) -> bool:
         return self.est(comp).mastered
 
-    def goal_met(self, comp: str) -> bool:
+    def level_met(self, comp: str) -> bool:
+        """At the pathway's goal level (or mastered, for a competency that is not a goal).
+
+        A goal level reached by the model's estimate must be robust: still met if the next
+        `ROBUST_TO_FAILURES` direct attempts failed. An instructor's decision or a
+        pre-assessment skip counts as it is.
+        """
         level = self.goal.get(comp)
         if level is None:
             return self.mastered(comp)
         found = self._goal_cache.get(comp)
         if found is None:
             threshold = max(level, self.catalog.competencies[comp].mastery_threshold)
-            found = mastery_of(self.state, comp, self.catalog, self.params, self.now,
-                               self.skip_at, threshold=threshold).mastered
+            est = mastery_of(self.state, comp, self.catalog, self.params, self.now,
+                             self.skip_at, threshold=threshold)
+            found = est.mastered
+            if found and self.robust and est.probability >= threshold:
+                found = self._robust(comp, est.probability, threshold)
             self._goal_cache[comp] = found
         return found
+
+    def _robust(self, comp: str, p: float, level: float) -> bool:
+        """P(mastered) after `ROBUST_TO_FAILURES` failed attempts (at this learner's ability,
+        a lesson of middle difficulty) is still at `level`."""
+        cp = self.params.for_competency(comp)
+        known, unknown = emissions(cp.guess, cp.slip, self.state.ability)
+        miss_m = p * (1.0 - known) ** ROBUST_TO_FAILURES
+        miss_n = (1.0 - p) * (1.0 - unknown) ** ROBUST_TO_FAILURES
+        return miss_m + miss_n <= 0.0 or miss_m / (miss_m + miss_n) >= level
+
+    def goal_met(self, comp: str) -> bool:
+        """A goal competency also needs direct, recent evidence (see `confirmed`)."""
+        return self.level_met(comp) and (comp not in self.goal or self.confirmed(comp))
+
+    def confirmed(self, comp: str) -> bool:
+        """Direct, fresh evidence: a passed lesson mainly about the competency (or a passed
+        pre-assessment) with no failure on it since, the latest evidence at most
+        `FRESH_DAYS` old; or an instructor's decision.
+
+        A success on a lesson that is mostly about something else may be explained by that
+        other competency, so it does not confirm; old evidence may have been forgotten.
+        """
+        cs = self.state.competencies.get(comp)
+        if cs is None:
+            return False
+        if cs.mastered_by_override:
+            return True
+        if cs.failures or cs.checked is None or cs.updated is None:
+            return False
+        return (self.now - cs.updated).total_seconds() <= FRESH_DAYS * SECONDS_PER_DAY
+
+    def ready(self, comp: str) -> bool:
+        """Every prerequisite of the competency is mastered."""
+        return all(self.mastered(p) for p in self.catalog.prerequisites(comp))
 
 
 def _names(catalog: Catalog) -> dict[str, str]:
@@ -128,6 +193,14 @@ def recommend(catalog: Catalog, state: LearnerState, params: ModelParams, now: d
     Instructor overrides always win. A time budget that no lesson fits falls back to the
     shortest suitable lesson with an `over_budget` reason.
     """
+    return recommend_next(catalog, state, params, now, pathway_id, preferences)
+
+
+def recommend_next(catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime,
+                   pathway_id: str | None = None, preferences: Preferences | None = None,
+                   robust: bool = True) -> Recommendation:
+    """`recommend`, with the robustness check of goal levels optional: the path preview,
+    whose expected steps carry no evidence, assumes the remaining checks pass."""
     require_aware(now)
     preferences = preferences or Preferences()
     pathway = catalog.pathway(pathway_id)
@@ -145,7 +218,7 @@ def recommend(catalog: Catalog, state: LearnerState, params: ModelParams, now: d
         if lesson is not None and not done:
             return _finish(catalog, lesson, [Reason("assigned_by_instructor", lesson_id=lesson.id,
                                                     detail={"note": assigned.note})])
-    view = _View(catalog, state, params, pathway, now)
+    view = _View(catalog, state, params, pathway, now, robust)
     found = _choose(catalog, view, pathway, skipped, preferences.minutes, preferences.format)
     if found is None and preferences.minutes is not None:
         found = _choose(catalog, view, pathway, skipped, None, preferences.format)
@@ -153,7 +226,7 @@ def recommend(catalog: Catalog, state: LearnerState, params: ModelParams, now: d
             found[1].insert(0, Reason("over_budget", lesson_id=found[0].id,
                                       detail={"minutes": preferences.minutes}))
     if found is None:
-        if all(view.goal_met(g.competency) for g in pathway.goal):
+        if _goal_reached(catalog, view, pathway):
             return _finish(catalog, None, [Reason("goal_reached")], goal_reached=True)
         reasons = [Reason("nothing_available")]
         reasons += [Reason("coach_flagged", competency_id=c) for c in state.coach_flags]
@@ -170,6 +243,17 @@ def recommend(catalog: Catalog, state: LearnerState, params: ModelParams, now: d
         reasons.append(Reason("format_preference", lesson_id=lesson.id,
                               detail={"format": preferences.format}))
     return _finish(catalog, lesson, reasons, alternatives, competency_id=comp)
+
+
+def _goal_done(catalog: Catalog, view: _View, comp: str) -> bool:
+    """A goal competency at its level with direct evidence, and everything it builds on
+    mastered: a goal estimate that runs ahead of its own prerequisites is not trusted."""
+    return view.goal_met(comp) and all(
+        view.mastered(c) for c in catalog.closure(comp) if c != comp)
+
+
+def _goal_reached(catalog: Catalog, view: _View, pathway: Pathway) -> bool:
+    return all(_goal_done(catalog, view, g.competency) for g in pathway.goal)
 
 
 def _alternatives(catalog: Catalog, view: _View, lesson: Lesson, skipped: set[str | None],
@@ -218,7 +302,8 @@ def _flag_blocked(view: _View, lesson: Lesson) -> bool:
     record = view.state.lessons.get(lesson.id)
     if record is None or record.last_score is None or record.last_score >= FAILED_BELOW:
         return False
-    return any(p.id in view.state.coach_flags for p in lesson.competencies)
+    return any(p.id in view.state.coach_flags and is_main(lesson, p.id)
+               for p in lesson.competencies)
 
 
 def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | None],
@@ -257,13 +342,16 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     best: tuple[Lesson, list[Reason], str] | None = None
     for comp in targets:
         est = view.est(comp)
-        if view.goal_met(comp):
-            continue
+        if view.goal_met(comp) or not view.ready(comp):
+            continue  # met, or behind a prerequisite that is not (stuck: see the coach flags)
+        confirming = view.level_met(comp)  # a goal competency that only lacks direct evidence
         critical = catalog.competencies[comp].critical
         for lesson in catalog.lessons_for(comp):
-            if not ok(lesson):
+            if not ok(lesson) or (confirming and not is_main(lesson, comp)):
                 continue
-            value = _value(catalog, view, lesson, fmt)
+            # To confirm, the lesson that best tells mastery from a lucky success.
+            value = _diagnostic(view, lesson, comp) if confirming else \
+                _value(catalog, view, lesson, fmt)
             if critical and est.probability >= est.threshold and lesson.kind == "assessment":
                 value += 10.0
             if value > best_score:
@@ -279,6 +367,11 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
         if best is not None:
             # Competencies come prerequisites first: close the earliest gap before later ones.
             return best
+        # Nothing usable left on it (material already failed after a coach flag): go back
+        # to its prerequisites that are not solidly known before anything builds on it.
+        back = _prerequisite_lesson(catalog, view, comp, ok, {"stuck": True})
+        if back is not None:
+            return back
     return None
 
 
@@ -303,9 +396,18 @@ def _remediate(catalog: Catalog, view: _View, comp: str, cs: CompetencyState, la
                and (x.id in alternatives or x.difficulty < last.difficulty)]
     detail = {"score": score, "after_lesson": last.id}
     if options:
-        pick = min(options, key=lambda x: (x.id not in alternatives, x.difficulty,
+        # Alternatives first, then material that teaches (not a test) and is mainly about
+        # the competency, then the easiest.
+        pick = min(options, key=lambda x: (x.id not in alternatives, x.kind == "assessment",
+                                           not is_main(x, comp), x.difficulty,
                                            view.state.lessons.get(x.id) is not None, x.id))
         return pick, [Reason("remediation", comp, pick.id, detail)], comp
+    return _prerequisite_lesson(catalog, view, comp, ok, detail)
+
+
+def _prerequisite_lesson(catalog: Catalog, view: _View, comp: str, ok: Any,
+                         detail: Mapping[str, Any]) -> tuple[Lesson, list[Reason], str] | None:
+    """The easiest usable lesson on a prerequisite (3 hops) that is not solidly known."""
     for pre in catalog.prerequisites_within(comp, PREREQUISITE_HOPS):
         est = view.est(pre)
         if est.probability >= max(SOLID, est.threshold):
@@ -313,7 +415,7 @@ def _remediate(catalog: Catalog, view: _View, comp: str, cs: CompetencyState, la
         lessons = [x for x in catalog.lessons_for(pre) if ok(x)]
         if lessons:
             pick = min(lessons, key=lambda x: (x.difficulty, x.duration_minutes, x.id))
-            return pick, [Reason("remediation", comp, pick.id, detail),
+            return pick, [Reason("remediation", comp, pick.id, dict(detail)),
                           Reason("prerequisite", pre, pick.id)], pre
     return None
 
@@ -326,7 +428,7 @@ def _targets(catalog: Catalog, view: _View, pathway: Pathway) -> list[str]:
             for comp in milestone.competencies:
                 wanted |= catalog.closure(comp)
             return [c for c in order if c in wanted]
-    goal = [g.competency for g in pathway.goal if not view.goal_met(g.competency)]
+    goal = [g.competency for g in pathway.goal if not _goal_done(catalog, view, g.competency)]
     wanted = set()
     for comp in goal:
         wanted |= catalog.closure(comp)
@@ -338,16 +440,16 @@ def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> fl
     params, state, now = view.params, view.state, view.now
     gain = 0.0
     for part in lesson.competencies:
-        if view.goal_met(part.id):
-            continue
+        if part.id not in view.in_pathway or view.goal_met(part.id):
+            continue  # only gaps of this pathway count
         cp = params.for_competency(part.id)
         cs = state.competencies.get(part.id)
         p = current_probability(cs, now) if cs else cp.prior
         if lesson.kind == "assessment":
-            gain += part.weight * p * (1.0 - p) * 0.5
+            gain += part.weight * p * (1.0 - p) * INFORMATION_WEIGHT
         else:
             # Learning plus the information a scored attempt gives.
-            gain += part.weight * ((1.0 - p) * cp.learn + 0.5 * p * (1.0 - p))
+            gain += part.weight * ((1.0 - p) * cp.learn + INFORMATION_WEIGHT * p * (1.0 - p))
     value = gain / lesson.duration_minutes
     record = state.lessons.get(lesson.id)
     if record is not None:
@@ -358,6 +460,13 @@ def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> fl
     if fmt is not None and lesson.format == fmt:
         value *= 1.25
     return value
+
+
+def _diagnostic(view: _View, lesson: Lesson, comp: str) -> float:
+    """How strongly a success on this lesson tells mastery of `comp` from a lucky guess."""
+    cp = view.params.for_competency(comp)
+    known, unknown = emissions(cp.guess, cp.slip, lesson_shift(view.state, lesson, view.params))
+    return known / max(unknown, 1e-9)
 
 
 def _unlocks(catalog: Catalog, view: _View, comp: str, targets: list[str]) -> str | None:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .catalog import Catalog, Lesson
+from .catalog import Catalog, Lesson, is_main
 from .errors import require_aware
 from .evidence import competency_state, current_probability, mastery_of
 from .params import ModelParams
-from .policy import Preferences, recommend
+from .policy import Preferences, recommend_next
 from .state import CompetencyState, LearnerState, LessonRecord
 
 DEFAULT_MINUTES_PER_DAY = 30.0
@@ -107,7 +107,7 @@ def preview_path(catalog: Catalog, state: LearnerState, params: ModelParams, now
     reached = False
     moment = now
     for _ in range(max_steps):
-        rec = recommend(catalog, sim, params, moment, pathway.id, preferences)
+        rec = recommend_next(catalog, sim, params, moment, pathway.id, preferences, robust=False)
         if rec.lesson_id is None:
             reached = rec.goal_reached
             break
@@ -153,7 +153,8 @@ def _expected_step(state: LearnerState, lesson: Lesson, catalog: Catalog, params
             p >= catalog.competencies[part.id].mastery_threshold
         comps[part.id] = CompetencyState(p, at, cs.stability_days, cs.attempts + 1, 0, None,
                                          lesson.id, cs.assessed or passed,
-                                         cs.mastered_by_override)
+                                         cs.mastered_by_override,
+                                         at if is_main(lesson, part.id) else cs.checked)
     lessons = dict(state.lessons)
     record = lessons.get(lesson.id)
     lessons[lesson.id] = LessonRecord((record.attempts if record else 0) + 1, at, None)

@@ -40,7 +40,9 @@ class CompetencyState:
     """The engine's belief about one competency of one learner.
 
     `p` is P(mastered) at the moment `updated`; forgetting from then to `now` is applied when
-    mastery is read. `failures` counts consecutive failed attempts.
+    mastery is read. `failures` counts consecutive failed attempts. `checked` is when the
+    learner last passed a lesson mainly about this competency (or a pre-assessment on it):
+    direct evidence, which a failure on such a lesson clears.
     """
 
     p: float
@@ -52,6 +54,7 @@ class CompetencyState:
     last_lesson: str | None = None
     assessed: bool = False
     mastered_by_override: bool = False
+    checked: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -59,7 +62,7 @@ class CompetencyState:
             "p": self.p, "updated": _time(self.updated), "stability_days": self.stability_days,
             "attempts": self.attempts, "failures": self.failures, "last_score": self.last_score,
             "last_lesson": self.last_lesson, "assessed": self.assessed,
-            "mastered_by_override": self.mastered_by_override,
+            "mastered_by_override": self.mastered_by_override, "checked": _time(self.checked),
         }
 
     @classmethod
@@ -79,6 +82,7 @@ class CompetencyState:
             last_lesson=data.get("last_lesson"),
             assessed=bool(data.get("assessed", False)),
             mastered_by_override=bool(data.get("mastered_by_override", False)),
+            checked=_parse_time(data.get("checked"), "checked"),
         )
 
 

@@ -1,0 +1,253 @@
+"""When the goal is declared reached, and how the policy chooses when stuck, confirming,
+remediating or valuing lessons (the changes of the time-to-proficiency work)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recommender import (
+    Catalog,
+    CompetencyParams,
+    CompetencyState,
+    LearnerState,
+    LessonRecord,
+    ModelParams,
+    Observation,
+    load_catalog,
+    mastery_of,
+    new_learner,
+    pre_assess,
+    preview_path,
+    recommend,
+    update,
+)
+
+from .conftest import NOW, chain_document, lesson_doc
+
+PARAMS = ModelParams(default=CompetencyParams(prior=0.2, learn=0.1, guess=0.2, slip=0.1))
+
+
+def url(name: str) -> str:
+    return f"https://l.example.org/{name}"
+
+
+def catalog(lessons: list[dict[str, Any]], comps: list[str], goal: str,
+            level: float = 0.8) -> Catalog:
+    return load_catalog({
+        "format": "skillpath-catalog/1",
+        "competencies": [{"id": c, "name": c.upper()} for c in comps],
+        "lessons": lessons,
+        "pathways": [{"id": "p", "title": "P", "goal": [{"competency": goal, "level": level}]}],
+    })
+
+
+def did(state: LearnerState, cat: Catalog, lesson: str, score: float,
+        minutes: float = 0.0) -> LearnerState:
+    return update(state, Observation("u1", url(lesson), NOW + timedelta(minutes=minutes),
+                                     score=score), cat, PARAMS)
+
+
+def later(minutes: float) -> Any:
+    return NOW + timedelta(minutes=minutes)
+
+
+# A goal competency "g" taught directly (g1, g2) and, as a minor part, by a lesson mainly
+# about "x" (x-and-g).
+DIRECT = catalog([
+    lesson_doc("x1", [("x", 1)]),
+    lesson_doc("x-and-g", [("x", 1), ("g", 0.5)]),
+    lesson_doc("g1", [("g", 1)], difficulty=0.2),
+    lesson_doc("g2", [("g", 1)], difficulty=0.9),
+], ["x", "g"], "g")
+
+
+def test_success_only_on_a_lesson_mainly_about_something_else_does_not_reach_the_goal() -> None:
+    state = new_learner("u1")
+    for i in range(40):
+        state = did(state, DIRECT, "x-and-g", 1.0, i)
+    assert state.competencies["g"].p > 0.99
+    assert state.competencies["g"].checked is None  # no direct evidence yet
+    rec = recommend(DIRECT, state, PARAMS, later(41), "p")
+    assert not rec.goal_reached
+    assert rec.lesson_id in {url("g1"), url("g2")} and rec.competency_id == "g"
+    state = did(state, DIRECT, rec.lesson_id.rsplit("/", 1)[1], 1.0, 42)
+    assert recommend(DIRECT, state, PARAMS, later(43), "p").goal_reached
+
+
+def test_the_check_is_the_most_diagnostic_direct_lesson() -> None:
+    params = replace(PARAMS, difficulty_effect=1.5)
+    state = new_learner("u1")
+    for i in range(40):
+        state = update(state, Observation("u1", url("x-and-g"), later(i), score=1.0), DIRECT,
+                       params)
+    rec = recommend(DIRECT, state, params, later(41), "p")
+    # a pass on the hard lesson is less likely to be a lucky guess than on the easy one
+    assert rec.lesson_id == url("g2")
+
+
+def test_a_failed_direct_attempt_clears_the_check_until_the_next_pass() -> None:
+    state = new_learner("u1")
+    for i in range(30):
+        state = did(state, DIRECT, "g1", 1.0, i)
+    assert recommend(DIRECT, state, PARAMS, later(31), "p").goal_reached
+    state = did(state, DIRECT, "g1", 0.0, 32)
+    assert state.competencies["g"].checked is None
+    assert not recommend(DIRECT, state, PARAMS, later(33), "p").goal_reached
+    for i in range(34, 40):
+        state = did(state, DIRECT, "g1", 1.0, i)
+    assert recommend(DIRECT, state, PARAMS, later(41), "p").goal_reached
+
+
+def test_the_goal_needs_fresh_evidence() -> None:
+    state = new_learner("u1")
+    for i in range(30):
+        state = did(state, DIRECT, "g1", 1.0, i)
+    assert recommend(DIRECT, state, PARAMS, later(31), "p").goal_reached
+    stale = recommend(DIRECT, state, PARAMS, later(31) + timedelta(days=3), "p")
+    assert not stale.goal_reached
+    assert stale.lesson_id in {url("g1"), url("g2")}  # one more direct check
+    state = did(state, DIRECT, "g1", 1.0, 31 + 3 * 24 * 60)
+    assert recommend(DIRECT, state, PARAMS, later(32 + 3 * 24 * 60), "p").goal_reached
+
+
+def checked_state(p: float, **others: float) -> LearnerState:
+    comps = {"g": CompetencyState(p, NOW, 36500.0, 5, 0, 1.0, url("g1"), checked=NOW)}
+    comps.update({c: CompetencyState(q, NOW, 36500.0, 5, 0, 1.0, None, checked=NOW)
+                  for c, q in others.items()})
+    return replace(new_learner("u1"), competencies=comps)
+
+
+def test_the_goal_level_must_survive_two_more_failures() -> None:
+    # 0.85 is above the goal level 0.8, but two failed checks would take it below
+    assert not recommend(DIRECT, checked_state(0.85), PARAMS, NOW, "p").goal_reached
+    assert recommend(DIRECT, checked_state(0.999), PARAMS, NOW, "p").goal_reached
+
+
+def test_a_goal_estimate_ahead_of_its_prerequisites_is_not_trusted() -> None:
+    chain = load_catalog(chain_document())
+    strong = CompetencyState(0.999, NOW, 36500.0, 9, 0, 1.0, url("d-check"), assessed=True,
+                             checked=NOW)
+    known = CompetencyState(0.99, NOW, 36500.0, 5, 0, 1.0, None, checked=NOW)
+    comps = {"a": known, "b": known, "c": known, "d": strong}
+    state = replace(new_learner("u1"), competencies=comps)
+    assert recommend(chain, state, PARAMS, NOW, "p").goal_reached
+    comps["c"] = replace(known, p=0.3, last_score=0.3)
+    rec = recommend(chain, replace(state, competencies=comps), PARAMS, NOW, "p")
+    assert not rec.goal_reached and rec.competency_id == "c"
+
+
+# "b" is built on "a"; one lesson on b does not declare the requirement.
+GATED = catalog([
+    lesson_doc("a1", [("a", 1)]),
+    lesson_doc("a2", [("a", 1)]),
+    lesson_doc("b1", [("b", 1)], requires=["a"]),
+    lesson_doc("b-free", [("b", 1)]),
+], ["a", "b"], "b")
+
+
+def test_a_stuck_prerequisite_is_not_skipped_over() -> None:
+    state = new_learner("u1")
+    for i, lesson in enumerate(["a1", "a2", "a1"]):
+        state = did(state, GATED, lesson, 0.0, i)
+    assert "a" in state.coach_flags
+    rec = recommend(GATED, state, PARAMS, later(5), "p")
+    # before: "b-free" (no `requires`) while a is not mastered; now the coach is told
+    assert rec.lesson_id is None and not rec.goal_reached
+    assert [r.code for r in rec.reasons] == ["nothing_available", "coach_flagged"]
+
+
+def test_when_stuck_the_policy_goes_back_to_a_prerequisite_not_solidly_known() -> None:
+    chain = load_catalog(chain_document())
+    shaky = CompetencyState(0.85, NOW, 36500.0, 3, 0, 1.0, url("a1"))
+    flagged = CompetencyState(0.2, NOW, 36500.0, 4, 4, 0.1, url("bc-mixed"))
+    failed = LessonRecord(1, NOW, 0.1)
+    lessons = {url(x): failed for x in ("b1", "b1-video", "b-easy", "bc-mixed")}
+    lessons[url("a1")] = LessonRecord(2, NOW + timedelta(minutes=1), 1.0)
+    state = replace(new_learner("u1"), competencies={"a": shaky, "b": flagged},
+                    lessons=lessons, coach_flags=("b",))
+    rec = recommend(chain, state, PARAMS, NOW + timedelta(minutes=2), "p")
+    assert rec.lesson_id == url("a1")
+    assert [r.code for r in rec.reasons] == ["remediation", "prerequisite"]
+    assert rec.reasons[0].competency_id == "b" and rec.reasons[0].detail == {"stuck": True}
+
+
+def test_a_flag_blocks_only_lessons_mainly_about_the_flagged_competency() -> None:
+    cat = catalog([
+        lesson_doc("x1", [("x", 1)]),
+        lesson_doc("y-with-x", [("y", 1), ("x", 0.4)]),
+    ], ["x", "y"], "y")
+    state = new_learner("u1")
+    for i in range(3):
+        state = did(state, cat, "x1", 0.0, i)
+    state = did(state, cat, "y-with-x", 0.0, 3)
+    assert state.coach_flags == ("x",)
+    rec = recommend(cat, state, PARAMS, later(4), "p")
+    assert rec.lesson_id == url("y-with-x")  # mainly about y, which is not flagged
+
+
+def test_remediation_prefers_teaching_material_on_the_competency() -> None:
+    cat = catalog([
+        lesson_doc("b-hard", [("b", 1)], difficulty=0.8),
+        lesson_doc("b-check", [("b", 1)], kind="assessment", difficulty=0.2),
+        lesson_doc("a-with-b", [("a", 1), ("b", 0.5)], difficulty=0.3),
+        lesson_doc("b-practice", [("b", 1)], kind="practice", difficulty=0.5),
+    ], ["a", "b"], "b")
+    state = did(new_learner("u1"), cat, "b-hard", 0.1)
+    rec = recommend(cat, state, PARAMS, later(1), "p")
+    assert rec.reasons[0].code == "remediation"
+    assert rec.lesson_id == url("b-practice")  # not the easier test, not the mixed lesson
+
+
+def test_gains_outside_the_pathway_do_not_count() -> None:
+    cat = catalog([
+        lesson_doc("g-and-z", [("g", 1), ("z", 1)], duration_minutes=5),
+        lesson_doc("g-only", [("g", 1)], duration_minutes=4.5),
+    ], ["g", "z"], "g")
+    rec = recommend(cat, new_learner("u1"), PARAMS, NOW, "p")
+    assert rec.lesson_id == url("g-only")
+
+
+def test_the_preview_still_reaches_the_goal() -> None:
+    preview = preview_path(DIRECT, new_learner("u1"), PARAMS, NOW, "p")
+    assert preview.reaches_goal
+    assert any(step.lesson_id in {url("g1"), url("g2")} for step in preview.steps)
+
+
+def test_checked_round_trips_and_old_states_load() -> None:
+    state = pre_assess(new_learner("u1"), {"g": 0.95}, DIRECT, PARAMS, NOW)
+    assert state.competencies["g"].checked == NOW
+    data = json.loads(json.dumps(state.to_dict()))
+    assert LearnerState.from_dict(data) == state
+    del data["competencies"]["g"]["checked"]
+    assert LearnerState.from_dict(data).competencies["g"].checked is None
+
+
+CHAIN = load_catalog(chain_document())
+events = st.lists(st.tuples(st.sampled_from(sorted(CHAIN.lessons)), st.floats(0.0, 1.0),
+                            st.floats(0.0, 48.0)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events, st.sampled_from([0.0, 1.0, 30.0]))
+def test_a_declared_goal_rests_on_direct_fresh_evidence(history: list, pause: float) -> None:  # type: ignore[type-arg]
+    state = pre_assess(new_learner("u1"), {"a": 1.0}, CHAIN, PARAMS, NOW)
+    hours = 0.0
+    for lesson, score, gap in history:
+        hours += gap
+        state = update(state, Observation("u1", lesson, NOW + timedelta(hours=hours),
+                                          score=score), CHAIN, PARAMS)
+    now = NOW + timedelta(hours=hours + pause)
+    rec = recommend(CHAIN, state, PARAMS, now, "p")
+    if rec.goal_reached:
+        cs = state.competencies["d"]
+        assert cs.failures == 0 and cs.checked is not None and cs.updated is not None
+        assert now - cs.updated <= timedelta(days=1)
+        skip_at = CHAIN.pathway("p").thresholds.skip_at_or_above
+        assert all(mastery_of(state, c, CHAIN, PARAMS, now, skip_at).mastered
+                   for c in ("a", "b", "c"))
