@@ -54,11 +54,17 @@ class Lesson:
     alternatives: tuple[str, ...] = ()
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The largest competency weight (the lesson's main competencies have it): computed once.
+    main_weight: float = field(init=False, repr=False, compare=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        top = max((part.weight for part in self.competencies), default=0.0)
+        object.__setattr__(self, "main_weight", top)
 
 
 def is_main(lesson: Lesson, competency_id: str) -> bool:
     """Is the competency the lesson's main one (largest weight, ties included)?"""
-    top = max(part.weight for part in lesson.competencies)
+    top = lesson.main_weight
     return any(part.id == competency_id and part.weight >= top for part in lesson.competencies)
 
 

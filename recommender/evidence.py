@@ -129,7 +129,7 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
     # residual): one pass over the lesson's competencies keeps the update in microseconds.
     expected = 0.0
     weights = 0.0
-    top = max(part.weight for part in lesson.competencies)
+    top = lesson.main_weight
     for part in lesson.competencies:
         cp = params.for_competency(part.id)
         cs = competency_state(state, part.id, params)
