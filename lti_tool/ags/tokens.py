@@ -155,6 +155,10 @@ class SharedTokenConnector(ServiceConnector):
                 if cached is not None:
                     return cached
             try:
+                # Another process may have stored the token between our read and the lease.
+                cached = self._cached(key, self._clock())
+                if cached is not None:
+                    return cached
                 token, expires_in = self._request_token(scopes)
                 usable_for = max(expires_in - EXPIRY_MARGIN_SECONDS, 1)
                 expires_at = now + usable_for
