@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from lti_tool.errors import NotAuthenticated, NotFound, SkillpathError
+from lti_tool.learning.class_view import class_progress
 from lti_tool.learning.learner_path import NoCatalog
 from lti_tool.learning.overrides import (
     OverrideRequest,
@@ -59,6 +60,15 @@ def instructor_launch(*, writing: bool = False) -> Launch:
 
 def _base_url_if_connected(launch: Launch) -> str | None:
     return services().settings.base_url if evidence_source(launch) is not None else None
+
+
+@bp.get("/course/learners")
+def class_list() -> Response:
+    """Every learner of the instructor's course on the path: progress, stuck, at risk."""
+    launch = instructor_launch()
+    with services().database.session() as session:
+        rows = class_progress(session, launch, now())
+    return jsonify({"learners": [row.to_json() for row in rows]})
 
 
 @bp.get("/course/learners/<path:subject>/overrides")

@@ -88,6 +88,16 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/course/learners": {
+                "get": {
+                    "summary": "The instructor's course: each learner's progress, next lesson, "
+                    "coach flags (stuck) and milestone risks, those who need a person first",
+                    "responses": {
+                        "200": {"description": "learners", "content": json_object},
+                        **_errors(401, 403),
+                    },
+                }
+            },
             "/api/v1/course/learners/{subject}/overrides": {
                 "parameters": [_SUBJECT],
                 "get": {

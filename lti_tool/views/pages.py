@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from lti_tool.ags.status import grade_sync_status
 from lti_tool.errors import NotAuthenticated, NotFound
 from lti_tool.launch.flow import load_launch
+from lti_tool.learning.class_view import AT_RISK_FROM, class_progress
 from lti_tool.learning.evidence import EvidenceSource
 from lti_tool.learning.learner_path import NoCatalog, learner_path, record_lesson_opened
 from lti_tool.models import Launch
@@ -75,6 +76,7 @@ def launched(launch_id: str) -> Response:
     if launch.role == "instructor":
         with services().database.session() as session:
             grades = grade_sync_status(session, launch)
+            progress = class_progress(session, launch, now())
         roster, roster_error = None, None
         try:
             roster = read_roster(services(), launch)
@@ -87,6 +89,9 @@ def launched(launch_id: str) -> Response:
             grades=grades,
             roster=roster,
             roster_error=roster_error,
+            progress=progress,
+            names={m.user_id: m.name for m in roster or () if m.name},
+            at_risk_from=AT_RISK_FROM,
         )
     else:
         view, missing = None, None

@@ -1,0 +1,124 @@
+"""The instructor's view of the class: every learner of the course who has opened the path,
+with progress, the next lesson, who is stuck (flagged for a coach) and who is at risk of
+missing a milestone's due date, and why.
+
+Computed from the learners' persisted states (the LRS is read at each learner's own launch
+and by the background sync), so opening the class view never waits on the LRS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.learning.catalogs import catalog_for
+from lti_tool.models import Launch, LearnerRecord
+from recommender import (
+    LearnerState,
+    ModelParams,
+    UnknownIdError,
+    at_risk,
+    mastery,
+    recommend,
+)
+
+# A milestone whose probability of being missed is at least this is "at risk" on the page.
+AT_RISK_FROM = 0.5
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    subject: str
+    pathway_id: str
+    progress: float
+    next_lesson: str | None
+    goal_reached: bool
+    stuck_on: list[str]
+    risks: list[dict[str, Any]]
+    overrides: int
+    last_update: datetime
+
+    @property
+    def at_risk(self) -> bool:
+        return any(r["probability_of_missing"] >= AT_RISK_FROM for r in self.risks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "pathway_id": self.pathway_id,
+            "progress": self.progress,
+            "next_lesson": self.next_lesson,
+            "goal_reached": self.goal_reached,
+            "stuck_on": self.stuck_on,
+            "at_risk": self.at_risk,
+            "risks": self.risks,
+            "active_overrides": self.overrides,
+            "last_update": self.last_update.isoformat(),
+        }
+
+
+def class_progress(
+    session: Session, instructor: Launch, now: datetime, params: ModelParams | None = None
+) -> list[ClassRow]:
+    """One row per learner and pathway in the instructor's course (same registration,
+    deployment and context), those who need a person first: stuck, then at risk."""
+    if not instructor.context_id:
+        return []
+    catalog = catalog_for(session, instructor.issuer, instructor.client_id)
+    if catalog is None:
+        return []
+    params = params or ModelParams.defaults()
+    records = session.scalars(
+        select(LearnerRecord).where(
+            LearnerRecord.issuer == instructor.issuer,
+            LearnerRecord.client_id == instructor.client_id,
+            LearnerRecord.deployment_id == instructor.deployment_id,
+            LearnerRecord.context_id == instructor.context_id,
+        )
+    ).all()
+    rows = []
+    for record in records:
+        try:
+            pathway = catalog.pathway(record.pathway_id)
+        except UnknownIdError:
+            continue  # a pathway the current catalog no longer has
+        state = LearnerState.from_dict(record.state)
+        estimates = mastery(state, catalog, params, now)
+        goals = [g.competency for g in pathway.goal]
+        progress = (
+            round(sum(1 for c in goals if estimates[c].mastered) / len(goals), 4) if goals else 0.0
+        )
+        recommendation = recommend(catalog, state, params, now, pathway.id)
+        next_lesson = catalog.lessons.get(recommendation.lesson_id or "")
+        risks = [
+            {
+                "milestone_id": r.milestone_id,
+                "due_date": r.due_date.isoformat(),
+                "probability_of_missing": round(r.probability_of_missing, 3),
+                "main_reason": r.main_reason,
+            }
+            for r in at_risk(catalog, state, params, now, pathway.id)
+            if r.main_reason != "complete"
+        ]
+        rows.append(
+            ClassRow(
+                subject=record.subject,
+                pathway_id=pathway.id,
+                progress=progress,
+                next_lesson=next_lesson.title if next_lesson else None,
+                goal_reached=recommendation.goal_reached,
+                stuck_on=[
+                    catalog.competency(c).name
+                    for c in state.coach_flags
+                    if c in catalog.competencies
+                ],
+                risks=risks,
+                overrides=sum(1 for o in state.overrides if o.active),
+                last_update=record.updated_at,
+            )
+        )
+    return sorted(rows, key=lambda r: (not r.stuck_on, not r.at_risk, r.progress, r.subject))
