@@ -224,7 +224,7 @@ def _by_competency(lay: _Layout, n_comp: int, *columns: _F) -> list[_F]:
         for t in range(len(lay.offsets) - 1):
             a, b = lay.offsets[t], lay.offsets[t + 1]
             per_seq[: b - a] += column[a:b]
-        out.append(np.bincount(lay.comp_of_seq, per_seq, n_comp))
+        out.append(np.asarray(np.bincount(lay.comp_of_seq, per_seq, n_comp), dtype=np.float64))
     return out
 
 
