@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import ConfigurationError
@@ -65,6 +65,13 @@ def set_identity(
         if chosen is IdentityMode.ACCOUNT
         else {"mode": chosen.value, "home_page": home_page, "account_names": names}
     )
+    if chosen is not IdentityMode.MBOX:
+        # Emails were kept only to name learners by mailbox: not needed any more, not kept.
+        session.execute(
+            update(LearnerRecord)
+            .where(LearnerRecord.issuer == issuer, LearnerRecord.client_id == client_id)
+            .values(email=None)
+        )
     session.flush()
     return registration
 

@@ -193,6 +193,18 @@ def test_a_registration_that_names_learners_by_mbox_reads_and_writes_mbox(
     synced = cli("sync", "--once")
     assert "filed 1" in synced.output, synced.output
 
+    with tool.app.extensions["skillpath"].database.session() as session:
+        kept = session.scalars(select(LearnerRecord.email).where(LearnerRecord.subject == sub))
+        assert set(kept) == {email}
+    # Back to the default identity: the emails kept for mailbox naming are dropped.
+    back = cli(
+        "lrs", "identity", "--issuer", platform.issuer, "--client-id", client_id, "--mode", "account"
+    )
+    assert back.exit_code == 0, back.output
+    with tool.app.extensions["skillpath"].database.session() as session:
+        rows = session.scalars(select(LearnerRecord).where(LearnerRecord.subject == sub)).all()
+        assert rows and all(row.email is None for row in rows)
+
 
 def test_a_mapped_account_reads_the_other_systems_names(
     tool: ToolServer,
