@@ -4,6 +4,7 @@ launch, posting inline), in one run.
 
     .venv/bin/python -m benchmarks.grades [--scores 10000] [--learners 1000]
         [--workers 4] [--concurrency 8] [--outage-seconds 30] [--reference-scores 1000]
+        [--peer-process]
 
 Phase "up": a producer enqueues the scores (one line item per competency, so none
 supersedes another) while workers drain the outbox. Phase "outage": the same with the fault
@@ -25,7 +26,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from benchmarks.peer_process import PeerInProcess
 from benchmarks.timing import percentile
 from config import Settings
 from lti_tool.ags.connect import ServiceClients
@@ -305,6 +308,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--outage-seconds", type=float, default=30.0)
     parser.add_argument("--reference-scores", type=int, default=1_000)
+    parser.add_argument(
+        "--peer-process",
+        action="store_true",
+        help="run the platform peer in its own process (its own GIL and core), as a real LMS",
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
@@ -318,7 +326,7 @@ def main() -> None:
         log_level="WARNING",
         embedded_worker=False,
     )
-    peer = PlatformPeer().start()
+    peer: Any = PeerInProcess() if args.peer_process else PlatformPeer().start()
     tool = start_tool(settings, port=port)
     proxy = FaultProxy().start()
     results = []
@@ -357,9 +365,10 @@ def main() -> None:
         tool.stop()
         peer.stop()
 
+    where = "in its own process" if args.peer_process else "in this process"
     print(
         f"grades: {args.scores} scores for {args.learners} learners, {args.workers} workers x "
-        f"{args.concurrency} in flight, SQLite; platform peer lti1p3platform 0.1.8"
+        f"{args.concurrency} in flight, SQLite; platform peer lti1p3platform 0.1.8 {where}"
     )
     header = (
         f"{'run':<44} {'scores':>7} {'seconds':>8} {'scores/s':>9} {'tokens':>7} "
