@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.errors import NotFound
 from lti_tool.learning.catalogs import catalog_for
+from lti_tool.learning.overrides import learner_records
 from lti_tool.models import Launch, LearnerRecord
 from recommender import (
     LearnerState,
@@ -23,6 +25,7 @@ from recommender import (
     UnknownIdError,
     at_risk,
     mastery,
+    preview_path,
     recommend,
 )
 
@@ -122,3 +125,50 @@ def class_progress(
             )
         )
     return sorted(rows, key=lambda r: (not r.stuck_on, not r.at_risk, r.progress, r.subject))
+
+
+def learner_preview(
+    session: Session,
+    instructor: Launch,
+    subject: str,
+    now: datetime,
+    params: ModelParams | None = None,
+) -> list[dict[str, Any]]:
+    """What one learner of the instructor's course sees, per pathway they opened: the next
+    lesson with its reasons, the path ahead, the mastery per competency, the overrides. From
+    the saved state; raises NotFound for someone who has not opened the path here."""
+    catalog = catalog_for(session, instructor.issuer, instructor.client_id)
+    if catalog is None:
+        raise NotFound("This course has no Skillpath catalog yet.")
+    params = params or ModelParams.defaults()
+    found = []
+    for record in learner_records(session, instructor, subject):
+        try:
+            pathway = catalog.pathway(record.pathway_id)
+        except UnknownIdError:
+            continue
+        state = LearnerState.from_dict(record.state)
+        estimates = mastery(state, catalog, params, now)
+        found.append(
+            {
+                "pathway": {"id": pathway.id, "title": pathway.title},
+                "recommendation": recommend(catalog, state, params, now, pathway.id).to_dict(),
+                "preview": preview_path(catalog, state, params, now, pathway.id).to_dict(),
+                "mastery": [
+                    {
+                        "competency_id": c,
+                        "name": catalog.competency(c).name,
+                        "probability": round(estimates[c].probability, 4),
+                        "mastered": estimates[c].mastered,
+                    }
+                    for c in catalog.pathway_competencies(pathway)
+                ],
+                "overrides": [o.to_dict() for o in state.overrides],
+                "evidence_refreshed_at": record.evidence_refreshed_at.isoformat()
+                if record.evidence_refreshed_at
+                else None,
+            }
+        )
+    if not found:
+        raise NotFound("This learner has not opened the path in your course yet.")
+    return found

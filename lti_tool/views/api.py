@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from lti_tool.errors import NotAuthenticated, NotFound, SkillpathError
-from lti_tool.learning.class_view import class_progress
+from lti_tool.learning.class_view import class_progress, learner_preview
 from lti_tool.learning.learner_path import NoCatalog
 from lti_tool.learning.overrides import (
     OverrideRequest,
@@ -69,6 +69,15 @@ def class_list() -> Response:
     with services().database.session() as session:
         rows = class_progress(session, launch, now())
     return jsonify({"learners": [row.to_json() for row in rows]})
+
+
+@bp.get("/course/learners/<path:subject>/path")
+def learner_path_preview(subject: str) -> Response:
+    """One learner's path as they see it (from the saved state), for their instructor."""
+    launch = instructor_launch()
+    with services().database.session() as session:
+        pathways = learner_preview(session, launch, subject, now())
+    return jsonify({"subject": subject, "pathways": pathways})
 
 
 @bp.get("/course/learners/<path:subject>/overrides")

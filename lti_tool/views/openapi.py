@@ -98,6 +98,17 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/course/learners/{subject}/path": {
+                "parameters": [_SUBJECT],
+                "get": {
+                    "summary": "One learner's path as they see it: next lesson and reasons, "
+                    "the path ahead, mastery, overrides (from the saved state)",
+                    "responses": {
+                        "200": {"description": "per pathway", "content": json_object},
+                        **_errors(401, 403, 404),
+                    },
+                },
+            },
             "/api/v1/course/learners/{subject}/overrides": {
                 "parameters": [_SUBJECT],
                 "get": {

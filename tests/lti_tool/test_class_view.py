@@ -88,3 +88,30 @@ def test_the_class_view_is_the_instructors_own_course_only(
         timeout=10,
     )
     assert response.status_code == 403
+
+
+def test_an_instructor_previews_a_learners_path_as_the_learner_sees_it(
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    from tests.lti_tool.test_learner_path import api
+
+    import_example(tool)
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    own = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
+    grace = teacher(browser, platform, client_id)
+
+    def preview(who: Instructor, subject: str) -> requests.Response:
+        return requests.get(
+            f"{who.base}{subject}/path",
+            headers={"Authorization": f"Bearer {who.token}"},
+            timeout=10,
+        )
+
+    seen = preview(grace, sub)
+    assert seen.status_code == 200, seen.text
+    [pathway] = seen.json()["pathways"]
+    assert pathway["recommendation"]["lesson_id"] == own["next"]["lesson_id"]
+    assert pathway["preview"]["steps"] and pathway["mastery"]
+    assert preview(grace, "nobody-here").status_code == 404
+    other = teacher(browser, platform, client_id, context_id="course-other")
+    assert preview(other, sub).status_code == 404
