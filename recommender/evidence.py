@@ -25,6 +25,7 @@ from .memory import (
     recall,
 )
 from .observation import Observation
+from .overrides import with_overrides_applied
 from .params import ModelParams
 from .state import CompetencyState, LearnerState, LessonRecord
 
@@ -190,10 +191,11 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
 
 def replay(state: LearnerState, observations: Iterable[Observation], catalog: Catalog,
            params: ModelParams) -> LearnerState:
-    """Apply observations in time order (voided ones skipped); use it to rebuild after a void."""
+    """Apply observations in time order (voided ones skipped); use it to rebuild after a void.
+    Instructor overrides in `state` keep their effect on the rebuilt state."""
     for obs in sorted(observations, key=lambda o: o.timestamp):
         state = update(state, obs, catalog, params)
-    return state
+    return with_overrides_applied(state)
 
 
 def pre_assess(state: LearnerState, results: Mapping[str, float], catalog: Catalog,

@@ -25,6 +25,21 @@ def apply_override(state: LearnerState, override: Override) -> LearnerState:
                    coach_flags=flags)
 
 
+def with_overrides_applied(state: LearnerState) -> LearnerState:
+    """The state with the effect of its active `mark_mastered` overrides (competency treated
+    as mastered, no coach flag on it), as after `apply_override`; for a state rebuilt from
+    evidence, which keeps the overrides but not their effect."""
+    marked = {o.competency_id for o in active_overrides(state, "mark_mastered") if o.competency_id}
+    if not marked:
+        return state
+    comps = dict(state.competencies)
+    for comp_id in marked:
+        comps[comp_id] = replace(comps.get(comp_id) or CompetencyState(p=0.0),
+                                 mastered_by_override=True)
+    return replace(state, competencies=comps,
+                   coach_flags=tuple(f for f in state.coach_flags if f not in marked))
+
+
 def withdraw_override(state: LearnerState, kind: str, target: str, by: str,
                       now: datetime, note: str = "") -> LearnerState:
     """Deactivate the active overrides of `kind` on `target` (lesson or competency id).

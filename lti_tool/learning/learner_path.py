@@ -7,7 +7,6 @@ render what it returns.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,6 @@ from lti_tool.learning.statements_out import queue_statement, statement_context
 from lti_tool.models import EvidenceRecord, Launch, LearnerRecord, utcnow
 from recommender import (
     Catalog,
-    CompetencyState,
     LearnerState,
     ModelParams,
     Observation,
@@ -395,28 +393,7 @@ def _rebuild(
         for row in rows
         if row.lesson_id in catalog.lessons
     ]
-    return _with_marked_mastered(replay(base, observations, catalog, params))
-
-
-def _with_marked_mastered(state: LearnerState) -> LearnerState:
-    """Instructor `mark_mastered` overrides hold through a rebuild from evidence (and clear
-    the coach flag on that competency)."""
-    marked = {
-        o.competency_id
-        for o in state.overrides
-        if o.active and o.kind == "mark_mastered" and o.competency_id
-    }
-    if not marked:
-        return state
-    competencies = dict(state.competencies)
-    for competency_id in marked:
-        current = competencies.get(competency_id) or CompetencyState(p=0.0)
-        competencies[competency_id] = dataclasses.replace(current, mastered_by_override=True)
-    return dataclasses.replace(
-        state,
-        competencies=competencies,
-        coach_flags=tuple(f for f in state.coach_flags if f not in marked),
-    )
+    return replay(base, observations, catalog, params)
 
 
 def _goal_progress(pathway: Any, estimates: dict[str, Any]) -> float:
