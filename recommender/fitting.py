@@ -192,8 +192,8 @@ def fit_params(history: Iterable[Observation], catalog: Catalog,
             break
         loglik = ll
     g, sl = guess[comp_flat], slip[comp_flat]
-    e_l = np.where(scored, (s * (1 - sl) + (1 - s) * sl) ** lay.weight, 1.0)
-    e_n = np.where(scored, (s * g + (1 - s) * (1 - g)) ** lay.weight, 1.0)
+    e_l = np.power(s_known + sl * a, lay.weight)
+    e_n = np.power(s_unknown - g * a, lay.weight)
     stability, before = _fit_stability(lay, prior[lay.comp_of_seq], e_l, e_n,
                                        learn[comp_flat] * lay.teach)
     per_entry = before * (1 - sl) + (1 - before) * g

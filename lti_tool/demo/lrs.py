@@ -14,6 +14,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -139,19 +140,13 @@ def lrs_blueprint(lrs: DemoLrs, prefix: str = "/lrs/xapi") -> Blueprint:
             query = {k: v for k, v in args.items() if k != "offset"}
             query["offset"] = str(offset + limit)
             more = f"{request.script_root}{request.path}?" + "&".join(
-                f"{k}={_quote(v)}" for k, v in query.items()
+                f"{k}={quote(v, safe='')}" for k, v in query.items()
             )
         response = jsonify({"statements": page, "more": more})
         response.headers["X-Experience-API-Consistent-Through"] = _now()
         return response
 
     return bp
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
 
 
 def _error(status: int, message: str) -> Response:

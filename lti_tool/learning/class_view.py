@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import NotFound
 from lti_tool.learning.catalogs import catalog_for
+from lti_tool.learning.learner_path import goal_progress
 from lti_tool.learning.overrides import learner_records
 from lti_tool.models import Launch, LearnerRecord
 from recommender import (
@@ -91,10 +92,7 @@ def class_progress(
             continue  # a pathway the current catalog no longer has
         state = LearnerState.from_dict(record.state)
         estimates = mastery(state, catalog, params, now)
-        goals = [g.competency for g in pathway.goal]
-        progress = (
-            round(sum(1 for c in goals if estimates[c].mastered) / len(goals), 4) if goals else 0.0
-        )
+        progress = goal_progress(pathway, estimates)
         recommendation = recommend(catalog, state, params, now, pathway.id)
         next_lesson = catalog.lessons.get(recommendation.lesson_id or "")
         risks = [

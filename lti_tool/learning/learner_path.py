@@ -58,11 +58,19 @@ class NoCatalog(Exception):
     """The tenant has no catalog yet (the page says so; it is not an error of the learner)."""
 
 
+CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+
+
+def custom_parameter(launch: Launch, name: str) -> str | None:
+    """A custom parameter of the resource link, when it is a non-empty string."""
+    custom = launch.claims.get(CUSTOM_CLAIM) or {}
+    value = custom.get(name) if isinstance(custom, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def pathway_of(launch: Launch, catalog: Catalog) -> str:
     """The resource link's custom `pathway`, or the catalog's only pathway."""
-    custom = launch.claims.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
-    wanted = custom.get("pathway") if isinstance(custom, dict) else None
-    return catalog.pathway(wanted if isinstance(wanted, str) and wanted else None).id
+    return catalog.pathway(custom_parameter(launch, "pathway")).id
 
 
 def learner_path(
@@ -115,7 +123,7 @@ def learner_path(
             {c: estimates[c] for c in relevant},
             now,
         )
-    progress = _goal_progress(pathway, estimates)
+    progress = goal_progress(pathway, estimates)
     if record.last_progress != progress:
         # Pathway progress to the LMS gradebook (when the link takes grades), same transaction.
         sent = enqueue_progress(
@@ -199,9 +207,8 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 
 def wants_competency_grades(launch: Launch) -> bool:
     """The link asks for one gradebook column per competency (custom `competency_grades`)."""
-    custom = launch.claims.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
-    value = custom.get("competency_grades") if isinstance(custom, dict) else None
-    return isinstance(value, str) and value.strip().lower() in TRUE_WORDS
+    value = custom_parameter(launch, "competency_grades")
+    return value is not None and value.strip().lower() in TRUE_WORDS
 
 
 def _competency_grades(
@@ -396,7 +403,7 @@ def _rebuild(
     return replay(base, observations, catalog, params)
 
 
-def _goal_progress(pathway: Any, estimates: dict[str, Any]) -> float:
+def goal_progress(pathway: Any, estimates: dict[str, Any]) -> float:
     """The share of the pathway's goal competencies the learner has mastered, in [0, 1]."""
     goals = [g.competency for g in pathway.goal]
     if not goals:

@@ -16,7 +16,12 @@ from lti_tool.learning.overrides import (
 )
 from lti_tool.models import Launch
 from lti_tool.services import now
-from lti_tool.views.pages import current_launch, evidence_source, learner_view, services
+from lti_tool.views.pages import (
+    current_launch,
+    learner_view,
+    services,
+    statements_base_url,
+)
 from lti_tool.views.schemas import OverrideSchema, WithdrawSchema, load_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -58,10 +63,6 @@ def instructor_launch(*, writing: bool = False) -> Launch:
     return launch
 
 
-def _base_url_if_connected(launch: Launch) -> str | None:
-    return services().settings.base_url if evidence_source(launch) is not None else None
-
-
 @bp.get("/course/learners")
 def class_list() -> Response:
     """Every learner of the instructor's course on the path: progress, stuck, at risk."""
@@ -99,7 +100,7 @@ def add_override(subject: str) -> Response:
             subject,
             OverrideRequest(**body),
             now(),
-            statements_base_url=_base_url_if_connected(launch),
+            statements_base_url=statements_base_url(launch),
         )
     response = jsonify(created)
     response.status_code = 201

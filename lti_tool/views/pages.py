@@ -57,6 +57,14 @@ def evidence_source(launch: Launch) -> EvidenceSource | None:
     return factory(launch) if factory is not None else None
 
 
+def statements_base_url(launch: Launch) -> str | None:
+    """The base of Skillpath's statement IRIs when the tenant has an LRS to send them to."""
+    gateway = current_app.extensions.get("skillpath.lrs")
+    if gateway is None or gateway.settings_for(launch.issuer, launch.client_id) is None:
+        return None
+    return services().settings.base_url
+
+
 def learner_view(launch: Launch) -> dict[str, Any]:
     """The learner's path now (one transaction); raises `NoCatalog`."""
     with services().database.session() as session:
@@ -126,15 +134,9 @@ def open_lesson(launch_id: str) -> WerkzeugResponse:
     if launch.role != "learner":
         raise NotFound("Only learners open lessons from a path.")
     lesson_id = request.args.get("lesson", "")
-    connected = evidence_source(launch) is not None
+    base_url = statements_base_url(launch)
     with services().database.session() as session:
-        url = record_lesson_opened(
-            session,
-            launch,
-            lesson_id,
-            now(),
-            statements_base_url=services().settings.base_url if connected else None,
-        )
+        url = record_lesson_opened(session, launch, lesson_id, now(), base_url)
     response = redirect(url, code=303)
     response.headers["Referrer-Policy"] = "no-referrer"  # the session token stays here
     response.headers["Cache-Control"] = "no-store"

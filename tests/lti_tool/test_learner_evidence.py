@@ -28,6 +28,11 @@ def connect(tool: ToolServer, endpoint: str, username: str, password: str) -> No
         set_lrs(session, services.box, endpoint, username, password)
 
 
+def connect_lrs(tool: ToolServer, lrs: LrsPeer) -> None:
+    """Connect Skillpath's default LRS to a peer LRS."""
+    connect(tool, lrs.endpoint, lrs.username, lrs.password)
+
+
 def passed(issuer: str, sub: str, lesson: str, scaled: float) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
@@ -51,7 +56,7 @@ def test_lrs_statements_move_mastery_and_voids_undo_them(
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     before = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
     assert before["evidence"]["status"] == "fresh"
@@ -111,7 +116,7 @@ def test_background_sync_files_evidence_incrementally(
     from lti_tool.models import EvidenceRecord
 
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))  # the learner is known from now on
     lrs = learning_locker.client()
@@ -158,7 +163,7 @@ def test_recommendations_reach_the_lrs_through_the_outbox(
     from lti_tool.outbox.worker import worker_once
 
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))
     browser.launch(link(platform, client_id, user=sub))  # same recommendation: no new statement

@@ -19,7 +19,7 @@ from lti_tool.models import LearnerRecord
 from lti_tool.outbox.models import OutboxItem
 from lti_tool.outbox.worker import worker_once
 from tests.lti_tool.conftest import link
-from tests.lti_tool.test_learner_evidence import BASICS, connect, passed
+from tests.lti_tool.test_learner_evidence import BASICS, connect_lrs, passed
 from tests.lti_tool.test_learner_path import api, import_example
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
@@ -58,7 +58,7 @@ def test_mastery_and_milestones_are_reported_once_each_and_the_lrs_stores_them(
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))
     assert verbs(queued(tool)) == ["recommended"]
@@ -105,7 +105,7 @@ def test_three_failures_flag_the_learner_for_a_coach_once(
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     record(learning_locker, [passed(platform.issuer, sub, BASICS, 0.05) for _ in range(3)])
     browser.launch(link(platform, client_id, user=sub))
@@ -132,7 +132,7 @@ def test_opening_the_next_lesson_sends_launched_and_goes_to_the_lesson(
     document["lessons"][0]["url"] = "https://content.example.org/basics?from=skillpath"
     with tool.app.extensions["skillpath"].database.session() as session:
         import_catalog(session, document)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     page = browser.launch(link(platform, client_id, user=sub))
     href = page.text.split('data-testid="open-lesson"')[0].rsplit('href="', 1)[1].split('"')[0]
@@ -164,7 +164,7 @@ def test_a_registration_that_names_learners_by_mbox_reads_and_writes_mbox(
     cli: Callable[..., Any],
 ) -> None:
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     result = cli(
         "lrs", "identity", "--issuer", platform.issuer, "--client-id", client_id, "--mode", "mbox"
     )
@@ -216,7 +216,7 @@ def test_a_mapped_account_reads_the_other_systems_names(
     tmp_path: Path,
 ) -> None:
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     mapping = tmp_path / "people.csv"
     mapping.write_text(f"sub,account_name\n{sub},emp-4711\nsomeone,emp-1\n", encoding="utf-8")
@@ -249,7 +249,7 @@ def test_mbox_mode_without_an_email_falls_back_to_the_account(
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
     import_example(tool)
-    connect(tool, learning_locker.endpoint, learning_locker.username, learning_locker.password)
+    connect_lrs(tool, learning_locker)
     services = tool.app.extensions["skillpath"]
     with services.database.session() as session:
         set_identity(session, platform.issuer, client_id, "mbox")
