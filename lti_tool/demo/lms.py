@@ -21,7 +21,7 @@ from flask import Flask, abort, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from lti_tool.demo.lrs import DemoLrs, lrs_blueprint
-from lti_tool.demo.services import SCOPES, demo_services
+from lti_tool.demo.services import AGS_SCOPES, demo_services
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -171,7 +171,7 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
             },
             LTI + "custom": {},
             AGS_CLAIM: {
-                "scope": list(SCOPES[:3]),
+                "scope": list(AGS_SCOPES),
                 "lineitems": f"{config.issuer}/lms/ags/{COURSE['id']}/lineitems",
             },
             NRPS_CLAIM: {

@@ -19,8 +19,9 @@ import requests
 from flask import Blueprint, Response, jsonify, render_template, request
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
-SCOPES = (AGS + "lineitem", AGS + "result.readonly", AGS + "score",
-          "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly")  # fmt: skip
+AGS_SCOPES = (AGS + "lineitem", AGS + "result.readonly", AGS + "score")
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SCOPES = (*AGS_SCOPES, NRPS_SCOPE)
 TOKEN_SECONDS = 3600
 
 
@@ -159,7 +160,7 @@ def demo_services(
 
     @bp.get("/lms/nrps/<course_id>/memberships")
     def memberships(course_id: str) -> Response:
-        denied = granted(SCOPES[3])
+        denied = granted(NRPS_SCOPE)
         if denied:
             return denied
         response = jsonify({"id": request.url, "context": course, "members": list(members())})
