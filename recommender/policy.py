@@ -10,9 +10,12 @@ tells the coach).
 
 The goal is reached when every goal competency is at its level robustly (still there after
 two more failed attempts), has direct and fresh evidence (a pass on a lesson mainly about it,
-with no failure since and the latest evidence under a day old), and everything it builds on
-is mastered. A goal competency that only lacks that evidence gets the lesson mainly about it
-that best tells mastery from a lucky success.
+on which success is at least twice as likely with the competency as without it given the
+lesson's other competencies, with no failure since and the latest evidence under a day old),
+and everything it builds on is mastered. A goal competency that only lacks that evidence gets
+the lesson mainly about it that best tells mastery from a lucky success, once no other gap
+is left. After a low score, remediation goes back only to prerequisites that are not
+mastered.
 """
 
 from __future__ import annotations
@@ -40,7 +43,12 @@ from .params import ModelParams
 from .state import CompetencyState, LearnerState
 
 PREREQUISITE_HOPS = 3
+# Going back to a prerequisite: when stuck (nothing usable left on a competency), any
+# prerequisite not solidly known; after a low score, only one that is not mastered (a failure
+# on a competency is explained by that competency, and re-teaching what the learner shows
+# they know costs lessons without closing the gap).
 SOLID = 0.95
+SOLID_AFTER_LOW_SCORE = 0.0
 # Weight of the information a scored attempt gives, beside the expected learning, in the
 # value of a lesson: enough to break ties towards informative lessons, small enough that an
 # assessment (which teaches nothing) does not beat a lesson that teaches.
@@ -50,6 +58,10 @@ INFORMATION_WEIGHT = 0.1
 # many further direct attempts failed.
 FRESH_DAYS = 1.0
 ROBUST_TO_FAILURES = 2
+# A pass confirms a goal competency only on a lesson where success is at least this many
+# times likelier if the learner masters it than if not, given what is known of the lesson's
+# other competencies (a success on "c17 1.0, c16 0.7" is largely explained by a known c16).
+CONFIRM_RATIO = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,7 @@ class _View:
         self.in_pathway = catalog.pathway_competency_set(pathway)
         self._cache: dict[str, MasteryEstimate] = {}
         self._goal_cache: dict[str, bool] = {}
+        self._confirmed: dict[str, bool] = {}
 
     def est(self, comp: str) -> MasteryEstimate:
         found = self._cache.get(comp)
@@ -152,8 +165,16 @@ class _View:
         `FRESH_DAYS` old; or an instructor's decision.
 
         A success on a lesson that is mostly about something else may be explained by that
-        other competency, so it does not confirm; old evidence may have been forgotten.
+        other competency, so it does not confirm, and neither does a pass on a lesson whose
+        other competencies explain success almost as well (see `CONFIRM_RATIO`); old
+        evidence may have been forgotten.
         """
+        found = self._confirmed.get(comp)
+        if found is None:
+            found = self._confirmed[comp] = self._confirm(comp)
+        return found
+
+    def _confirm(self, comp: str) -> bool:
         cs = self.state.competencies.get(comp)
         if cs is None:
             return False
@@ -161,7 +182,15 @@ class _View:
             return True
         if cs.failures or cs.checked is None or cs.updated is None:
             return False
-        return (self.now - cs.updated).total_seconds() <= FRESH_DAYS * SECONDS_PER_DAY
+        if (self.now - cs.updated).total_seconds() > FRESH_DAYS * SECONDS_PER_DAY:
+            return False
+        passes = [self.catalog.lessons[lid] for lid, record in self.state.lessons.items()
+                  if record.last_at is not None and record.last_at >= cs.checked
+                  and record.last_score is not None and record.last_score >= FAILED_BELOW
+                  and lid in self.catalog.lessons and is_main(self.catalog.lessons[lid], comp)]
+        # No lesson since the check: it came from a passed pre-assessment.
+        return not passes or any(_success_ratio(self, x, comp) >= CONFIRM_RATIO
+                                 for x in passes)
 
     def ready(self, comp: str) -> bool:
         """Every prerequisite of the competency is mastered."""
@@ -340,7 +369,11 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     targets = _targets(catalog, view, pathway)
     best_score = -1.0
     best: tuple[Lesson, list[Reason], str] | None = None
-    for comp in targets:
+    # Gaps first; goal competencies that only lack direct evidence are checked when nothing
+    # is left to learn (a check made earlier could go stale while the rest is learned, and a
+    # competency whose checks keep failing must not hold up the others).
+    unchecked = [c for c in targets if c in view.goal and view.level_met(c)]
+    for comp in [c for c in targets if c not in unchecked] + unchecked:
         est = view.est(comp)
         if view.goal_met(comp) or not view.ready(comp):
             continue  # met, or behind a prerequisite that is not (stuck: see the coach flags)
@@ -402,16 +435,18 @@ def _remediate(catalog: Catalog, view: _View, comp: str, cs: CompetencyState, la
                                            not is_main(x, comp), x.difficulty,
                                            view.state.lessons.get(x.id) is not None, x.id))
         return pick, [Reason("remediation", comp, pick.id, detail)], comp
-    return _prerequisite_lesson(catalog, view, comp, ok, detail)
+    return _prerequisite_lesson(catalog, view, comp, ok, detail, SOLID_AFTER_LOW_SCORE)
 
 
 def _prerequisite_lesson(catalog: Catalog, view: _View, comp: str, ok: Any,
-                         detail: Mapping[str, Any]) -> tuple[Lesson, list[Reason], str] | None:
-    """The easiest usable lesson on a prerequisite (3 hops) that is not solidly known."""
+                         detail: Mapping[str, Any], solid: float = SOLID
+                         ) -> tuple[Lesson, list[Reason], str] | None:
+    """The easiest usable lesson on a prerequisite (3 hops) known below `solid` (or below
+    its own mastery threshold, if that is higher)."""
     for pre in catalog.prerequisites_within(comp, PREREQUISITE_HOPS):
         est = view.est(pre)
-        if est.probability >= max(SOLID, est.threshold):
-            continue  # solidly known: going back there would not help
+        if est.probability >= max(solid, est.threshold):
+            continue  # known well enough: going back there would not help
         lessons = [x for x in catalog.lessons_for(pre) if ok(x)]
         if lessons:
             pick = min(lessons, key=lambda x: (x.difficulty, x.duration_minutes, x.id))
@@ -464,9 +499,27 @@ def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> fl
 
 def _diagnostic(view: _View, lesson: Lesson, comp: str) -> float:
     """How strongly a success on this lesson tells mastery of `comp` from a lucky guess."""
-    cp = view.params.for_competency(comp)
-    known, unknown = emissions(cp.guess, cp.slip, lesson_shift(view.state, lesson, view.params))
-    return known / max(unknown, 1e-9)
+    return _success_ratio(view, lesson, comp)
+
+
+def _success_ratio(view: _View, lesson: Lesson, comp: str) -> float:
+    """P(success | comp mastered) / P(success | not), for this learner on this lesson.
+
+    Success on a lesson is weighted over its competencies (as in `predict_success`), so the
+    lesson's other competencies, at their current estimates, explain part of a success.
+    """
+    shift = lesson_shift(view.state, lesson, view.params)
+    weight = known = unknown = others = 0.0
+    for part in lesson.competencies:
+        cp = view.params.for_competency(part.id)
+        k, u = emissions(cp.guess, cp.slip, shift)
+        if part.id == comp:
+            weight, known, unknown = part.weight, k, u
+        else:
+            cs = view.state.competencies.get(part.id)
+            p = current_probability(cs, view.now) if cs else cp.prior
+            others += part.weight * (p * k + (1.0 - p) * u)
+    return (weight * known + others) / max(weight * unknown + others, 1e-9)
 
 
 def _unlocks(catalog: Catalog, view: _View, comp: str, targets: list[str]) -> str | None:

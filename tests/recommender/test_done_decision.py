@@ -251,3 +251,42 @@ def test_a_declared_goal_rests_on_direct_fresh_evidence(history: list, pause: fl
         skip_at = CHAIN.pathway("p").thresholds.skip_at_or_above
         assert all(mastery_of(state, c, CHAIN, PARAMS, now, skip_at).mastered
                    for c in ("a", "b", "c"))
+
+
+# "g" taught alone (g1) and together with "x" at equal weight (g-with-x).
+SHARED = catalog([
+    lesson_doc("x1", [("x", 1)]),
+    lesson_doc("g-with-x", [("g", 1), ("x", 1)]),
+    lesson_doc("g1", [("g", 1)]),
+], ["x", "g"], "g")
+
+
+def test_a_pass_the_other_competency_explains_does_not_confirm() -> None:
+    state = pre_assess(new_learner("u1"), {"x": 1.0}, SHARED, PARAMS, NOW)
+    for i in range(40):
+        state = did(state, SHARED, "g-with-x", 1.0, i)
+    assert state.competencies["g"].p > 0.99 and state.competencies["g"].checked is not None
+    # With x known, success on g-with-x is under twice as likely with g as without it.
+    rec = recommend(SHARED, state, PARAMS, later(41), "p")
+    assert not rec.goal_reached
+    assert rec.lesson_id == url("g1") and rec.competency_id == "g"
+    state = did(state, SHARED, "g1", 1.0, 42)
+    assert recommend(SHARED, state, PARAMS, later(43), "p").goal_reached
+
+
+def test_gaps_are_closed_before_goal_checks() -> None:
+    cat = load_catalog({
+        "format": "skillpath-catalog/1",
+        "competencies": [{"id": c, "name": c.upper()} for c in ("g", "h")],
+        "lessons": [lesson_doc("g1", [("g", 1)]), lesson_doc("h1", [("h", 1)])],
+        "pathways": [{"id": "p", "title": "P", "goal": [{"competency": "g", "level": 0.8},
+                                                         {"competency": "h", "level": 0.8}]}],
+    })
+    unchecked = CompetencyState(0.999, NOW, 36500.0, 5, 0, 1.0, url("g1"))
+    state = replace(new_learner("u1"), competencies={"g": unchecked})
+    rec = recommend(cat, state, PARAMS, NOW, "p")
+    # g is at its level but has no direct check yet; h is still to learn: h first.
+    assert rec.lesson_id == url("h1") and rec.competency_id == "h"
+    learned = CompetencyState(0.999, NOW, 36500.0, 5, 0, 1.0, url("h1"))
+    state = replace(state, competencies={"g": unchecked, "h": learned})
+    assert recommend(cat, state, PARAMS, NOW, "p").competency_id in {"g", "h"}

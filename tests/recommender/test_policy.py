@@ -71,13 +71,23 @@ def test_a_low_score_inserts_an_easier_or_alternative_lesson(chain: Catalog) -> 
 
 def test_remediation_goes_back_to_prerequisites_when_nothing_easier_remains(
         chain: Catalog) -> None:
-    state = knows(chain, "a", "b")
+    state = knows(chain, "b")  # b is mastered, a (two hops back from c) is not
     state = did(state, chain, "c1", 0.1)
     rec = recommend(chain, state, PARAMS, NOW, "p")
-    # Remediation on c: bc-mixed has no lower difficulty... c1 was the only c-only lesson,
-    # so the policy goes back to c's prerequisites that are not solidly known.
-    assert codes(rec)[0] == "remediation"
-    assert rec.reasons[0].competency_id == "c"
+    # Remediation on c: bc-mixed has no lower difficulty and c1 was the only c-only lesson,
+    # so the policy goes back to c's prerequisite that is not mastered.
+    assert codes(rec) == ["remediation", "prerequisite"]
+    assert rec.reasons[0].competency_id == "c" and rec.reasons[1].competency_id == "a"
+    assert rec.lesson_id == url("a1")
+
+
+def test_remediation_does_not_reteach_prerequisites_the_learner_masters(
+        chain: Catalog) -> None:
+    state = did(knows(chain, "a", "b"), chain, "c1", 0.1)
+    rec = recommend(chain, state, PARAMS, NOW, "p")
+    # Nothing easier on c and both prerequisites mastered: the failure is c's, so the
+    # policy keeps working on c rather than re-teaching a or b.
+    assert codes(rec)[0] == "gap" and rec.competency_id == "c"
 
 
 def test_a_pre_assessment_score_at_or_above_skip_threshold_skips(chain: Catalog) -> None:
