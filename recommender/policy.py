@@ -61,6 +61,8 @@ ROBUST_TO_FAILURES = 2
 # A pass confirms a goal competency only on a lesson where success is at least this many
 # times likelier if the learner masters it than if not, given what is known of the lesson's
 # other competencies (a success on "c17 1.0, c16 0.7" is largely explained by a known c16).
+# Several weak passes do not add up: for a learner who succeeds at nearly everything, they
+# mostly measure the learner, not the competency.
 CONFIRM_RATIO = 2.0
 
 
@@ -188,9 +190,9 @@ class _View:
                   if record.last_at is not None and record.last_at >= cs.checked
                   and record.last_score is not None and record.last_score >= FAILED_BELOW
                   and lid in self.catalog.lessons and is_main(self.catalog.lessons[lid], comp)]
-        # No lesson since the check: it came from a passed pre-assessment.
-        return not passes or any(_success_ratio(self, x, comp) >= CONFIRM_RATIO
-                                 for x in passes)
+        if not passes:
+            return True  # no lesson since the check: it came from a passed pre-assessment
+        return any(_success_ratio(self, x, comp) >= CONFIRM_RATIO for x in passes)
 
     def ready(self, comp: str) -> bool:
         """Every prerequisite of the competency is mastered."""
@@ -372,7 +374,8 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     # Gaps first; goal competencies that only lack direct evidence are checked when nothing
     # is left to learn (a check made earlier could go stale while the rest is learned, and a
     # competency whose checks keep failing must not hold up the others).
-    unchecked = [c for c in targets if c in view.goal and view.level_met(c)]
+    unchecked = sorted((c for c in targets if c in view.goal and view.level_met(c)),
+                       key=lambda c: _attempts(state, c))
     for comp in [c for c in targets if c not in unchecked] + unchecked:
         est = view.est(comp)
         if view.goal_met(comp) or not view.ready(comp):
@@ -385,6 +388,11 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
             # To confirm, the lesson that best tells mastery from a lucky success.
             value = _diagnostic(view, lesson, comp) if confirming else \
                 _value(catalog, view, lesson, fmt)
+            record = state.lessons.get(lesson.id)
+            if confirming and record is not None:
+                # Rotate the checks: when none can tell (a learner who succeeds at nearly
+                # everything), do not ask for the same lesson over and over.
+                value *= 0.8 ** record.attempts
             if critical and est.probability >= est.threshold and lesson.kind == "assessment":
                 value += 10.0
             if value > best_score:
@@ -406,6 +414,11 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
         if back is not None:
             return back
     return None
+
+
+def _attempts(state: LearnerState, comp: str) -> int:
+    cs = state.competencies.get(comp)
+    return 0 if cs is None else cs.attempts
 
 
 def _latest_scored(state: LearnerState) -> tuple[str, float] | None:

@@ -290,3 +290,19 @@ def test_gaps_are_closed_before_goal_checks() -> None:
     learned = CompetencyState(0.999, NOW, 36500.0, 5, 0, 1.0, url("h1"))
     state = replace(state, competencies={"g": unchecked, "h": learned})
     assert recommend(cat, state, PARAMS, NOW, "p").competency_id in {"g", "h"}
+
+
+def test_checks_that_cannot_tell_rotate_instead_of_repeating() -> None:
+    # A learner who succeeds at nearly everything: no lesson on g makes success twice as
+    # likely with g as without it, so the goal is not declared, and the checks rotate.
+    state = replace(new_learner("u1"), ability=3.0)
+    for i in range(30):
+        state = did(state, DIRECT, "x-and-g", 1.0, i)
+    asked = []
+    for i in range(4):
+        rec = recommend(DIRECT, state, PARAMS, later(31 + i), "p")
+        assert not rec.goal_reached and rec.lesson_id is not None
+        asked.append(rec.lesson_id)
+        state = did(state, DIRECT, rec.lesson_id.rsplit("/", 1)[1], 1.0, 31 + i)
+    assert set(asked) == {url("g1"), url("g2")}
+    assert all(a != b for a, b in zip(asked, asked[1:], strict=False))
