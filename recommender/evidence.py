@@ -27,7 +27,13 @@ from .memory import (
 from .observation import Observation
 from .overrides import with_overrides_applied
 from .params import ModelParams
-from .state import CompetencyState, LearnerState, LessonRecord
+from .state import (
+    CompetencyState,
+    LearnerState,
+    build_competency_state,
+    build_learner_state,
+    build_lesson_record,
+)
 
 FAILED_BELOW = 0.6
 COACH_AFTER_FAILURES = 3
@@ -55,7 +61,8 @@ def competency_state(state: LearnerState, comp: str, params: ModelParams) -> Com
     if found is not None:
         return found
     cp = params.for_competency(comp)
-    return CompetencyState(p=cp.prior, stability_days=cp.stability_days)
+    return build_competency_state(cp.prior, None, cp.stability_days, 0, 0, None, None, False,
+                                  False, None)
 
 
 def current_probability(cs: CompetencyState, now: datetime) -> float:
@@ -71,12 +78,11 @@ def _score_of(obs: Observation) -> float | None:
     return None
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1.0 - 1e-6)
-    return math.log(p / (1.0 - p))
-
-
-def _sigmoid(x: float) -> float:
+def _shifted(p: float, shift: float) -> float:
+    """sigmoid(logit(p) + shift), p clipped to [1e-6, 1 - 1e-6] for the logit. One function
+    with no min/max calls: `update` runs it twice per competency of the lesson."""
+    p = 1e-6 if p < 1e-6 else 1.0 - 1e-6 if p > 1.0 - 1e-6 else p
+    x = math.log(p / (1.0 - p)) + shift
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
@@ -95,7 +101,7 @@ def emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
     """
     if shift == 0.0:
         return 1.0 - slip, guess
-    return _sigmoid(_logit(1.0 - slip) + shift), _sigmoid(_logit(guess) + shift)
+    return _shifted(1.0 - slip, shift), _shifted(guess, shift)
 
 
 def predict_success(state: LearnerState, lesson: Lesson, params: ModelParams,
@@ -121,29 +127,37 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         return state
     now = obs.timestamp
     score = _score_of(obs)
-    comps = dict(state.competencies)
+    before = state.competencies
+    comps = dict(before)
     teaches = lesson.kind != "assessment"
     shift = lesson_shift(state, lesson, params)
     failed = score is not None and (obs.success is False or score < FAILED_BELOW)
-    flags = list(state.coach_flags)
+    success = not failed
+    flags = tuple(state.coach_flags)  # rebuilt only when a flag changes
     # P(success) before this observation, accumulated in the same pass (for the ability
     # residual): one pass over the lesson's competencies keeps the update in microseconds.
+    # The new states are built with the `build_*` constructors: the frozen classes' own
+    # `__init__` was most of the cost of an update.
     expected = 0.0
     weights = 0.0
     top = lesson.main_weight
     for part in lesson.competencies:
-        cp = params.for_competency(part.id)
-        cs = competency_state(state, part.id, params)
-        if cs.updated is None or cs.updated >= now:
+        comp = part.id
+        cp = params.for_competency(comp)
+        cs = before.get(comp)
+        if cs is None:
+            cs = competency_state(state, comp, params)
+        updated = cs.updated
+        if updated is None or updated >= now:
             kept = 1.0
         else:
-            days = (now - cs.updated).total_seconds() / SECONDS_PER_DAY
+            days = (now - updated).total_seconds() / SECONDS_PER_DAY
             kept = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
         p = cs.p * kept
         weight = part.weight
         if score is None:
             gain = cp.learn * params.exposure_learning * weight if teaches else 0.0
-            comps[part.id] = CompetencyState(
+            comps[comp] = build_competency_state(
                 p + (1.0 - p) * gain, now, cs.stability_days, cs.attempts, cs.failures,
                 cs.last_score, lesson.id, cs.assessed, cs.mastered_by_override, cs.checked)
             continue
@@ -157,23 +171,24 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         post = p + weight * (post - p)
         if teaches:
             post = post + (1.0 - post) * cp.learn * weight
-        success = not failed
         stability = next_stability(cs.stability_days, kept, success) if post >= 0.5 else \
             cs.stability_days
-        passed_assessment = lesson.kind == "assessment" and (
+        passed_assessment = not teaches and (
             obs.success is True
-            or (obs.success is None and score >= catalog.competencies[part.id].mastery_threshold))
+            or (obs.success is None and score >= catalog.competencies[comp].mastery_threshold))
         failures = cs.failures + 1 if failed else 0
-        if failures >= COACH_AFTER_FAILURES and part.id not in flags:
-            flags.append(part.id)
-        if not failed and part.id in flags:
-            flags.remove(part.id)
+        if failures >= COACH_AFTER_FAILURES and comp not in flags:
+            flags += (comp,)
+        if not failed and comp in flags:
+            rest = list(flags)
+            rest.remove(comp)
+            flags = tuple(rest)
         # Direct evidence: the start of the current run of passes, begun on a lesson mainly
         # about this competency; a failure on it ends the run.
         checked = None if failed else cs.checked
         if checked is None and not failed and weight >= top:
             checked = now
-        comps[part.id] = CompetencyState(
+        comps[comp] = build_competency_state(
             _clip(post), now, stability, cs.attempts + 1, failures, score, lesson.id,
             cs.assessed or passed_assessment, cs.mastered_by_override, checked)
     ability = state.ability
@@ -182,11 +197,11 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         ability = max(-3.0, min(3.0, ability + params.ability_rate * residual))
     record = state.lessons.get(lesson.id)
     lessons = dict(state.lessons)
-    lessons[lesson.id] = LessonRecord((record.attempts if record else 0) + 1, now,
-                                      score if score is not None else
-                                      (record.last_score if record else None))
-    return LearnerState(state.learner_id, comps, lessons, ability, state.overrides,
-                        tuple(flags), state.started, state.minutes_per_day)
+    lessons[lesson.id] = build_lesson_record((record.attempts if record else 0) + 1, now,
+                                             score if score is not None else
+                                             (record.last_score if record else None))
+    return build_learner_state(state.learner_id, comps, lessons, ability, state.overrides,
+                               flags, state.started, state.minutes_per_day)
 
 
 def replay(state: LearnerState, observations: Iterable[Observation], catalog: Catalog,

@@ -6,12 +6,15 @@ and restores it with `LearnerState.from_dict()` on any instance; the round trip 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import StateError, require_aware
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 STATE_VERSION = 1
 OVERRIDE_KINDS = ("pin", "skip", "assign", "mark_mastered")
@@ -212,3 +215,32 @@ class LearnerState:
 def new_learner(learner_id: str) -> LearnerState:
     """An empty state for a learner the engine has not seen."""
     return LearnerState(learner_id)
+
+
+_T = TypeVar("_T", bound="DataclassInstance")
+
+
+def _positional_constructor(cls: type[_T]) -> Callable[..., _T]:
+    """A constructor of the frozen slotted dataclass `cls` taking every field, in order.
+
+    The generated `__init__` of a frozen dataclass sets each field through
+    `object.__setattr__`, and that was most of the cost of an incremental update. This one
+    fills an unfrozen twin with the same slots (hence the same memory layout) and then gives
+    the object its real class: the result is an ordinary, immutable `cls` instance.
+    """
+    twin = make_dataclass(f"_{cls.__name__}Draft",
+                          [(f.name, f.type) for f in fields(cls)],
+                          slots=True)
+
+    def build(*values: Any) -> _T:
+        obj = twin(*values)
+        obj.__class__ = cls
+        return obj
+
+    return build
+
+
+# For the engine's hot paths (`evidence.update`); callers use the classes themselves.
+build_competency_state = _positional_constructor(CompetencyState)
+build_lesson_record = _positional_constructor(LessonRecord)
+build_learner_state = _positional_constructor(LearnerState)
