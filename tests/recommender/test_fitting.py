@@ -20,14 +20,14 @@ DOC = {
 TRUE = {"a": (0.3, 0.2, 0.25, 0.1), "b": (0.1, 0.1, 0.15, 0.2)}
 
 
-def simulate(learners: int, seed: int) -> list[Observation]:
+def simulate(learners: int, seed: int, steps: tuple[int, int] = (3, 25)) -> list[Observation]:
     rng = np.random.default_rng(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     out = []
     for u in range(learners):
         for comp, (prior, learn, guess, slip) in TRUE.items():
             known = rng.random() < prior
-            for k in range(int(rng.integers(3, 25))):
+            for k in range(int(rng.integers(*steps))):
                 correct = rng.random() < ((1 - slip) if known else guess)
                 out.append(Observation(f"u{u}", f"https://x.example.org/{comp}",
                                        start + timedelta(minutes=k), score=float(correct)))
@@ -44,6 +44,15 @@ def test_em_recovers_known_parameters() -> None:
     assert report.observations["z"] == 0
     assert params.for_competency("z") == params.default  # no data: the prior stands
     assert report.iterations >= 1
+
+
+def test_learning_is_not_underestimated_on_short_sequences() -> None:
+    # Three responses per learner: two observed transitions. Counting the last step as a
+    # learning opportunity (nothing follows it) would put `learn` near two thirds of the truth.
+    catalog = load_catalog(DOC)
+    params, _ = fit_params(simulate(6000, seed=11, steps=(3, 4)), catalog)
+    for comp, (_, learn, _, _) in TRUE.items():
+        assert params.for_competency(comp).learn == pytest.approx(learn, abs=0.03)
 
 
 def test_thin_data_stays_near_the_priors() -> None:
