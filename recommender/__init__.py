@@ -39,8 +39,10 @@ Policy, explanations, preview
 Human oversight
     `Override` (pin, skip, assign, mark_mastered), `apply_override(state, override)`,
     `withdraw_override(state, kind, target, by, now)`, `start_pathway(state, pathway_id, now)`.
-    After `COACH_AFTER_FAILURES` consecutive failures on a competency it is listed in
-    `LearnerState.coach_flags` and the policy stops repeating material already tried.
+    After `COACH_AFTER_FAILURES` consecutive failed lessons mainly about a competency (a
+    failure where it is only a minor part does not count; any pass resets the count) it is
+    listed in `LearnerState.coach_flags` and the policy stops repeating material already
+    tried.
 
 At-risk, cohort analytics, equity
     `at_risk(catalog, state, params, now, pathway_id=None) -> [MilestoneRisk]`: for each

@@ -176,7 +176,10 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         passed_assessment = not teaches and (
             obs.success is True
             or (obs.success is None and score >= catalog.competencies[comp].mastery_threshold))
-        failures = cs.failures + 1 if failed else 0
+        # An attempt on a competency is a lesson mainly about it: failing a lesson where it
+        # is a minor part does not count towards the coach flag.
+        main = weight >= top
+        failures = 0 if not failed else cs.failures + 1 if main else cs.failures
         if failures >= COACH_AFTER_FAILURES and comp not in flags:
             flags += (comp,)
         if not failed and comp in flags:
@@ -186,7 +189,7 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         # Direct evidence: the start of the current run of passes, begun on a lesson mainly
         # about this competency; a failure on it ends the run.
         checked = None if failed else cs.checked
-        if checked is None and not failed and weight >= top:
+        if checked is None and not failed and main:
             checked = now
         comps[comp] = build_competency_state(
             _clip(post), now, stability, cs.attempts + 1, failures, score, lesson.id,

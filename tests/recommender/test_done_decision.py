@@ -306,3 +306,20 @@ def test_checks_that_cannot_tell_rotate_instead_of_repeating() -> None:
         state = did(state, DIRECT, rec.lesson_id.rsplit("/", 1)[1], 1.0, 31 + i)
     assert set(asked) == {url("g1"), url("g2")}
     assert all(a != b for a, b in zip(asked, asked[1:], strict=False))
+
+
+def test_only_failures_on_lessons_mainly_about_a_competency_count_towards_the_coach() -> None:
+    cat = catalog([
+        lesson_doc("x1", [("x", 1)]),
+        lesson_doc("y-with-x", [("y", 1), ("x", 0.4)]),
+    ], ["x", "y"], "y")
+    state = new_learner("u1")
+    for i in range(3):
+        state = did(state, cat, "y-with-x", 0.0, i)
+    # three failed attempts on y; x was only a minor part of them
+    assert state.coach_flags == ("y",)
+    assert state.competencies["x"].failures == 0 and state.competencies["y"].failures == 3
+    state = did(state, cat, "x1", 0.0, 3)
+    state = did(state, cat, "x1", 0.0, 4)
+    state = did(state, cat, "y-with-x", 0.0, 5)
+    assert state.competencies["x"].failures == 2 and "x" not in state.coach_flags
