@@ -3,7 +3,7 @@
 Pure: imports only the standard library. Order of precedence: instructor overrides (pin,
 then assignments), remediation after a low score, spaced review, a passed assessment for a
 critical competency, then the largest expected gap closure per minute on the earliest
-incomplete milestone. Lessons whose `requires` are not mastered are never recommended, and a
+incomplete milestone, among the lessons mainly about the gap when there are usable ones. Lessons whose `requires` are not mastered are never recommended, and a
 competency is not worked on while one of its prerequisites is not mastered (when that
 prerequisite is stuck behind coach flags, the policy goes back to what it builds on, or
 tells the coach).
@@ -382,9 +382,11 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
             continue  # met, or behind a prerequisite that is not (stuck: see the coach flags)
         confirming = view.level_met(comp)  # a goal competency that only lacks direct evidence
         critical = catalog.competencies[comp].critical
-        for lesson in catalog.lessons_for(comp):
-            if not ok(lesson) or (confirming and not is_main(lesson, comp)):
-                continue
+        usable = [x for x in catalog.lessons_for(comp) if ok(x)]
+        # Work on a gap with material mainly about it when there is some: where it is a minor
+        # part it is learned at that smaller weight, and a success there says little about it.
+        mainly = [x for x in usable if is_main(x, comp)]
+        for lesson in mainly if mainly or confirming else usable:
             # To confirm, the lesson that best tells mastery from a lucky success.
             value = _diagnostic(view, lesson, comp) if confirming else \
                 _value(catalog, view, lesson, fmt)

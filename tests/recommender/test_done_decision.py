@@ -323,3 +323,21 @@ def test_only_failures_on_lessons_mainly_about_a_competency_count_towards_the_co
     state = did(state, cat, "x1", 0.0, 4)
     state = did(state, cat, "y-with-x", 0.0, 5)
     assert state.competencies["x"].failures == 2 and "x" not in state.coach_flags
+
+
+def test_a_gap_is_worked_on_with_material_mainly_about_it() -> None:
+    cat = load_catalog({
+        "format": "skillpath-catalog/1",
+        "competencies": [{"id": c, "name": c.upper()} for c in ("x", "y")],
+        "lessons": [lesson_doc("x-long", [("x", 1)], duration_minutes=30),
+                    lesson_doc("y-with-x", [("y", 1), ("x", 0.5)], duration_minutes=5)],
+        "pathways": [{"id": "p", "title": "P", "goal": [{"competency": "x", "level": 0.8},
+                                                         {"competency": "y", "level": 0.8}]}],
+    })
+    rec = recommend(cat, new_learner("u1"), PARAMS, NOW, "p")
+    # y-with-x closes more gap per minute in total, but x is only its minor part
+    assert rec.competency_id == "x" and rec.lesson_id == url("x-long")
+    state = replace(new_learner("u1"), lessons={url("x-long"): LessonRecord(1, NOW, 0.0)})
+    flagged = replace(state, coach_flags=("x",))
+    # when nothing mainly about x is usable (x-long failed after a coach flag), the rest is
+    assert recommend(cat, flagged, PARAMS, later(1), "p").lesson_id == url("y-with-x")
