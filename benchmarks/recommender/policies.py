@@ -137,9 +137,14 @@ def score_range(world: World, goal: list[int], learners: int, seed: int) -> Poli
 def greedy_pybkt(world: World, goal: list[int], learners: int, seed: int,
                  bkt: dict[int, tuple[float, float, float, float]]) -> PolicyResult:
     """Greedy on pyBKT's parameters: the lesson with the most expected mastery gain on the
-    earliest competency below 0.95 whose prerequisites are at 0.95; done at 0.95."""
+    earliest competency below 0.95 whose prerequisites are at 0.95; done at 0.95.
+
+    Assessments teach nothing, and the catalog says which lessons are assessments, so their
+    expected gain is zero: greedy chooses among the teaching lessons.
+    """
     comps = _closure(world, goal)
-    by_comp = {c: _lessons_of(world, c) for c in comps}
+    by_comp = {c: [i for i in _lessons_of(world, c) if world.kind[i] != "assessment"]
+               for c in comps}
 
     def make(_: _Learner) -> Callable[[int | None], int | None]:
         belief = {c: bkt[c][0] for c in range(world.n_comp)}
