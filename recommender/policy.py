@@ -3,10 +3,10 @@
 Pure: imports only the standard library. Order of precedence: instructor overrides (pin,
 then assignments), remediation after a low score, spaced review, a passed assessment for a
 critical competency, then the largest expected gap closure per minute on the earliest
-incomplete milestone, among the lessons mainly about the gap when there are usable ones. Lessons whose `requires` are not mastered are never recommended, and a
-competency is not worked on while one of its prerequisites is not mastered (when that
-prerequisite is stuck behind coach flags, the policy goes back to what it builds on, or
-tells the coach).
+incomplete milestone, among the lessons mainly about the gap when there are usable ones.
+Lessons whose `requires` are not mastered are never recommended, and a competency is not
+worked on while one of its prerequisites is not mastered (when that prerequisite is stuck
+behind coach flags, the policy goes back to what it builds on, or tells the coach).
 
 The goal is reached when every goal competency is at its level robustly (still there after
 two more failed attempts), has direct and fresh evidence (a pass on a lesson mainly about it,
