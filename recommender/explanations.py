@@ -2,8 +2,10 @@
 
 Pure: imports only the standard library. Reason codes are a stable contract read by the web
 app and by LRS reports: `assigned_by_instructor`, `pinned_by_instructor`, `remediation`,
-`prerequisite`, `review_due`, `gap`, `unlocks`, `critical_assessment`, `format_preference`,
-`coach_flagged`, `goal_reached`, `over_budget`, `nothing_available`.
+`prerequisite`, `review_due`, `gap`, `check`, `unlocks`, `critical_assessment`,
+`format_preference`, `coach_flagged`, `goal_reached`, `over_budget`, `nothing_available`.
+`check` is a lesson that confirms a goal competency the model already puts at its level: the
+goal is declared only on direct, recent evidence.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 
 REASON_CODES = (
     "assigned_by_instructor", "pinned_by_instructor", "remediation", "prerequisite",
-    "review_due", "gap", "unlocks", "critical_assessment", "format_preference", "coach_flagged",
-    "goal_reached", "over_budget", "nothing_available",
+    "review_due", "gap", "check", "unlocks", "critical_assessment", "format_preference",
+    "coach_flagged", "goal_reached", "over_budget", "nothing_available",
 )
 
 
@@ -64,6 +66,7 @@ def sentence(reasons: list[Reason], lesson_title: str | None, names: Mapping[str
         "prerequisite": f"{what} builds {comp}, which the next step needs.",
         "review_due": f"Time to review {comp} before it fades: {what}.",
         "gap": f"{what} closes your gap on {comp}.{tail}",
+        "check": f"{what} checks that you master {comp} before the goal counts as reached.",
         "critical_assessment": f"{comp} is critical: pass {what} to show it.",
         "goal_reached": "You have reached the goal of this pathway.",
         "nothing_available": "No lesson fits right now; your coach has been told.",

@@ -400,7 +400,7 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
             if value > best_score:
                 best_score = value
                 code = "critical_assessment" if critical and lesson.kind == "assessment" \
-                    and est.probability >= est.threshold else "gap"
+                    and est.probability >= est.threshold else "check" if confirming else "gap"
                 reasons = [Reason(code, comp, lesson.id,
                                   {"mastery": round(est.probability, 3)})]
                 unlocked = _unlocks(catalog, view, comp, targets)

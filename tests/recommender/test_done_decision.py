@@ -76,6 +76,8 @@ def test_success_only_on_a_lesson_mainly_about_something_else_does_not_reach_the
     rec = recommend(DIRECT, state, PARAMS, later(41), "p")
     assert not rec.goal_reached
     assert rec.lesson_id in {url("g1"), url("g2")} and rec.competency_id == "g"
+    assert [r.code for r in rec.reasons] == ["check"]
+    assert rec.sentence.endswith("checks that you master G before the goal counts as reached.")
     state = did(state, DIRECT, rec.lesson_id.rsplit("/", 1)[1], 1.0, 42)
     assert recommend(DIRECT, state, PARAMS, later(43), "p").goal_reached
 
