@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lti_tool.models import LearnerRecord
 from tests.lti_tool.conftest import link
-from tests.lti_tool.test_learner_evidence import BASICS, connect_lrs, passed
+from tests.lti_tool.test_learner_evidence import BASICS, example_with_lrs, passed
 from tests.lti_tool.test_learner_path import import_example
 from tests.lti_tool.test_overrides import Instructor, teacher
 from tests.peers.browser import LaunchBrowser
@@ -37,8 +37,7 @@ def test_stuck_and_at_risk_learners_come_first_with_the_reason(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     fine, stuck, late = ("learner-" + uuid.uuid4().hex[:8] for _ in range(3))
     client = learning_locker.client()
     for statement in [passed(platform.issuer, stuck, BASICS, 0.05) for _ in range(3)]:

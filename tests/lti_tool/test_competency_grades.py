@@ -8,7 +8,7 @@ import uuid
 
 from lti_tool.outbox.worker import worker_once
 from tests.lti_tool.conftest import link
-from tests.lti_tool.test_learner_evidence import BASICS, connect_lrs, passed
+from tests.lti_tool.test_learner_evidence import BASICS, example_with_lrs, passed
 from tests.lti_tool.test_learner_path import import_example
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
@@ -25,8 +25,7 @@ def test_competency_columns_show_each_learners_mastery(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     context = "course-" + uuid.uuid4().hex[:8]
     ada, bob = ("learner-" + uuid.uuid4().hex[:8] for _ in range(2))
     for statement in [passed(platform.issuer, ada, BASICS, 1.0) for _ in range(4)]:

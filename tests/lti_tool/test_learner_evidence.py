@@ -33,6 +33,12 @@ def connect_lrs(tool: ToolServer, lrs: LrsPeer) -> None:
     connect(tool, lrs.endpoint, lrs.username, lrs.password)
 
 
+def example_with_lrs(tool: ToolServer, lrs: LrsPeer) -> None:
+    """The example catalog imported and the default LRS connected to a peer LRS."""
+    import_example(tool)
+    connect_lrs(tool, lrs)
+
+
 def passed(issuer: str, sub: str, lesson: str, scaled: float) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
@@ -55,8 +61,7 @@ def test_lrs_statements_move_mastery_and_voids_undo_them(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     before = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
     assert before["evidence"]["status"] == "fresh"
@@ -115,8 +120,7 @@ def test_background_sync_files_evidence_incrementally(
 
     from lti_tool.models import EvidenceRecord
 
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))  # the learner is known from now on
     lrs = learning_locker.client()
@@ -162,8 +166,7 @@ def test_recommendations_reach_the_lrs_through_the_outbox(
     from lti_tool.outbox.models import OutboxItem
     from lti_tool.outbox.worker import worker_once
 
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))
     browser.launch(link(platform, client_id, user=sub))  # same recommendation: no new statement

@@ -11,7 +11,7 @@ import requests
 
 from lti_tool.outbox.worker import worker_once
 from tests.lti_tool.conftest import link
-from tests.lti_tool.test_learner_evidence import connect_lrs
+from tests.lti_tool.test_learner_evidence import example_with_lrs
 from tests.lti_tool.test_learner_path import api, import_example
 from tests.lti_tool.test_reporting import CHECK, queued
 from tests.peers.browser import LaunchBrowser
@@ -62,8 +62,7 @@ def test_an_assigned_lesson_comes_next_and_the_lrs_hears_of_it(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     assert learner_launch(browser, platform, client_id, sub)["next"]["lesson_id"] != CHECK
 

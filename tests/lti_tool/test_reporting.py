@@ -19,8 +19,8 @@ from lti_tool.models import LearnerRecord
 from lti_tool.outbox.models import OutboxItem
 from lti_tool.outbox.worker import worker_once
 from tests.lti_tool.conftest import link
-from tests.lti_tool.test_learner_evidence import BASICS, connect_lrs, passed
-from tests.lti_tool.test_learner_path import api, import_example
+from tests.lti_tool.test_learner_evidence import BASICS, connect_lrs, example_with_lrs, passed
+from tests.lti_tool.test_learner_path import api
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
 from tests.peers.lti_platform import PlatformPeer
@@ -57,8 +57,7 @@ def test_mastery_and_milestones_are_reported_once_each_and_the_lrs_stores_them(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))
     assert verbs(queued(tool)) == ["recommended"]
@@ -104,8 +103,7 @@ def test_three_failures_flag_the_learner_for_a_coach_once(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     record(learning_locker, [passed(platform.issuer, sub, BASICS, 0.05) for _ in range(3)])
     browser.launch(link(platform, client_id, user=sub))
@@ -163,8 +161,7 @@ def test_a_registration_that_names_learners_by_mbox_reads_and_writes_mbox(
     learning_locker: LrsPeer,  # noqa: F811
     cli: Callable[..., Any],
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     result = cli(
         "lrs", "identity", "--issuer", platform.issuer, "--client-id", client_id, "--mode", "mbox"
     )
@@ -215,8 +212,7 @@ def test_a_mapped_account_reads_the_other_systems_names(
     cli: Callable[..., Any],
     tmp_path: Path,
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     mapping = tmp_path / "people.csv"
     mapping.write_text(f"sub,account_name\n{sub},emp-4711\nsomeone,emp-1\n", encoding="utf-8")
@@ -248,8 +244,7 @@ def test_mbox_mode_without_an_email_falls_back_to_the_account(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    import_example(tool)
-    connect_lrs(tool, learning_locker)
+    example_with_lrs(tool, learning_locker)
     services = tool.app.extensions["skillpath"]
     with services.database.session() as session:
         set_identity(session, platform.issuer, client_id, "mbox")
