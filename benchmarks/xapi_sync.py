@@ -35,8 +35,11 @@ from xapi.timestamps import format_timestamp
 
 ISSUER = "https://lms.bench.skillpath-tests.org"
 LESSONS = [f"https://content.skillpath-tests.org/lessons/{n}" for n in range(40)]
-VERBS = ["http://adlnet.gov/expapi/verbs/completed", "http://adlnet.gov/expapi/verbs/answered",
-         "http://adlnet.gov/expapi/verbs/experienced"]
+VERBS = [
+    "http://adlnet.gov/expapi/verbs/completed",
+    "http://adlnet.gov/expapi/verbs/answered",
+    "http://adlnet.gov/expapi/verbs/experienced",
+]
 
 
 def make_statement(rng: random.Random, learner: int, moment: datetime) -> dict[str, Any]:
@@ -49,8 +52,10 @@ def make_statement(rng: random.Random, learner: int, moment: datetime) -> dict[s
         "timestamp": format_timestamp(moment),
     }
     if not verb.endswith("experienced"):
-        body["result"] = {"score": {"scaled": round(rng.random(), 3)},
-                          "success": rng.random() > 0.3}
+        body["result"] = {
+            "score": {"scaled": round(rng.random(), 3)},
+            "success": rng.random() > 0.3,
+        }
     return body
 
 
@@ -76,8 +81,9 @@ def timed(action: Callable[[], Any]) -> tuple[float, float, Any]:
 
 
 def tincan_lrs(peer: LrsPeer) -> RemoteLRS:
-    return RemoteLRS(endpoint=peer.endpoint, username=peer.username, password=peer.password,
-                     version="1.0.3")
+    return RemoteLRS(
+        endpoint=peer.endpoint, username=peer.username, password=peer.password, version="1.0.3"
+    )
 
 
 def tincan_sync(lrs: RemoteLRS, since: datetime | None) -> tuple[int, datetime | None]:
@@ -127,48 +133,85 @@ def main() -> None:
         matcher = ActorMatcher([IdentityPolicy(ISSUER)])
         lessons = set(LESSONS)
         seeded = seed(client, rng, args.statements, args.learners)
-        print(f"seeded {args.statements} statements for {args.learners} learners "
-              f"in {seeded:.1f} s")
+        print(f"seeded {args.statements} statements for {args.learners} learners in {seeded:.1f} s")
 
-        wall, cpu, full = timed(lambda: sync_statements(client, lessons, matcher, None,
-                                                        page_size=500))
-        rows.append(("full sync", "skillpath", f"{wall:.2f} s ({full.counts.read} read)",
-                     f"{100 * cpu / wall:.1f}%"))
+        wall, cpu, full = timed(
+            lambda: sync_statements(client, lessons, matcher, None, page_size=500)
+        )
+        rows.append(
+            (
+                "full sync",
+                "skillpath",
+                f"{wall:.2f} s ({full.counts.read} read)",
+                f"{100 * cpu / wall:.1f}%",
+            )
+        )
         t_wall, t_cpu, (t_count, t_newest) = timed(lambda: tincan_sync(tincan_lrs(peer), None))
-        rows.append(("full sync", "tincan RemoteLRS", f"{t_wall:.2f} s ({t_count} read)",
-                     f"{100 * t_cpu / t_wall:.1f}%"))
+        rows.append(
+            (
+                "full sync",
+                "tincan RemoteLRS",
+                f"{t_wall:.2f} s ({t_count} read)",
+                f"{100 * t_cpu / t_wall:.1f}%",
+            )
+        )
 
         fresh = max(1, args.statements // 100)
         now = datetime.now(UTC)
-        client.post_statements([make_statement(rng, rng.randrange(args.learners), now)
-                                for _ in range(fresh)])
+        client.post_statements(
+            [make_statement(rng, rng.randrange(args.learners), now) for _ in range(fresh)]
+        )
         cursor: SyncCursor = full.cursor
-        wall, cpu, inc = timed(lambda: sync_statements(client, lessons, matcher, cursor,
-                                                       page_size=500))
-        rows.append(("incremental sync", "skillpath", f"{wall:.2f} s ({inc.counts.read} read)",
-                     f"{100 * cpu / wall:.1f}%"))
+        wall, cpu, inc = timed(
+            lambda: sync_statements(client, lessons, matcher, cursor, page_size=500)
+        )
+        rows.append(
+            (
+                "incremental sync",
+                "skillpath",
+                f"{wall:.2f} s ({inc.counts.read} read)",
+                f"{100 * cpu / wall:.1f}%",
+            )
+        )
         t_wall, t_cpu, (t_count, _) = timed(lambda: tincan_sync(tincan_lrs(peer), t_newest))
-        rows.append(("incremental sync", "tincan RemoteLRS", f"{t_wall:.2f} s ({t_count} read)",
-                     f"{100 * t_cpu / t_wall:.1f}%"))
+        rows.append(
+            (
+                "incremental sync",
+                "tincan RemoteLRS",
+                f"{t_wall:.2f} s ({t_count} read)",
+                f"{100 * t_cpu / t_wall:.1f}%",
+            )
+        )
 
         paging = LearningLockerPaging()
         picks = [rng.randrange(args.learners) for _ in range(args.refreshes)]
         ours, ours_cpu, theirs = [], 0.0, []
         for learner in picks:
             actor = {"objectType": "Agent", "account": {"homePage": ISSUER, "name": f"l{learner}"}}
-            wall, cpu, _ = timed(lambda a=actor: refresh_learner(  # type: ignore[misc]
-                client, a, lessons, matcher, paging=paging, timeout_seconds=10))
+            wall, cpu, _ = timed(
+                lambda a=actor: refresh_learner(  # type: ignore[misc]
+                    client, a, lessons, matcher, paging=paging, timeout_seconds=10
+                )
+            )
             ours.append(wall)
             ours_cpu += cpu
         lrs = tincan_lrs(peer)
         for learner in picks:
             wall, _, _ = timed(lambda n=learner: tincan_refresh(lrs, n))  # type: ignore[misc]
             theirs.append(wall)
-        for name, samples, share in (("skillpath", ours, f"{100 * ours_cpu / sum(ours):.1f}%"),
-                                     ("tincan RemoteLRS", theirs, "")):
-            rows.append((f"learner refresh x{len(samples)}", name,
-                         f"p50 {1000 * statistics.median(samples):.1f} ms, "
-                         f"p95 {1000 * percentile(samples, 0.95):.1f} ms", share))
+        for name, samples, share in (
+            ("skillpath", ours, f"{100 * ours_cpu / sum(ours):.1f}%"),
+            ("tincan RemoteLRS", theirs, ""),
+        ):
+            rows.append(
+                (
+                    f"learner refresh x{len(samples)}",
+                    name,
+                    f"p50 {1000 * statistics.median(samples):.1f} ms, "
+                    f"p95 {1000 * percentile(samples, 0.95):.1f} ms",
+                    share,
+                )
+            )
         client.close()
     finally:
         peer.stop()

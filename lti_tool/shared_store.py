@@ -171,7 +171,9 @@ class RedisStore:
         return None if raw is None else json.loads(raw)  # type: ignore[arg-type]
 
     def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
-        done = self._redis.set(self._prefix + key, json.dumps(value), ex=max(1, ttl_seconds), nx=True)
+        done = self._redis.set(
+            self._prefix + key, json.dumps(value), ex=max(1, ttl_seconds), nx=True
+        )
         return bool(done)
 
     def delete(self, key: str) -> None:

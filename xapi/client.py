@@ -182,8 +182,8 @@ class LrsClient:
         """The xAPI version sent in every request: 2.0.0 only when `/about` lists it."""
         if self._version is None:
             listed = self.about().get("version", [])
-            self._version = XAPI_2_0_0 if isinstance(listed, list) and XAPI_2_0_0 in listed else (
-                XAPI_1_0_3
+            self._version = (
+                XAPI_2_0_0 if isinstance(listed, list) and XAPI_2_0_0 in listed else (XAPI_1_0_3)
             )
         return self._version
 
@@ -236,7 +236,8 @@ class LrsClient:
         if _essence(held) != _essence(sent):
             raise LrsRejectedStatement(
                 f"The LRS holds a different statement under id {sid}",
-                request=request, status=409,
+                request=request,
+                status=409,
             )
 
     def post_statements(self, statements: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -266,8 +267,9 @@ class LrsClient:
             for statement in listed:
                 if isinstance(statement, dict) and statement.get("id") == statement_id:
                     return statement
-            raise LrsProtocolError(f"LRS did not return statement {statement_id}",
-                                   request=_describe(response))
+            raise LrsProtocolError(
+                f"LRS did not return statement {statement_id}", request=_describe(response)
+            )
         return document
 
     def get_statements(
@@ -347,12 +349,19 @@ class LrsClient:
             if deadline is not None:
                 timeout = min(timeout, deadline - self._clock())
                 if timeout <= 0:
-                    raise LrsTimeout("The time allowed for this LRS query ran out", request=described)
+                    raise LrsTimeout(
+                        "The time allowed for this LRS query ran out", request=described
+                    )
             last = attempt == attempts - 1
             try:
                 response = self._session.request(
-                    method, url, params=params, data=data, headers=headers,
-                    auth=self._auth, timeout=timeout,
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    auth=self._auth,
+                    timeout=timeout,
                 )
             except requests.Timeout as error:
                 if last:
@@ -367,8 +376,12 @@ class LrsClient:
             if response.status_code in accept:
                 return response
             if response.status_code in _RETRYABLE_STATUSES and not last:
-                self._wait(attempt, response.headers.get("Retry-After"), described,
-                           f"HTTP {response.status_code}")
+                self._wait(
+                    attempt,
+                    response.headers.get("Retry-After"),
+                    described,
+                    f"HTTP {response.status_code}",
+                )
                 continue
             raise _http_error(response, described)
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -383,11 +396,13 @@ class LrsClient:
         try:
             document = response.json()
         except ValueError as error:
-            raise LrsProtocolError("LRS answered with invalid JSON",
-                                   request=_describe(response)) from error
+            raise LrsProtocolError(
+                "LRS answered with invalid JSON", request=_describe(response)
+            ) from error
         if not isinstance(document, dict):
-            raise LrsProtocolError("LRS answered JSON that is not an object",
-                                   request=_describe(response))
+            raise LrsProtocolError(
+                "LRS answered JSON that is not an object", request=_describe(response)
+            )
         return document
 
 
@@ -411,10 +426,15 @@ def _essence(statement: Mapping[str, Any]) -> tuple[Any, ...]:
     actor = statement.get("actor") or {}
     target = statement.get("object") or {}
     verb = statement.get("verb") or {}
-    identifier = next((actor.get(k) for k in ("mbox", "mbox_sha1sum", "openid", "account")
-                       if k in actor), None)
-    return (json.dumps(identifier, sort_keys=True), verb.get("id"), target.get("id"),
-            json.dumps((statement.get("result") or {}).get("score"), sort_keys=True))
+    identifier = next(
+        (actor.get(k) for k in ("mbox", "mbox_sha1sum", "openid", "account") if k in actor), None
+    )
+    return (
+        json.dumps(identifier, sort_keys=True),
+        verb.get("id"),
+        target.get("id"),
+        json.dumps((statement.get("result") or {}).get("score"), sort_keys=True),
+    )
 
 
 def _describe(response: requests.Response) -> LrsRequest:

@@ -54,9 +54,9 @@ class ReadCounts:
     unmatched: int = 0
 
     def __add__(self, other: ReadCounts) -> ReadCounts:
-        return ReadCounts(**{
-            f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(ReadCounts)
-        })
+        return ReadCounts(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(ReadCounts)}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +69,7 @@ class Evidence:
     voids: str | None = None
 
 
-def parse_evidence(
-    statement: Any, lesson_ids: Collection[str], matcher: ActorMatcher
-) -> Evidence:
+def parse_evidence(statement: Any, lesson_ids: Collection[str], matcher: ActorMatcher) -> Evidence:
     """Read one statement; raise `MalformedStatement` when it cannot be trusted."""
     if not isinstance(statement, dict):
         raise MalformedStatement("statement is not an object")
@@ -106,8 +104,13 @@ def parse_evidence(
     try:
         observations = tuple(
             Observation(
-                learner_id=learner, lesson_id=lesson, timestamp=timestamp, score=score,
-                success=success, duration_seconds=duration, statement_id=statement_id,
+                learner_id=learner,
+                lesson_id=lesson,
+                timestamp=timestamp,
+                score=score,
+                success=success,
+                duration_seconds=duration,
+                statement_id=statement_id,
             )
             for lesson in lessons
         )

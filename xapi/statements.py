@@ -122,8 +122,14 @@ def recommended(
 ) -> dict[str, Any]:
     """Skillpath recommended `lesson_id` to the learner, with the reasons it gave."""
     result = Result(extensions=TincanExtensions({Extensions.REASONS: list(reasons)}))
-    return _build(ctx, Verbs.RECOMMENDED, _lesson(ctx, lesson_id, lesson_title), now,
-                  statement_id, result=result)
+    return _build(
+        ctx,
+        Verbs.RECOMMENDED,
+        _lesson(ctx, lesson_id, lesson_title),
+        now,
+        statement_id,
+        result=result,
+    )
 
 
 def launched(
@@ -148,8 +154,14 @@ def milestone_reached(
 ) -> dict[str, Any]:
     """The learner reached a milestone of their pathway (ADL `satisfied`)."""
     target = _activity(ctx, "milestone", milestone_id, milestone_title, ActivityTypes.MILESTONE)
-    return _build(ctx, Verbs.SATISFIED, target, now, statement_id,
-                  result=Result(success=True, completion=True))
+    return _build(
+        ctx,
+        Verbs.SATISFIED,
+        target,
+        now,
+        statement_id,
+        result=Result(success=True, completion=True),
+    )
 
 
 def competency_result(
@@ -165,8 +177,7 @@ def competency_result(
     """The learner's mastery estimate of a competency, in [0, 1], as `result.score.scaled`."""
     if not 0.0 <= mastery <= 1.0:
         raise StatementInvalid(f"mastery estimate {mastery} is outside [0, 1]")
-    target = _activity(ctx, "competency", competency_id, competency_name,
-                       ActivityTypes.COMPETENCY)
+    target = _activity(ctx, "competency", competency_id, competency_name, ActivityTypes.COMPETENCY)
     result = Result(score=Score(scaled=round(mastery, 4)), success=mastered)
     return _build(ctx, Verbs.SCORED, target, now, statement_id, result=result)
 
@@ -187,12 +198,23 @@ def override_applied(
     The instructor is the actor; the learner is named in a context extension and the
     registration, so a query on the learner's registration finds it.
     """
-    result = Result(extensions=TincanExtensions({
-        Extensions.OVERRIDE: {"action": action, "note": note},
-    }))
-    return _build(ctx, Verbs.OVERRODE, _lesson(ctx, lesson_id, lesson_title), now, statement_id,
-                  result=result, actor=instructor,
-                  context_extensions={Extensions.LEARNER: dict(ctx.learner)})
+    result = Result(
+        extensions=TincanExtensions(
+            {
+                Extensions.OVERRIDE: {"action": action, "note": note},
+            }
+        )
+    )
+    return _build(
+        ctx,
+        Verbs.OVERRODE,
+        _lesson(ctx, lesson_id, lesson_title),
+        now,
+        statement_id,
+        result=result,
+        actor=instructor,
+        context_extensions={Extensions.LEARNER: dict(ctx.learner)},
+    )
 
 
 def flagged_for_coach(
@@ -205,8 +227,7 @@ def flagged_for_coach(
     statement_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Skillpath flagged the learner for a coach on a competency (stuck or at risk)."""
-    target = _activity(ctx, "competency", competency_id, competency_name,
-                       ActivityTypes.COMPETENCY)
+    target = _activity(ctx, "competency", competency_id, competency_name, ActivityTypes.COMPETENCY)
     result = Result(extensions=TincanExtensions({Extensions.REASONS: list(reasons)}))
     return _build(ctx, Verbs.FLAGGED, target, now, statement_id, result=result)
 
@@ -228,10 +249,16 @@ def _activity(ctx: StatementContext, kind: str, key: str, name: str, type_iri: s
 def _agent(actor: Mapping[str, Any]) -> Agent:
     account = actor.get("account")
     if isinstance(account, Mapping):
-        return Agent(account=AgentAccount(home_page=account["homePage"], name=account["name"]),
-                     name=actor.get("name"))
-    return Agent(mbox=actor.get("mbox"), mbox_sha1sum=actor.get("mbox_sha1sum"),
-                 openid=actor.get("openid"), name=actor.get("name"))
+        return Agent(
+            account=AgentAccount(home_page=account["homePage"], name=account["name"]),
+            name=actor.get("name"),
+        )
+    return Agent(
+        mbox=actor.get("mbox"),
+        mbox_sha1sum=actor.get("mbox_sha1sum"),
+        openid=actor.get("openid"),
+        name=actor.get("name"),
+    )
 
 
 def _context(ctx: StatementContext, extensions: Mapping[str, Any] | None) -> Context:
@@ -249,8 +276,9 @@ def _context(ctx: StatementContext, extensions: Mapping[str, Any] | None) -> Con
             name=LanguageMap({ctx.language: ctx.resource_link_title or ctx.resource_link_id}),
         ),
     )
-    category = Activity(id=PROFILE_VERSION_ID,
-                        definition=ActivityDefinition(type=PROFILE_CATEGORY_TYPE))
+    category = Activity(
+        id=PROFILE_VERSION_ID, definition=ActivityDefinition(type=PROFILE_CATEGORY_TYPE)
+    )
     pathway = Activity(
         id=activity_iri(ctx.base_url, "pathway", ctx.pathway_id),
         definition=ActivityDefinition(type=ActivityTypes.PATHWAY),

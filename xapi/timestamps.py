@@ -11,9 +11,7 @@ from datetime import UTC, datetime
 __all__ = ["format_timestamp", "parse_timestamp"]
 
 # ISO 8601 as xAPI uses it: date, 'T', time, optional fraction, and an offset or 'Z'.
-_ISO = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"
-)
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
 def parse_timestamp(text: object) -> datetime:

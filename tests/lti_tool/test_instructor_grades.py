@@ -65,7 +65,7 @@ def test_instructor_sees_the_class_list_before_learners_launch(
         link(platform, client_id, user="teacher", roles="instructor", context_id=course, nrps=True)
     ).text
     assert 'data-testid="roster"' in page
-    roster = page.split("data-testid=\"roster\"")[1].split("</table>")[0]
+    roster = page.split('data-testid="roster"')[1].split("</table>")[0]
     assert "Noor Haddad" in roster and "Ken Ito" in roster, roster
 
 

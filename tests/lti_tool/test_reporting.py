@@ -195,7 +195,14 @@ def test_a_registration_that_names_learners_by_mbox_reads_and_writes_mbox(
         assert set(kept) == {email}
     # Back to the default identity: the emails kept for mailbox naming are dropped.
     back = cli(
-        "lrs", "identity", "--issuer", platform.issuer, "--client-id", client_id, "--mode", "account"
+        "lrs",
+        "identity",
+        "--issuer",
+        platform.issuer,
+        "--client-id",
+        client_id,
+        "--mode",
+        "account",
     )
     assert back.exit_code == 0, back.output
     with tool.app.extensions["skillpath"].database.session() as session:

@@ -22,8 +22,17 @@ import requests
 
 __all__ = ["FaultyProxy", "Fault", "faulty_proxy"]
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
-               "content-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "content-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+}
 
 
 @dataclass
@@ -55,7 +64,9 @@ class FaultyProxy:
         """Answer `status` to the next `count` requests (of `methods`) without forwarding."""
         self.faults.append(Fault("status", count, status, frozenset(methods)))
 
-    def drop(self, count: int, methods: tuple[str, ...] = (), after_forwarding: bool = False) -> None:
+    def drop(
+        self, count: int, methods: tuple[str, ...] = (), after_forwarding: bool = False
+    ) -> None:
         """Close the connection without an answer for the next `count` requests."""
         kind = "drop-after" if after_forwarding else "drop-before"
         self.faults.append(Fault(kind, count, methods=frozenset(methods)))
@@ -136,8 +147,9 @@ def faulty_proxy(upstream: str) -> Iterator[FaultyProxy]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.proxy = FaultyProxy(upstream=upstream.rstrip("/"), port=server.server_address[1])
     server.session = requests.Session()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server.proxy

@@ -85,9 +85,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _spawn(command: list[str], env: dict[str, str], cwd: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def _spawn(
+    command: list[str], env: dict[str, str], cwd: Path, log: IO[bytes]
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: teardown kills all of it
     )
 
@@ -160,8 +166,11 @@ def start_learning_locker(workdir: Path) -> LrsPeer:
     auth.client_info = {
         "_id": "5988f0f00000000000000001",
         "title": "Skillpath tests",
-        "authority": {"objectType": "Agent", "name": "Skillpath",
-                      "account": {"homePage": "http://127.0.0.1", "name": username}},
+        "authority": {
+            "objectType": "Agent",
+            "name": "Skillpath",
+            "account": {"homePage": "http://127.0.0.1", "name": username},
+        },
         "isTrusted": True,
         "lrs_id": "5988f0f00000000000000000",
         "organisation": "5988f0f00000000000000000",
@@ -189,8 +198,12 @@ def start_learning_locker(workdir: Path) -> LrsPeer:
             [node, "-r", str(HERE / "ll_localhost.js"), str(LL_SERVER)], env, workdir, log
         )
     peer = _LearningLocker(
-        name="learning-locker", endpoint=f"http://127.0.0.1:{port}/xAPI/",
-        username=username, password=password, process=process, log_path=log_path,
+        name="learning-locker",
+        endpoint=f"http://127.0.0.1:{port}/xAPI/",
+        username=username,
+        password=password,
+        process=process,
+        log_path=log_path,
         auth_server=auth,
     )
     _wait_ready(peer, f"http://127.0.0.1:{port}/xAPI/about")
@@ -211,13 +224,25 @@ def start_ralph(workdir: Path) -> LrsPeer:
     log_path = workdir / "ralph.log"
     with log_path.open("wb") as log:
         process = _spawn(
-            [str(RALPH_PYTHON), str(HERE / "ralph_launcher.py"), str(port), str(workdir / "data"),
-             username, password],
-            env, workdir, log,
+            [
+                str(RALPH_PYTHON),
+                str(HERE / "ralph_launcher.py"),
+                str(port),
+                str(workdir / "data"),
+                username,
+                password,
+            ],
+            env,
+            workdir,
+            log,
         )
     peer = LrsPeer(
-        name="ralph", endpoint=f"http://127.0.0.1:{port}/xAPI/",
-        username=username, password=password, process=process, log_path=log_path,
+        name="ralph",
+        endpoint=f"http://127.0.0.1:{port}/xAPI/",
+        username=username,
+        password=password,
+        process=process,
+        log_path=log_path,
     )
     _wait_ready(peer, f"http://127.0.0.1:{port}/__lbheartbeat__")
     return peer

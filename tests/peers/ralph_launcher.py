@@ -25,19 +25,27 @@ def main() -> None:
     import bcrypt
 
     auth_file = data / "auth.json"
-    auth_file.write_text(json.dumps([{
-        "agent": {"account": {"homePage": "http://127.0.0.1", "name": username}},
-        "scopes": ["all"],
-        "hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode(),
-        "username": username,
-    }]))
-    os.environ.update({
-        "RALPH_APP_DIR": str(data),
-        "RALPH_AUTH_FILE": str(auth_file),
-        "RALPH_RUNSERVER_BACKEND": "fs",
-        "RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH": str(data / "lrs"),
-        "RALPH_BACKENDS__DATA__FS__DEFAULT_DIRECTORY_PATH": str(data / "lrs"),
-    })
+    auth_file.write_text(
+        json.dumps(
+            [
+                {
+                    "agent": {"account": {"homePage": "http://127.0.0.1", "name": username}},
+                    "scopes": ["all"],
+                    "hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode(),
+                    "username": username,
+                }
+            ]
+        )
+    )
+    os.environ.update(
+        {
+            "RALPH_APP_DIR": str(data),
+            "RALPH_AUTH_FILE": str(auth_file),
+            "RALPH_RUNSERVER_BACKEND": "fs",
+            "RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH": str(data / "lrs"),
+            "RALPH_BACKENDS__DATA__FS__DEFAULT_DIRECTORY_PATH": str(data / "lrs"),
+        }
+    )
     (data / "lrs").mkdir(exist_ok=True)
 
     from ralph.backends.data.base import BaseOperationType
@@ -45,8 +53,9 @@ def main() -> None:
 
     original_write = FSLRSBackend.write
 
-    def appending_write(self, data, target=None, chunk_size=None, ignore_errors=False,
-                        operation_type=None):  # type: ignore[no-untyped-def]
+    def appending_write(
+        self, data, target=None, chunk_size=None, ignore_errors=False, operation_type=None
+    ):  # type: ignore[no-untyped-def]
         if operation_type is None:
             operation_type = BaseOperationType.APPEND
             lrs_file = Path(self.settings.DEFAULT_DIRECTORY_PATH) / self.settings.DEFAULT_LRS_FILE

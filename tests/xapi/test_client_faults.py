@@ -27,8 +27,9 @@ def proxy(learning_locker: LrsPeer) -> Iterator[FaultyProxy]:
 
 
 def client_via(proxy: FaultyProxy, peer: LrsPeer, **kwargs: object) -> LrsClient:
-    return LrsClient(proxy.url("/xAPI/"), peer.username, peer.password, retry=FAST,
-                     version="1.0.3", **kwargs)  # type: ignore[arg-type]
+    return LrsClient(
+        proxy.url("/xAPI/"), peer.username, peer.password, retry=FAST, version="1.0.3", **kwargs
+    )  # type: ignore[arg-type]
 
 
 def test_get_is_retried_after_503s(proxy: FaultyProxy, learning_locker: LrsPeer) -> None:
@@ -99,8 +100,9 @@ def test_learner_refresh_is_bounded_by_its_timeout(
         client.retry = RetryPolicy(attempts=1)
         started = datetime.now(UTC)
         with pytest.raises(LrsTimeout) as caught:
-            refresh_learner(client, actor(new_sub()), {new_lesson()}, matcher(),
-                            timeout_seconds=0.3)
+            refresh_learner(
+                client, actor(new_sub()), {new_lesson()}, matcher(), timeout_seconds=0.3
+            )
         assert isinstance(caught.value, XapiError)
     assert datetime.now(UTC) - started < timedelta(seconds=0.9)
 

@@ -55,8 +55,10 @@ def test_wrong_password_raises_the_auth_error(lrs: LrsPeer) -> None:
         endpoint = good.endpoint
     from xapi.client import LrsClient
 
-    with LrsClient(endpoint, lrs.username, "wrong", version="1.0.3") as client, \
-            pytest.raises(LrsAuthError) as caught:
+    with (
+        LrsClient(endpoint, lrs.username, "wrong", version="1.0.3") as client,
+        pytest.raises(LrsAuthError) as caught,
+    ):
         client.get_statements(StatementQuery(limit=1))
     assert caught.value.status in (401, 403)
     assert "wrong" not in str(caught.value)

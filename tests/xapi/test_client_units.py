@@ -67,8 +67,9 @@ def test_timestamps_round_trip_and_reject_naive_times() -> None:
 
 
 def test_cursor_round_trips() -> None:
-    cursor = SyncCursor(since=datetime(2026, 1, 1, tzinfo=UTC),
-                        seen={"a": datetime(2026, 1, 1, tzinfo=UTC)})
+    cursor = SyncCursor(
+        since=datetime(2026, 1, 1, tzinfo=UTC), seen={"a": datetime(2026, 1, 1, tzinfo=UTC)}
+    )
     assert SyncCursor.from_dict(json.loads(json.dumps(cursor.to_dict()))) == cursor
 
 

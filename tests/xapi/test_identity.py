@@ -27,9 +27,15 @@ def test_default_actor_is_an_account_on_the_issuer() -> None:
 
 def test_configured_forms_carry_exactly_one_identifier() -> None:
     mbox = learner_actor(LEARNER, IdentityPolicy(ISSUER, IdentityMode.MBOX))
-    mapped = learner_actor(LEARNER, IdentityPolicy(
-        ISSUER, IdentityMode.MAPPED_ACCOUNT, home_page="https://hr.school-tests.org",
-        account_names={"sub-1": "E1234"}))
+    mapped = learner_actor(
+        LEARNER,
+        IdentityPolicy(
+            ISSUER,
+            IdentityMode.MAPPED_ACCOUNT,
+            home_page="https://hr.school-tests.org",
+            account_names={"sub-1": "E1234"},
+        ),
+    )
     assert mbox["mbox"] == "mailto:ada@school-tests.org"
     assert mapped["account"] == {"homePage": "https://hr.school-tests.org", "name": "E1234"}
     assert identifier_count(mbox) == identifier_count(mapped) == 1
@@ -41,17 +47,23 @@ def test_mbox_policy_without_email_is_refused() -> None:
 
 
 def test_matcher_finds_the_learner_from_every_form() -> None:
-    policy = IdentityPolicy(ISSUER, IdentityMode.MAPPED_ACCOUNT,
-                            home_page="https://hr.school-tests.org",
-                            account_names={"sub-2": "E99"})
+    policy = IdentityPolicy(
+        ISSUER,
+        IdentityMode.MAPPED_ACCOUNT,
+        home_page="https://hr.school-tests.org",
+        account_names={"sub-2": "E99"},
+    )
     matcher = ActorMatcher([policy], email_to_sub={ISSUER: {"ada@school-tests.org": "sub-1"}})
     sha = hashlib.sha1(b"mailto:ada@school-tests.org").hexdigest()
     assert matcher.learner_key({"account": {"homePage": ISSUER + "/", "name": "s"}}) == (
-        learner_key(ISSUER, "s"))
-    assert matcher.learner_key({"account": {"homePage": "https://hr.school-tests.org",
-                                            "name": "E99"}}) == learner_key(ISSUER, "sub-2")
+        learner_key(ISSUER, "s")
+    )
+    assert matcher.learner_key(
+        {"account": {"homePage": "https://hr.school-tests.org", "name": "E99"}}
+    ) == learner_key(ISSUER, "sub-2")
     assert matcher.learner_key({"mbox": "mailto:ADA@school-tests.org"}) == (
-        learner_key(ISSUER, "sub-1"))
+        learner_key(ISSUER, "sub-1")
+    )
     assert matcher.learner_key({"mbox_sha1sum": sha}) == learner_key(ISSUER, "sub-1")
     assert matcher.learner_key({"mbox": "mailto:nobody@school-tests.org"}) is None
     assert matcher.learner_key({"objectType": "Group", "member": []}) is None
@@ -60,4 +72,5 @@ def test_matcher_finds_the_learner_from_every_form() -> None:
 def test_matcher_refuses_an_actor_with_two_identifiers() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         ActorMatcher([IdentityPolicy(ISSUER)]).learner_key(
-            {"mbox": "mailto:a@b.org", "account": {"homePage": ISSUER, "name": "x"}})
+            {"mbox": "mailto:a@b.org", "account": {"homePage": ISSUER, "name": "x"}}
+        )

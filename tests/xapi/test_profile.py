@@ -32,27 +32,47 @@ ADL_VOCABULARY = {
     PROFILE_CATEGORY_TYPE,
 }
 CONCEPT_TYPES = {
-    "Verb", "ActivityType", "AttachmentUsageType", "ContextExtension", "ResultExtension",
-    "ActivityExtension", "StateResource", "AgentProfileResource", "ActivityProfileResource",
+    "Verb",
+    "ActivityType",
+    "AttachmentUsageType",
+    "ContextExtension",
+    "ResultExtension",
+    "ActivityExtension",
+    "StateResource",
+    "AgentProfileResource",
+    "ActivityProfileResource",
     "Activity",
 }
 TEMPLATE_TYPE_KEYS = (
-    "objectActivityType", "contextGroupingActivityType", "contextParentActivityType",
-    "contextOtherActivityType", "contextCategoryActivityType",
+    "objectActivityType",
+    "contextGroupingActivityType",
+    "contextParentActivityType",
+    "contextOtherActivityType",
+    "contextCategoryActivityType",
 )
 PATTERN_KINDS = ("alternates", "optional", "oneOrMore", "sequence", "zeroOrMore")
 
 
 def is_language_map(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and all(
-        isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items())
     )
 
 
 def profile_problems(profile: dict[str, Any]) -> list[str]:
     problems: list[str] = []
-    for key in ("@context", "id", "type", "conformsTo", "prefLabel", "definition", "versions",
-                "author"):
+    for key in (
+        "@context",
+        "id",
+        "type",
+        "conformsTo",
+        "prefLabel",
+        "definition",
+        "versions",
+        "author",
+    ):
         if key not in profile:
             problems.append(f"missing {key}")
     if profile.get("@context") != "https://w3id.org/xapi/profiles/context":
@@ -81,8 +101,8 @@ def profile_problems(profile: dict[str, Any]) -> list[str]:
             problems.append(f"version {version.get('id')} has no valid generatedAtTime")
     seen: set[str] = set()
     defined: set[str] = set()
-    everything = profile.get("concepts", []) + profile.get("templates", []) + profile.get(
-        "patterns", []
+    everything = (
+        profile.get("concepts", []) + profile.get("templates", []) + profile.get("patterns", [])
     )
     for item in everything:
         iri = item.get("id")

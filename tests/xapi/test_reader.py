@@ -43,24 +43,37 @@ def test_score_follows_the_catalog_format(
 
 
 def test_exposure_has_no_score() -> None:
-    [observation] = read(statement("u1", LESSON, verb="http://adlnet.gov/expapi/verbs/experienced",
-                                   result={"duration": "PT2M30S"})).observations()
+    [observation] = read(
+        statement(
+            "u1",
+            LESSON,
+            verb="http://adlnet.gov/expapi/verbs/experienced",
+            result={"duration": "PT2M30S"},
+        )
+    ).observations()
     assert observation.is_exposure
     assert observation.duration_seconds == 150
 
 
 def test_lessons_are_found_through_parent_and_grouping() -> None:
-    body = statement("u1", "https://content.skillpath-tests.org/questions/q1", success=True,
-                     context={"contextActivities": {
-                         "parent": [{"id": LESSON}], "grouping": {"id": OTHER}}})
+    body = statement(
+        "u1",
+        "https://content.skillpath-tests.org/questions/q1",
+        success=True,
+        context={"contextActivities": {"parent": [{"id": LESSON}], "grouping": {"id": OTHER}}},
+    )
     found = read(body, lessons={LESSON, OTHER}).observations()
     assert sorted(o.lesson_id for o in found) == sorted([LESSON, OTHER])
 
 
 def test_unknown_lessons_and_learners_are_unmatched_not_malformed() -> None:
-    reader = read(statement("u1", OTHER), {
-        **statement("u1", LESSON), "actor": {"account": {"homePage": "https://elsewhere.org",
-                                                         "name": "x"}}})
+    reader = read(
+        statement("u1", OTHER),
+        {
+            **statement("u1", LESSON),
+            "actor": {"account": {"homePage": "https://elsewhere.org", "name": "x"}},
+        },
+    )
     assert reader.observations() == []
     assert reader.counts.unmatched == 2 and reader.counts.skipped_malformed == 0
 
@@ -92,8 +105,10 @@ def test_malformed_statements_are_skipped_counted_and_logged(
         statement("u1", LESSON, result={"success": "yes"}),
         {**statement("u1", LESSON), "timestamp": "yesterday"},
         {**statement("u1", LESSON), "verb": {"id": "completed"}},
-        {**statement("u1", LESSON), "actor": {"mbox": "mailto:a@b.org",
-                                              "account": {"homePage": ISSUER, "name": "u1"}}},
+        {
+            **statement("u1", LESSON),
+            "actor": {"mbox": "mailto:a@b.org", "account": {"homePage": ISSUER, "name": "u1"}},
+        },
     ]
     with caplog.at_level(logging.WARNING, logger="xapi.reader"):
         reader = read(bad[0], good, *bad[1:])

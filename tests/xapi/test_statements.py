@@ -47,15 +47,19 @@ def context(sub: str = "learner-1") -> StatementContext:
 
 BUILDERS: dict[str, Callable[[StatementContext], dict[str, Any]]] = {
     "recommended": lambda c: recommended(
-        c, "escalation-basics", "Escalation basics", ["prerequisite of your goal"], now=NOW),
+        c, "escalation-basics", "Escalation basics", ["prerequisite of your goal"], now=NOW
+    ),
     "launched": lambda c: launched(c, "escalation-basics", "Escalation basics", now=NOW),
     "milestone_reached": lambda c: milestone_reached(c, "week-1", "First week", now=NOW),
     "competency_result": lambda c: competency_result(
-        c, "escalation", "Escalation", 0.82, mastered=True, now=NOW),
+        c, "escalation", "Escalation", 0.82, mastered=True, now=NOW
+    ),
     "override_applied": lambda c: override_applied(
-        c, INSTRUCTOR, "escalation-basics", "Escalation basics", "skip", "knows it", now=NOW),
+        c, INSTRUCTOR, "escalation-basics", "Escalation basics", "skip", "knows it", now=NOW
+    ),
     "flagged_for_coach": lambda c: flagged_for_coach(
-        c, "escalation", "Escalation", ["three failed attempts"], now=NOW),
+        c, "escalation", "Escalation", ["three failed attempts"], now=NOW
+    ),
 }
 
 
@@ -67,8 +71,9 @@ def test_builders_make_valid_statements_with_the_shared_context(name: str) -> No
     assert statement["timestamp"] == "2026-03-01T09:30:00.000Z"
     assert "version" not in statement
     ctx = statement["context"]
-    assert ctx["registration"] == str(registration_for(learner_key(ISSUER, "learner-1"),
-                                                       "support-agent"))
+    assert ctx["registration"] == str(
+        registration_for(learner_key(ISSUER, "learner-1"), "support-agent")
+    )
     assert [a["id"] for a in ctx["contextActivities"]["category"]] == [PROFILE_VERSION_ID]
     assert ctx["contextActivities"]["parent"][0]["id"].endswith("/link%2F7")
     assert ctx["contextActivities"]["grouping"][0]["id"].endswith("/course%2042")
@@ -133,6 +138,7 @@ def test_validate_statement_rejects(change: Callable[[dict[str, Any]], None], me
 
 
 def test_validate_statement_accepts_the_edges() -> None:
-    validate_statement(broken(lambda s: s["result"].update(
-        score={"scaled": -1, "raw": 0, "min": 0, "max": 10})))
+    validate_statement(
+        broken(lambda s: s["result"].update(score={"scaled": -1, "raw": 0, "min": 0, "max": 10}))
+    )
     validate_statement(broken(lambda s: s["result"].update(duration="PT1H2M3.5S")))

@@ -38,7 +38,9 @@ def test_lrs_accepts_each_identity_mode(lrs: LrsPeer, mode: str) -> None:
     from xapi.statements import competency_result
 
     policy = IdentityPolicy(
-        ISSUER, IdentityMode(mode), "https://hr.example.org" if mode != "mbox" else None,
+        ISSUER,
+        IdentityMode(mode),
+        "https://hr.example.org" if mode != "mbox" else None,
         {"learner-1": "emp-1"},
     )
     actor = learner_actor(LearnerIdentity(ISSUER, "learner-1", "Ada@Example.org"), policy)

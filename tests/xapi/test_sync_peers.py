@@ -37,11 +37,11 @@ def test_sync_reads_everything_then_only_what_is_new(lrs: LrsPeer) -> None:
         start = recent()
         for lesson in lessons:
             client.put_statement(statement(sub, lesson, scaled=0.75))
-        first = sync_statements(client, set(lessons), matcher(), start, paging=paging,
-                                page_size=2)
+        first = sync_statements(client, set(lessons), matcher(), start, paging=paging, page_size=2)
         client.put_statement(statement(sub, lessons[0], success=False))
-        second = sync_statements(client, set(lessons), matcher(), first.cursor, paging=paging,
-                                 page_size=2)
+        second = sync_statements(
+            client, set(lessons), matcher(), first.cursor, paging=paging, page_size=2
+        )
     assert sorted(o.lesson_id for o in first.observations) == sorted(lessons)
     assert {o.score for o in first.observations} == {0.75}
     assert [(o.lesson_id, o.score, o.success) for o in second.observations] == [
@@ -59,8 +59,9 @@ def test_voided_statement_stops_counting_even_pages_later(lrs: LrsPeer) -> None:
         for _ in range(3):
             client.put_statement(statement(sub, other, success=True))
         client.put_statement(voiding(wrong, sub))
-        result = sync_statements(client, {lesson, other}, matcher(), start, paging=paging,
-                                 page_size=2)
+        result = sync_statements(
+            client, {lesson, other}, matcher(), start, paging=paging, page_size=2
+        )
     assert [o.lesson_id for o in result.observations] == [other] * 3
     assert wrong in result.voided_statement_ids
     assert result.pages >= 2
@@ -89,10 +90,12 @@ def test_malformed_statement_is_skipped_and_the_page_still_counts(ralph: LrsPeer
         bad = statement(sub, lesson, result={"score": {"raw": 12, "min": 10, "max": 5}})
         client.put_statement(bad)
         good.append(client.put_statement(statement(sub, lesson, scaled=-0.5)))
-        result = sync_statements(client, {lesson}, matcher(), start,
-                                 paging=adapter_for("ralph"), page_size=10)
-        again = sync_statements(client, {lesson}, matcher(), result.cursor,
-                                paging=adapter_for("ralph"), page_size=10)
+        result = sync_statements(
+            client, {lesson}, matcher(), start, paging=adapter_for("ralph"), page_size=10
+        )
+        again = sync_statements(
+            client, {lesson}, matcher(), result.cursor, paging=adapter_for("ralph"), page_size=10
+        )
     assert [o.statement_id for o in result.observations] == good
     assert [o.score for o in result.observations] == [1.0, 1.0, 0.0]  # negative scaled: 0
     assert result.counts.skipped_malformed == 1
@@ -111,10 +114,10 @@ def test_learning_locker_agent_filter_needs_the_paging_adapter(
         except XapiError:
             standard = []
         assert standard != ids
-        paged = [s["id"] for p in LearningLockerPaging().pages(client, query)
-                 for s in p.statements]
-        refreshed = refresh_learner(client, actor(sub), {lesson}, matcher(),
-                                    paging=LearningLockerPaging(), page_size=3)
+        paged = [s["id"] for p in LearningLockerPaging().pages(client, query) for s in p.statements]
+        refreshed = refresh_learner(
+            client, actor(sub), {lesson}, matcher(), paging=LearningLockerPaging(), page_size=3
+        )
     assert paged == ids
     assert [o.statement_id for o in refreshed.observations] == ids
 
@@ -126,6 +129,13 @@ def test_refresh_reads_one_learner_only(lrs: LrsPeer, page_size: int) -> None:
         paging = adapter_for(detect_lrs(client))
         mine = [client.put_statement(statement(sub, lesson, scaled=0.5)) for _ in range(3)]
         client.put_statement(statement(someone_else, lesson, scaled=0.1))
-        result = refresh_learner(client, actor(sub), {lesson}, matcher(), paging=paging,
-                                 page_size=page_size, timeout_seconds=5)
+        result = refresh_learner(
+            client,
+            actor(sub),
+            {lesson},
+            matcher(),
+            paging=paging,
+            page_size=page_size,
+            timeout_seconds=5,
+        )
     assert [o.statement_id for o in result.observations] == mine
