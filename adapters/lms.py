@@ -3,28 +3,22 @@
 and a log line saying so.
 
 Imports only the standard library (adapters may not import lti_tool): the AGS and NRPS code
-asks an adapter questions and turns its neutral answers into deliveries.
+reads the launch (`lti_tool.lti.vocabulary.product_family`, `role_of`), asks an adapter
+questions and turns its neutral answers into deliveries.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 log = logging.getLogger("skillpath.adapters")
 
-TOOL_PLATFORM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/tool_platform"
-LEARNER_ROLES = (
-    "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
-    "http://purl.imsglobal.org/vocab/lis/v2/membership#Student",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner",
-    "Learner",
-    "Student",
-)
 
 
 class Verdict(enum.Enum):
@@ -54,8 +48,9 @@ class LmsAdapter:
     # Follow a `next` URL in the membership body when the Link header is missing.
     roster_next_in_body = False
 
-    def may_receive_score(self, roles: Iterable[str]) -> tuple[bool, str]:
-        """Whether a user with these roles can be graded here; the reason when not."""
+    def may_receive_score(self, role: str) -> tuple[bool, str]:
+        """Whether a user of this role (`learner`, `instructor` or `other`) can be graded
+        here; the reason when not."""
         return True, ""
 
     def read_response(self, status: int, body: str, headers: Mapping[str, str]) -> Reading | None:
@@ -69,10 +64,6 @@ class LmsAdapter:
         )
 
 
-def _is_learner(roles: Iterable[str]) -> bool:
-    return any(role in LEARNER_ROLES for role in roles)
-
-
 class CanvasAdapter(LmsAdapter):
     """Canvas rejects scores for anyone not enrolled as a student, and throttles busy
     tools, answering 403 "Rate Limit Exceeded" (not 429): posts go one at a time."""
@@ -80,8 +71,8 @@ class CanvasAdapter(LmsAdapter):
     name = "canvas"
     max_parallel_posts = 1
 
-    def may_receive_score(self, roles: Iterable[str]) -> tuple[bool, str]:
-        if _is_learner(roles):
+    def may_receive_score(self, role: str) -> tuple[bool, str]:
+        if role == "learner":
             return True, ""
         return False, "Canvas accepts scores only for students; this user is not one."
 
@@ -136,44 +127,30 @@ class OpenEdxAdapter(LmsAdapter):
 
 
 STANDARD = LmsAdapter()
-_BY_FAMILY: dict[str, LmsAdapter] = {
-    "canvas": CanvasAdapter(),
-    "moodle": MoodleAdapter(),
-    "desire2learn": BrightspaceAdapter(),
-    "brightspace": BrightspaceAdapter(),
-    "d2l": BrightspaceAdapter(),
-    "blackboard": BlackboardAdapter(),
-    "openedx": OpenEdxAdapter(),
-    "open_edx": OpenEdxAdapter(),
-}
-_reported_unknown: set[str] = set()
+_BY_FAMILY: Mapping[str, LmsAdapter] = MappingProxyType(
+    {
+        "canvas": CanvasAdapter(),
+        "moodle": MoodleAdapter(),
+        "desire2learn": BrightspaceAdapter(),
+        "brightspace": BrightspaceAdapter(),
+        "d2l": BrightspaceAdapter(),
+        "blackboard": BlackboardAdapter(),
+        "openedx": OpenEdxAdapter(),
+        "open_edx": OpenEdxAdapter(),
+    }
+)
 
 
-def product_family(claims: Mapping[str, Any]) -> str:
-    """The launch's `tool_platform.product_family_code`, lower-cased ("" if absent)."""
-    platform = claims.get(TOOL_PLATFORM_CLAIM)
-    if not isinstance(platform, Mapping):
-        return ""
-    code = platform.get("product_family_code")
-    return code.strip().lower() if isinstance(code, str) else ""
+@functools.lru_cache(maxsize=256)
+def _say_unknown(code: str) -> None:
+    # Once per code and process: this is asked for every score.
+    log.info("no LMS adapter for product family %r: using standard LTI behaviour", code)
 
 
 def adapter_named(code: str) -> LmsAdapter:
     """The adapter for a product family code; the standard one (and a log line) otherwise."""
     found = _BY_FAMILY.get(code.strip().lower())
     if found is None:
-        if code not in _reported_unknown:
-            # Once per code and process: this is asked for every score.
-            _reported_unknown.add(code)
-            log.info("no LMS adapter for product family %r: using standard LTI behaviour", code)
+        _say_unknown(code)
         return STANDARD
     return found
-
-
-def adapter_for_launch(claims: Mapping[str, Any]) -> LmsAdapter:
-    return adapter_named(product_family(claims))
-
-
-def register_adapter(code: str, adapter: LmsAdapter) -> None:
-    """Add or replace the adapter of a product family code."""
-    _BY_FAMILY[code.strip().lower()] = adapter

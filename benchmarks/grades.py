@@ -31,14 +31,15 @@ from typing import Any
 from benchmarks.peer_process import PeerInProcess
 from benchmarks.timing import percentile
 from config import Settings
-from lti_tool.ags.connect import ServiceClients
-from lti_tool.ags.deliverer import KIND, AgsScoreDeliverer
-from lti_tool.ags.progress import enqueue_progress
-from lti_tool.models import Launch
-from lti_tool.outbox import WorkerOptions, counts, worker_once
+from lti_tool.container import Container
+from lti_tool.lti.registrations import RegistrationInput
+from lti_tool.lti.services.clients import ServiceClients
+from lti_tool.lti.services.score_delivery import KIND, AgsScoreDeliverer
+from lti_tool.outbox import WorkerOptions, worker_once
 from lti_tool.outbox.delivery import DelivererRegistry
-from lti_tool.registrations import RegistrationInput, add_registration
-from lti_tool.services import Services
+from lti_tool.storage import LaunchRecord
+from lti_tool.usecases import admin
+from lti_tool.usecases.grades import enqueue_progress
 from tests.peers.fault_proxy_http import FaultProxy
 from tests.peers.lti_platform import AGS_CLAIM, PlatformPeer
 from tests.tool_server import ToolServer, free_port, start_tool
@@ -63,14 +64,16 @@ class PhaseResult:
         return self.scores / self.seconds if self.seconds else 0.0
 
 
-def _learners(services: Services, peer: PlatformPeer, client_id: str, count: int) -> list[Launch]:
+def _learners(
+    services: Container, peer: PlatformPeer, client_id: str, count: int
+) -> list[LaunchRecord]:
     context_id = "bench-" + uuid.uuid4().hex[:8]
     rows = []
-    with services.database.session() as session:
+    with services.storage.transaction() as tx:
         for n in range(count):
             user = f"learner-{n:05}"
             claims = peer.default_claims(client_id=client_id, user=user, context_id=context_id)
-            row = Launch(
+            row = LaunchRecord(
                 id="launch-" + uuid.uuid4().hex,
                 issuer=peer.issuer,
                 client_id=client_id,
@@ -78,29 +81,32 @@ def _learners(services: Services, peer: PlatformPeer, client_id: str, count: int
                 message_type="LtiResourceLinkRequest",
                 subject=user,
                 role="learner",
+                user_name=None,
                 context_id=context_id,
+                context_title=None,
                 resource_link_id="link-1",
+                resource_link_title=None,
                 claims=claims,
+                created_at=datetime.now(UTC),
             )
-            session.add(row)
+            tx.launches.add(row)
             rows.append(row)
     return rows
 
 
 def _register(tool: ToolServer, peer: PlatformPeer) -> str:
     client_id = "bench-" + uuid.uuid4().hex[:8]
-    with tool.app.extensions["skillpath"].database.session() as session:
-        add_registration(
-            session,
-            RegistrationInput(
-                issuer=peer.issuer,
-                client_id=client_id,
-                auth_login_url=peer.auth_login_url,
-                auth_token_url=peer.auth_token_url,
-                keyset_url=peer.keyset_url,
-                deployments=["dep-1"],
-            ),
-        )
+    admin.register_platform(
+        tool.app.extensions["skillpath"],
+        RegistrationInput(
+            issuer=peer.issuer,
+            client_id=client_id,
+            auth_login_url=peer.auth_login_url,
+            auth_token_url=peer.auth_token_url,
+            keyset_url=peer.keyset_url,
+            deployments=["dep-1"],
+        ),
+    )
     peer.register_tool(client_id, "dep-1", tool.login_url, tool.launch_url, tool.jwks_url)
     return client_id
 
@@ -116,7 +122,7 @@ def run_phase(
     proxy: FaultProxy | None = None,
     outage_seconds: float = 0.0,
 ) -> PhaseResult:
-    services: Services = tool.app.extensions["skillpath"]
+    services: Container = tool.app.extensions["skillpath"]
     client_id = _register(tool, peer)
     launches = _learners(services, peer, client_id, learners)
     context_id = launches[0].context_id
@@ -129,11 +135,9 @@ def run_phase(
         plan = [(c, launch) for c in range(COMPETENCIES) for launch in launches][:scores]
         for start in range(0, len(plan), batch):
             now = datetime.now(UTC)
-            with services.database.session() as session:
+            with services.storage.transaction() as tx:
                 for competency, launch in plan[start : start + batch]:
-                    enqueue_progress(
-                        session, launch, 7, 10, now=now, competency_id=f"comp-{competency}"
-                    )
+                    enqueue_progress(tx, launch, 7, 10, now=now, competency_id=f"comp-{competency}")
             committed = time.time()
             for competency, launch in plan[start : start + batch]:
                 enqueued_at[(f"comp-{competency}", str(launch.subject))] = committed
@@ -142,10 +146,12 @@ def run_phase(
     stop = threading.Event()
 
     def work() -> None:
-        own = Services.build(services.settings)
-        clients = ServiceClients(own, pool_size=concurrency + 2)
+        own = Container.build(services.settings)
+        session = own.new_http_session(own.settings, concurrency + 2)
         if proxy is not None:
-            clients.session.proxies.update(proxy.proxies)
+            session.proxies.update(proxy.proxies)
+            session.trust_env = False
+        clients = ServiceClients(own.tool_conf, own.store, own.signing_key, session)
         registry = DelivererRegistry()
         registry.register(KIND, AgsScoreDeliverer(clients))
         options = WorkerOptions(batch_size=50, concurrency=concurrency, kinds=(KIND,))
@@ -154,7 +160,7 @@ def run_phase(
                 if worker_once(own, options, registry).claimed == 0:
                     time.sleep(0.02)
         finally:
-            clients.close()
+            session.close()
             own.close()
 
     if proxy is not None and outage_seconds:
@@ -168,8 +174,8 @@ def run_phase(
     while True:
         time.sleep(0.1)
         if produced.is_set():
-            with services.database.session() as session:
-                if counts(session, [KIND]).pending == 0:
+            with services.storage.transaction() as tx:
+                if tx.outbox.counts([KIND]).pending == 0:
                     break
     stop.set()
     for thread in threads:
@@ -206,14 +212,14 @@ def run_platform_ceiling(
 
     import requests
 
-    services: Services = tool.app.extensions["skillpath"]
+    services: Container = tool.app.extensions["skillpath"]
     client_id = _register(tool, peer)
     [launch] = _learners(services, peer, client_id, 1)
     clients = ServiceClients(services)
     endpoint = launch.claims[AGS_CLAIM]
     scopes = sorted(endpoint["scope"])
     client = clients.ags(peer.issuer, client_id, scopes)
-    from lti_tool.ags.client import LineItemSpec
+    from lti_tool.lti.services.ags import LineItemSpec
 
     lineitem = client.resolve_line_item(
         endpoint["lineitems"], LineItemSpec("Ceiling", 10, tag="ceiling"), client_id
@@ -269,7 +275,7 @@ def run_reference(peer: PlatformPeer, tool: ToolServer, scores: int) -> PhaseRes
     from pylti1p3.lineitem import LineItem
     from pylti1p3.service_connector import ServiceConnector
 
-    services: Services = tool.app.extensions["skillpath"]
+    services: Container = tool.app.extensions["skillpath"]
     client_id = _register(tool, peer)
     launches = _learners(services, peer, client_id, scores)
     registration = services.tool_conf.find_registration_by_params(peer.issuer, client_id)

@@ -27,7 +27,8 @@ from benchmarks.reference_tool import make_reference_app
 from benchmarks.timing import PathTimer, percentile
 from config import Settings
 from lti_tool import create_app
-from lti_tool.registrations import RegistrationInput, add_registration
+from lti_tool.lti.registrations import RegistrationInput
+from lti_tool.usecases import admin
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import free_port
@@ -61,18 +62,17 @@ def run(launches: int, concurrency: int) -> list[dict[str, Any]]:
             embedded_worker=False,
         )
         app = create_app(settings, initialise=True)
-        with app.extensions["skillpath"].database.session() as session:
-            add_registration(
-                session,
-                RegistrationInput(
-                    issuer=platform.issuer,
-                    client_id="skillpath",
-                    auth_login_url=platform.auth_login_url,
-                    auth_token_url=platform.auth_token_url,
-                    keyset_url=platform.keyset_url,
-                    deployments=["d1"],
-                ),
-            )
+        admin.register_platform(
+            app.extensions["skillpath"],
+            RegistrationInput(
+                issuer=platform.issuer,
+                client_id="skillpath",
+                auth_login_url=platform.auth_login_url,
+                auth_token_url=platform.auth_token_url,
+                keyset_url=platform.keyset_url,
+                deployments=["d1"],
+            ),
+        )
         ours = Served("Skillpath", app.wsgi_app, port, "/lti/login", "/lti/launch")
         base = f"http://127.0.0.1:{port}"
         platform.register_tool(

@@ -8,6 +8,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str:
+    return next((env[name].strip() for name in names if env.get(name, "").strip()), "")
+
 
 class SettingsError(ValueError):
     """A `SKILLPATH_*` variable holds a value Skillpath cannot use."""
@@ -36,6 +43,10 @@ class Settings:
     log_level: str = "INFO"
     embedded_worker: bool = True
     testing: bool = False
+    # What the process environment says about outgoing HTTP, read once: with no proxy
+    # configured, sessions stop re-reading the environment on every request.
+    http_trust_env: bool = True
+    ca_bundle: str = ""
 
     @property
     def is_https(self) -> bool:
@@ -83,6 +94,10 @@ class Settings:
             raise SettingsError(
                 f"SKILLPATH_BASE_URL must be an absolute http(s) URL, got {base_url!r}"
             )
+        proxied = any(
+            env.get(name, "").strip()
+            for name in PROXY_VARIABLES + tuple(n.upper() for n in PROXY_VARIABLES)
+        )
         return cls(
             base_url=base_url,
             database_url=text("DATABASE_URL"),
@@ -96,4 +111,6 @@ class Settings:
             key_retention_hours=integer("KEY_RETENTION_HOURS", cls.key_retention_hours, 1),
             log_level=text("LOG_LEVEL", cls.log_level).upper(),
             embedded_worker=flag("EMBEDDED_WORKER", cls.embedded_worker),
+            http_trust_env=proxied,
+            ca_bundle="" if proxied else _first(env, CA_BUNDLE_VARIABLES),
         )

@@ -1,4 +1,4 @@
-"""The app factory: `create_app(settings)` builds one Flask app around one `Services`."""
+"""The app factory: `create_app(settings)` builds one Flask app around one `Container`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,21 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 from config import Settings, configure_logging
-from lti_tool import error_pages
-from lti_tool.learning import lrs_evidence
-from lti_tool.services import Services, resolve_settings
-from lti_tool.views import api, health, lti, openapi, pages, xapi_profile
+from lti_tool import web
+from lti_tool.container import Container, resolve_settings
+from lti_tool.outbox import EmbeddedWorker, WorkerOptions
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
 MAX_REQUEST_BYTES = 1024 * 1024
+EXTENSION = "skillpath"
+WORKER_EXTENSION = "skillpath.outbox_worker"
+
+
+def static_folder() -> Path:
+    """The pages' CSS and scripts: inside the package when installed from a wheel, the
+    project's `static/` when running from a checkout."""
+    installed = PACKAGE / "static"
+    return installed if installed.is_dir() else PACKAGE.parent / "static"
 
 
 def create_app(settings: Settings | None = None, *, initialise: bool = False) -> Flask:
@@ -22,7 +30,8 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
     migrations and creates the first tool key (what `skillpath init` does)."""
     app = Flask(
         __name__,
-        static_folder=str(PROJECT_ROOT / "static"),
+        static_folder=str(static_folder()),
+        template_folder="web/templates",
         instance_relative_config=True,
     )
     settings = resolve_settings(settings or Settings.from_env(), app.instance_path)
@@ -35,21 +44,22 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
     )
     # A template that names a value the view did not pass is a bug: fail, don't render blank.
     app.jinja_env.undefined = StrictUndefined
-    services = Services.build(settings)
+    container = Container.build(settings)
     if initialise:
-        services.initialise()
-    app.extensions["skillpath"] = services
-    lrs_evidence.init_app(app, services)
-    error_pages.init_app(app)
-    app.register_blueprint(lti.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(xapi_profile.bp)
+        container.initialise()
+    app.extensions[EXTENSION] = container
+    web.init_app(app)
     if settings.embedded_worker and not settings.testing:
-        # Embedded deployment: the outbox drains in a background thread of this process.
-        from lti_tool.outbox import start_embedded_worker
-
         start_embedded_worker(app)
     return app
+
+
+def start_embedded_worker(app: Flask, options: WorkerOptions | None = None) -> EmbeddedWorker:
+    """Embedded deployment: the outbox drains in a background thread of this process (once
+    per app)."""
+    existing = app.extensions.get(WORKER_EXTENSION)
+    if isinstance(existing, EmbeddedWorker) and existing.alive:
+        return existing
+    worker = EmbeddedWorker(app.extensions[EXTENSION], options).start()
+    app.extensions[WORKER_EXTENSION] = worker
+    return worker

@@ -1,5 +1,12 @@
-"""Skillpath's error tree. Each error carries a human message and an HTTP status; one
-handler (`lti_tool.error_pages`) renders them, as a page inside the LMS iframe or as JSON."""
+"""Skillpath's error tree: every error the app raises on purpose is a `SkillpathError`.
+
+Each carries a human message, a stable `code` and an HTTP status; one handler
+(`lti_tool.web.errors`) renders them, as a page inside the LMS iframe or as JSON
+(`{code, status, message, errors}`). Errors of talking to a peer (`PeerError` and below) carry
+what the peer answered, so the outbox and the pages can say it.
+
+Imports nothing of ours: every layer may raise these.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +41,9 @@ class SkillpathError(Exception):
         super().__init__(self.message)
 
 
+# -- the request --------------------------------------------------------------------------
+
+
 class LaunchRejected(SkillpathError):
     """An OIDC login or LTI launch that failed validation. Nothing was created."""
 
@@ -53,10 +63,45 @@ class NotAuthenticated(SkillpathError):
     )
 
 
+class Forbidden(SkillpathError):
+    status = 403
+    code = "forbidden"
+    default_message = "Only the course's instructors may do this."
+
+
 class NotFound(SkillpathError):
     status = 404
     code = "not_found"
     default_message = "There is nothing here."
+
+
+class NoCatalog(NotFound):
+    """The tenant has no catalog yet, or none with the pathway the link names (the page says
+    so; it is not an error of the learner)."""
+
+    code = "no_catalog"
+    default_message = "This course has no Skillpath catalog yet."
+
+
+class InvalidBody(SkillpathError):
+    status = 400
+    code = "invalid_body"
+    default_message = "The request body is not valid."
+
+
+class InvalidOverride(SkillpathError):
+    status = 400
+    code = "invalid_override"
+    default_message = "This override cannot be applied."
+
+
+class InvalidScore(SkillpathError):
+    status = 400
+    code = "invalid_score"
+    default_message = "The score is not valid."
+
+
+# -- configuration ------------------------------------------------------------------------
 
 
 class ConfigurationError(SkillpathError):
@@ -64,3 +109,75 @@ class ConfigurationError(SkillpathError):
 
     status = 400
     code = "invalid_configuration"
+
+
+class DuplicateRegistration(ConfigurationError):
+    code = "duplicate_registration"
+    default_message = "That platform is already registered."
+
+
+class UnknownRegistration(ConfigurationError):
+    """No platform is registered under the issuer and client id a request names."""
+
+    status = 404
+    code = "unknown_registration"
+    default_message = "No platform is registered under that issuer and client id."
+
+
+class ToolKeyMissing(ConfigurationError):
+    status = 503
+    code = "no_tool_key"
+    default_message = "The tool has no signing key: run `skillpath init`."
+
+
+# -- peers: the LMS's services and the LRS ------------------------------------------------
+
+
+class PeerError(SkillpathError):
+    """A platform or LRS call that did not succeed. `peer_status` and `peer_body` are what
+    the peer answered (None: no answer at all); `headers` its response headers."""
+
+    status = 502
+    code = "peer_error"
+    default_message = "A service Skillpath depends on did not answer as expected."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        peer_status: int | None = None,
+        peer_body: str = "",
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(message, **options)
+        self.peer_status = peer_status
+        self.peer_body = peer_body
+        self.headers = dict(headers or {})
+
+
+class TokenRequestFailed(PeerError):
+    """The platform's token endpoint refused or could not be reached."""
+
+    code = "token_request_failed"
+
+
+class ServiceCallFailed(PeerError):
+    """An LTI Advantage service (AGS, NRPS) answered with something other than success."""
+
+    code = "service_call_failed"
+
+
+class GradeSyncUnavailable(PeerError):
+    code = "grade_sync_unavailable"
+    default_message = "The LMS gradebook could not be read just now; try again in a minute."
+
+
+class RosterUnavailable(PeerError):
+    """The roster could not be read whole; the instructor sees the message."""
+
+    code = "roster_unavailable"
+    default_message = (
+        "The class list could not be read from the LMS just now, so none is shown rather "
+        "than an incomplete one. Try again in a minute."
+    )

@@ -36,7 +36,7 @@ from xapi.errors import (
     LrsServerError,
     LrsTimeout,
 )
-from xapi.http import quiet_session
+from xapi.http import RETRYABLE_STATUSES, new_session
 from xapi.timestamps import format_timestamp, parse_timestamp
 
 __all__ = ["LrsClient", "RetryPolicy", "StatementPage", "StatementQuery"]
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 
 XAPI_1_0_3 = "1.0.3"
 XAPI_2_0_0 = "2.0.0"
-# Statuses after which repeating a safe request can help: the LRS or a proxy is overloaded.
-_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +132,7 @@ class LrsClient:
         self.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._session = session or quiet_session(requests.Session())
+        self._session = session or new_session()
         self._owns_session = session is None
         if auth is None and username is not None:
             auth = requests.auth.HTTPBasicAuth(username, password or "")
@@ -375,7 +373,7 @@ class LrsClient:
                 continue
             if response.status_code in accept:
                 return response
-            if response.status_code in _RETRYABLE_STATUSES and not last:
+            if response.status_code in RETRYABLE_STATUSES and not last:
                 self._wait(
                     attempt,
                     response.headers.get("Retry-After"),

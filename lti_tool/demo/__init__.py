@@ -18,14 +18,9 @@ from config import Settings
 from lti_tool.app import create_app
 from lti_tool.demo.lms import DemoConfig, create_demo_lms, demo_sub, load_or_create_key
 from lti_tool.demo.lrs import DemoLrs
-from lti_tool.learning.catalogs import import_catalog
-from lti_tool.learning.lrs_connections import set_lrs
-from lti_tool.registrations import (
-    RegistrationInput,
-    add_deployment,
-    add_registration,
-    find_registration,
-)
+from lti_tool.lti.registrations import RegistrationInput
+from lti_tool.storage import Tenant
+from lti_tool.usecases import admin
 
 log = logging.getLogger("skillpath.demo")
 
@@ -76,33 +71,27 @@ def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
         tool_jwks_url=services.settings.url_for_path("/.well-known/jwks.json"),
         lrs=lrs,
     )
-    with services.database.session() as session:
-        if find_registration(session, lms_url, CLIENT_ID) is None:
-            add_registration(
-                session,
-                RegistrationInput(
-                    issuer=lms_url,
-                    client_id=CLIENT_ID,
-                    name="Skillpath demo LMS",
-                    auth_login_url=f"{lms_url}/lms/authorize",
-                    auth_token_url=f"{lms_url}/lms/token",
-                    keyset_url=f"{lms_url}/lms/jwks",
-                    deployments=[DEPLOYMENT_ID],
-                ),
-            )
-        else:
-            registration = find_registration(session, lms_url, CLIENT_ID)
-            assert registration is not None
-            if not any(d.deployment_id == DEPLOYMENT_ID for d in registration.deployments):
-                add_deployment(session, lms_url, CLIENT_ID, DEPLOYMENT_ID)
-    with services.database.session() as session:
-        import_catalog(session, json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
-        # The demo LRS (in the demo LMS process) for this registration; its password is new
-        # at every start.
-        set_lrs(
-            session, services.box, f"{lms_url}/lrs/xapi/", lrs.username, lrs.password,
-            lms_url, CLIENT_ID,
-        )  # fmt: skip
+    tenant = Tenant(lms_url, CLIENT_ID)
+    registered = {r.tenant: r for r in admin.list_platforms(services)}.get(tenant)
+    if registered is None:
+        admin.register_platform(
+            services,
+            RegistrationInput(
+                issuer=lms_url,
+                client_id=CLIENT_ID,
+                name="Skillpath demo LMS",
+                auth_login_url=f"{lms_url}/lms/authorize",
+                auth_token_url=f"{lms_url}/lms/token",
+                keyset_url=f"{lms_url}/lms/jwks",
+                deployments=[DEPLOYMENT_ID],
+            ),
+        )
+    elif DEPLOYMENT_ID not in registered.deployments:
+        admin.add_deployment(services, tenant, DEPLOYMENT_ID)
+    admin.import_catalog(services, json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
+    # The demo LRS (in the demo LMS process) for this registration; its password is new at
+    # every start.
+    admin.set_lrs(services, f"{lms_url}/lrs/xapi/", lrs.username, lrs.password, tenant)
     key = load_or_create_key(Path(services.settings.instance_path) / "demo_lms_key.pem")
     lms = create_demo_lms(config, key)
 

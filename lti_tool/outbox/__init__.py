@@ -1,24 +1,24 @@
-"""The durable outbox: scores and statements written in the caller's transaction, delivered
-by a worker with retries, backoff, leases and an audit log."""
+"""The durable outbox: scores and statements written in the caller's transaction (the queue is
+`lti_tool.storage.outbox`), delivered by a worker with retries, backoff, leases and an audit
+log. Deliverers implement `Deliverer`; the container registers one per kind."""
 
 from lti_tool.outbox.backoff import BackoffPolicy, parse_retry_after, result_for_status
 from lti_tool.outbox.delivery import (
     Delivered,
     Deliverer,
+    DelivererRegistry,
     DeliveryResult,
     Exchange,
     Failed,
     ItemToDeliver,
     RetryLater,
 )
-from lti_tool.outbox.queue import claim, counts, enqueue, finish, list_items, retry
-from lti_tool.outbox.registry import register_deliverer, registered_kinds, unregister_deliverer
 from lti_tool.outbox.worker import (
     EmbeddedWorker,
+    OutboxHost,
     WorkerOptions,
     WorkerReport,
     run_worker,
-    start_embedded_worker,
     worker_once,
 )
 
@@ -26,26 +26,18 @@ __all__ = [
     "BackoffPolicy",
     "Delivered",
     "Deliverer",
+    "DelivererRegistry",
     "DeliveryResult",
     "EmbeddedWorker",
     "Exchange",
     "Failed",
     "ItemToDeliver",
+    "OutboxHost",
     "RetryLater",
     "WorkerOptions",
     "WorkerReport",
-    "claim",
-    "counts",
-    "enqueue",
-    "finish",
-    "list_items",
     "parse_retry_after",
-    "register_deliverer",
-    "registered_kinds",
     "result_for_status",
-    "retry",
     "run_worker",
-    "start_embedded_worker",
-    "unregister_deliverer",
     "worker_once",
 ]

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from lti_tool.outbox.delivery import Delivered, DeliveryResult, Exchange, Failed, RetryLater
+from xapi.http import RETRYABLE_STATUSES
 
-# 408 (timeout), 409 (conflict while the receiver updates), 423 (locked), 425 (too early) and
-# 429 heal by themselves; every other 4xx says the request itself is wrong.
-RETRYABLE_4XX = frozenset({408, 409, 423, 425, 429})
+# Beside the statuses any safe request may retry on, a queued delivery also waits out 408
+# (timeout), 409 (conflict while the receiver updates), 423 (locked) and 425 (too early);
+# every other 4xx says the request itself is wrong, and every 5xx may heal.
+RETRYABLE_4XX = frozenset({408, 409, 423, 425} | {s for s in RETRYABLE_STATUSES if s < 500})
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,30 @@
 """What a deliverer is and what it answers: the contract between the outbox worker and the
 code that knows how to send one kind of item (AGS scores, xAPI statements).
 
-A deliverer is registered per kind; the worker looks it up by the item's `kind`. Must not
-import Flask or the worker.
+A deliverer is registered per kind (the container builds the registry once); the worker looks
+it up by the item's `kind`. Must not import Flask or the worker.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-# Kept in the audit log: enough to see what the receiver said, not a whole HTML error page.
-AUDIT_TEXT_LIMIT = 2000
+from lti_tool.storage import ItemToDeliver
+from lti_tool.storage.outbox import truncate
 
-
-def truncate(text: str, limit: int = AUDIT_TEXT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@dataclass(frozen=True)
-class ItemToDeliver:
-    """An outbox item as a deliverer sees it (a copy: deliverers never touch the database)."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    uncertain: bool
-    created_at: datetime
+__all__ = [
+    "Delivered",
+    "Deliverer",
+    "DelivererRegistry",
+    "DeliveryResult",
+    "Exchange",
+    "Failed",
+    "ItemToDeliver",
+    "RetryLater",
+    "truncate",
+]
 
 
 @dataclass(frozen=True)
@@ -79,7 +74,7 @@ class Deliverer(Protocol):
 
 
 class DelivererRegistry:
-    """Deliverers by item kind. Thread-safe; one per process (`deliverers`)."""
+    """Deliverers by item kind. Thread-safe; the container builds one per process."""
 
     def __init__(self) -> None:
         self._by_kind: dict[str, Deliverer] = {}

@@ -15,9 +15,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from lti_tool.outbox import queue
 from lti_tool.outbox.backoff import BackoffPolicy
 from lti_tool.outbox.delivery import (
     Delivered,
@@ -27,16 +26,22 @@ from lti_tool.outbox.delivery import (
     ItemToDeliver,
     RetryLater,
 )
-from lti_tool.outbox.registry import build_deliverers
-
-if TYPE_CHECKING:
-    from flask import Flask
-
-    from lti_tool.services import Services
+from lti_tool.storage import Storage
+from lti_tool.storage.outbox import OutboxRepository
 
 log = logging.getLogger("skillpath.outbox")
 
 Clock = Callable[[], datetime]
+
+
+class OutboxHost(Protocol):
+    """What a worker runs on: the database and the deliverers (the container has both)."""
+
+    @property
+    def storage(self) -> Storage: ...
+
+    @property
+    def deliverers(self) -> DelivererRegistry: ...
 
 
 def utc_now() -> datetime:
@@ -94,16 +99,17 @@ def _deliver(deliverers: DelivererRegistry, item: ItemToDeliver) -> DeliveryResu
 
 
 def worker_once(
-    services: Services,
+    host: OutboxHost,
     options: WorkerOptions | None = None,
     deliverers: DelivererRegistry | None = None,
 ) -> WorkerReport:
-    """Lease one batch of due items, deliver them, record every answer."""
+    """Lease one batch of due items, deliver them (with `deliverers`, by default the host's),
+    record every answer."""
     options = options or WorkerOptions()
-    deliverers = deliverers or build_deliverers(services)
-    with services.database.session() as session:
-        lease = queue.claim(
-            session,
+    deliverers = deliverers or host.deliverers
+    storage = host.storage
+    with storage.transaction() as tx:
+        lease = tx.outbox.claim(
             now=options.clock(),
             limit=options.batch_size,
             lease=options.lease,
@@ -122,16 +128,9 @@ def worker_once(
         if isinstance(result, RetryLater):
             delay = options.policy.delay(item.attempts, options.rng, result.after)
             retry_at = now + timedelta(seconds=delay)
-        with services.database.engine.connect() as connection:
-            kept = queue.finish(
-                connection,
-                item.id,
-                lease.token,
-                result,
-                now=now,
-                retry_at=retry_at,
-                worker=options.name,
-                duration_ms=duration_ms,
+        with storage.transaction() as tx:
+            kept = _finish(
+                tx.outbox, item, lease.token, result, now, retry_at, options.name, duration_ms
             )
         if not kept:
             report.lease_lost += 1
@@ -155,18 +154,17 @@ def worker_once(
 
 
 def run_worker(
-    services: Services,
+    host: OutboxHost,
     stop: threading.Event,
     options: WorkerOptions | None = None,
     idle_seconds: float = 1.0,
 ) -> WorkerReport:
     """Drain the outbox until `stop` is set; sleep `idle_seconds` when nothing is due."""
     options = options or WorkerOptions()
-    deliverers = build_deliverers(services)
     total = WorkerReport()
     while not stop.is_set():
         try:
-            report = worker_once(services, options, deliverers)
+            report = worker_once(host, options)
         except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
             log.exception("outbox worker pass failed; trying again shortly")
             stop.wait(idle_seconds * 5)
@@ -180,11 +178,11 @@ def run_worker(
 class EmbeddedWorker:
     """The worker loop in a daemon thread of the web process."""
 
-    def __init__(self, services: Services, options: WorkerOptions | None = None) -> None:
+    def __init__(self, host: OutboxHost, options: WorkerOptions | None = None) -> None:
         self.stop_event = threading.Event()
         self._thread = threading.Thread(
             target=run_worker,
-            args=(services, self.stop_event, options),
+            args=(host, self.stop_event, options),
             name="skillpath-outbox-worker",
             daemon=True,
         )
@@ -202,13 +200,35 @@ class EmbeddedWorker:
         return self._thread.is_alive()
 
 
-def start_embedded_worker(app: Flask, options: WorkerOptions | None = None) -> EmbeddedWorker:
-    """Start the worker thread for `app` (once) and keep it in
-    `app.extensions["skillpath_outbox_worker"]`."""
-    existing = app.extensions.get("skillpath_outbox_worker")
-    if isinstance(existing, EmbeddedWorker) and existing.alive:
-        return existing
-    worker = EmbeddedWorker(app.extensions["skillpath"], options).start()
-    app.extensions["skillpath_outbox_worker"] = worker
-    log.info("embedded outbox worker started")
-    return worker
+def _finish(
+    outbox: OutboxRepository,
+    item: ItemToDeliver,
+    token: str,
+    result: DeliveryResult,
+    now: datetime,
+    retry_at: datetime | None,
+    worker: str,
+    duration_ms: int,
+) -> bool:
+    exchange = result.exchange
+    details = {
+        "now": now,
+        "request_summary": exchange.request_summary,
+        "response_status": exchange.response_status,
+        "response_body": exchange.response_body,
+        "worker": worker,
+        "duration_ms": duration_ms,
+    }
+    if isinstance(result, Delivered):
+        return outbox.finish(item.id, token, "delivered", **details)
+    if isinstance(result, Failed):
+        return outbox.finish(item.id, token, "failed", error=result.reason, **details)
+    return outbox.finish(
+        item.id,
+        token,
+        "retry",
+        error=result.reason,
+        retry_at=retry_at,
+        uncertain=result.uncertain,
+        **details,
+    )

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
 
 from adapters.lms import (
     STANDARD,
@@ -16,15 +15,12 @@ from adapters.lms import (
     CanvasAdapter,
     MoodleAdapter,
     OpenEdxAdapter,
-    adapter_for_launch,
     adapter_named,
 )
-from lti_tool.ags import grade_sync_for, record_progress
-from lti_tool.ags.connect import ServiceClients
-from lti_tool.ags.progress import PROGRESS_TAG
-from lti_tool.nrps import read_roster
-from lti_tool.outbox import counts, list_items, worker_once
-from lti_tool.outbox.models import DeliveryAttempt
+from lti_tool.lti.services.nrps import read_roster
+from lti_tool.lti.vocabulary import product_family
+from lti_tool.outbox import worker_once
+from lti_tool.usecases.grades import PROGRESS_TAG, grade_sync_for, record_progress
 from tests.lti_tool.ags.conftest import GradeRig, register_pair
 from tests.lti_tool.ags.test_nrps import next_in_body_only
 from tests.peers.browser import LaunchBrowser
@@ -35,16 +31,18 @@ from tests.tool_server import ToolServer
 
 def test_the_adapter_is_chosen_by_product_family_code(caplog: pytest.LogCaptureFixture) -> None:
     claim = "https://purl.imsglobal.org/spec/lti/claim/tool_platform"
-    assert isinstance(adapter_for_launch({claim: {"product_family_code": "Canvas"}}), CanvasAdapter)
+    assert isinstance(
+        adapter_named(product_family({claim: {"product_family_code": "Canvas"}})), CanvasAdapter
+    )
     assert isinstance(adapter_named("moodle"), MoodleAdapter)
     assert adapter_named("desire2learn").name == "brightspace"
     assert isinstance(adapter_named("blackboard"), BlackboardAdapter)
     assert isinstance(adapter_named("openedx"), OpenEdxAdapter)
     code = "sakai-" + uuid.uuid4().hex[:4]
     with caplog.at_level(logging.INFO, logger="skillpath.adapters"):
-        assert adapter_for_launch({claim: {"product_family_code": code}}) is STANDARD
+        assert adapter_named(product_family({claim: {"product_family_code": code}})) is STANDARD
     assert f"no LMS adapter for product family '{code}'" in caplog.text
-    assert adapter_for_launch({}) is STANDARD
+    assert adapter_named(product_family({})) is STANDARD
 
 
 def test_canvas_scores_only_students(rig: GradeRig) -> None:
@@ -89,14 +87,14 @@ def test_moodle_users_it_cannot_grade_fail_at_once(rig: GradeRig) -> None:
     finally:
         rig.peer.gradebook.ungradable_users.discard("guest-1")
     assert report.failed == 1 and report.retrying == 0
-    with rig.services.database.session() as session:
-        [item] = list_items(session, kind="ags_score")
+    with rig.services.storage.transaction() as tx:
+        [item] = tx.outbox.entries(kind="ags_score")
         assert item.status == "failed" and item.attempts == 1
         assert item.last_error is not None
         assert item.last_error.startswith("Moodle cannot grade this user")
         assert "cannot be graded in this course" in item.last_error
-        assert counts(session).failed == 1
-        [attempt] = session.scalars(select(DeliveryAttempt)).all()
+        assert tx.outbox.counts().failed == 1
+        [attempt] = tx.outbox.attempts_of(item.id)
         assert attempt.response_status == 422
 
 
@@ -146,9 +144,7 @@ def test_open_edx_roster_without_link_headers_is_read_whole(
     )
     teacher = edx.launch("u0", roles="instructor", product_family_code="openedx")
     proxy.faults.rewrite = next_in_body_only
-    clients = ServiceClients(edx.services)
-    clients.session.proxies.update(proxy.proxies)
-    members = read_roster(edx.services, teacher, clients=clients)
+    members = read_roster(edx.clients(proxy), edx.services.store, teacher)
     assert len(members) == 12
     assert paged_peer.stats["memberships"] == 3
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from lti_tool.registrations import RegistrationInput, add_registration
+from lti_tool.lti.registrations import RegistrationInput
+from lti_tool.usecases import admin
 from tests.lti_tool.launch_forge import LaunchForge
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lti_platform import PlatformPeer
@@ -30,18 +31,17 @@ def register_with(
     extra_deployments: tuple[str, ...] = (),
 ) -> None:
     """Register each side with the other, as an admin does."""
-    with tool.app.extensions["skillpath"].database.session() as session:
-        add_registration(
-            session,
-            RegistrationInput(
-                issuer=platform.issuer,
-                client_id=client_id,
-                auth_login_url=platform.auth_login_url,
-                auth_token_url=platform.auth_token_url,
-                keyset_url=platform.keyset_url,
-                deployments=[deployment_id, *extra_deployments],
-            ),
-        )
+    admin.register_platform(
+        tool.app.extensions["skillpath"],
+        RegistrationInput(
+            issuer=platform.issuer,
+            client_id=client_id,
+            auth_login_url=platform.auth_login_url,
+            auth_token_url=platform.auth_token_url,
+            keyset_url=platform.keyset_url,
+            deployments=[deployment_id, *extra_deployments],
+        ),
+    )
     platform.register_tool(client_id, deployment_id, tool.login_url, tool.launch_url, tool.jwks_url)
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from lti_tool.launch.claims import LTI, LaunchClaims, is_our_url
+from lti_tool.lti.claims import LaunchClaims, is_our_url
+from lti_tool.lti.vocabulary import LTI
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
 

@@ -11,8 +11,9 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from lti_tool.models import LearnerRecord
+from lti_tool.storage.models import LearnerRow
 from tests.lti_tool.conftest import link
+from tests.lti_tool.db import db
 from tests.lti_tool.test_learner_evidence import BASICS, example_with_lrs, passed
 from tests.lti_tool.test_learner_path import import_example
 from tests.lti_tool.test_overrides import Instructor, teacher
@@ -46,8 +47,8 @@ def test_stuck_and_at_risk_learners_come_first_with_the_reason(
         browser.launch(link(platform, client_id, user=sub))
     # `late` started the pathway three weeks ago: milestone m1 (due after 14 days) is overdue.
     services = tool.app.extensions["skillpath"]
-    with services.database.session() as session:
-        row = session.scalars(select(LearnerRecord).where(LearnerRecord.subject == late)).one()
+    with db(services) as session:
+        row = session.scalars(select(LearnerRow).where(LearnerRow.subject == late)).one()
         weeks_ago = row.first_launch_at - timedelta(days=21)
         row.first_launch_at = weeks_ago
         row.state = {**row.state, "started": {row.pathway_id: weeks_ago.isoformat()}}

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from config import Settings
-from lti_tool.models import Launch
+from lti_tool.storage.models import LaunchRow
 from tests.lti_tool.conftest import link, register_with
+from tests.lti_tool.db import db
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import ToolServer, free_port, start_tool
@@ -30,8 +31,8 @@ def test_learner_launch_lands_on_the_learner_page(
     assert 'data-testid="course">Support 101<' in page.text
     assert 'data-testid="link">Week 1 path<' in page.text
     assert 'data-view="learner"' in page.text
-    with tool.app.extensions["skillpath"].database.session() as session:
-        launch = session.scalars(select(Launch)).one()
+    with db(tool.app.extensions["skillpath"]) as session:
+        launch = session.scalars(select(LaunchRow)).one()
     assert (launch.issuer, launch.client_id, launch.deployment_id) == (
         platform.issuer,
         client_id,
@@ -105,8 +106,8 @@ def test_tenants_are_told_apart_by_client_id(
     register_with(tool, platform, "tenant-b", "deployment-b")
     for client_id in ("tenant-a", "tenant-b"):
         assert browser.launch(link(platform, client_id)).status_code == 200
-    with tool.app.extensions["skillpath"].database.session() as session:
-        rows = session.execute(select(Launch.client_id, Launch.deployment_id)).all()
+    with db(tool.app.extensions["skillpath"]) as session:
+        rows = session.execute(select(LaunchRow.client_id, LaunchRow.deployment_id)).all()
     assert sorted(map(tuple, rows)) == [("tenant-a", "deployment-a"), ("tenant-b", "deployment-b")]
 
 
@@ -147,7 +148,7 @@ def test_login_on_one_instance_launch_on_another(
     not os.environ.get("SKILLPATH_TEST_REDIS_URL"), reason="needs SKILLPATH_TEST_REDIS_URL"
 )
 def test_redis_holds_the_login_state(settings: Settings, platform: PlatformPeer) -> None:
-    from lti_tool.shared_store import RedisStore
+    from lti_tool.storage.shared_store import RedisStore
 
     tool = start_tool(settings)
     try:

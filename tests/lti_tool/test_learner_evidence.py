@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import func, select
 
-from lti_tool.learning.lrs_connections import set_lrs
+from lti_tool.storage.models import EvidenceRow, OutboxRow
+from lti_tool.usecases import admin
 from tests.lti_tool.conftest import link
+from tests.lti_tool.db import db
 from tests.lti_tool.test_learner_path import api, import_example
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
@@ -23,9 +26,7 @@ BASICS = "https://lessons.example.org/comm/basics-video"
 
 
 def connect(tool: ToolServer, endpoint: str, username: str, password: str) -> None:
-    services = tool.app.extensions["skillpath"]
-    with services.database.session() as session:
-        set_lrs(session, services.box, endpoint, username, password)
+    admin.set_lrs(tool.app.extensions["skillpath"], endpoint, username, password)
 
 
 def connect_lrs(tool: ToolServer, lrs: LrsPeer) -> None:
@@ -116,10 +117,6 @@ def test_background_sync_files_evidence_incrementally(
     learning_locker: LrsPeer,  # noqa: F811
     cli: Any,
 ) -> None:
-    from sqlalchemy import func, select
-
-    from lti_tool.models import EvidenceRecord
-
     example_with_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))  # the learner is known from now on
@@ -134,14 +131,14 @@ def test_background_sync_files_evidence_incrementally(
     assert first.exit_code == 0, first.output
     assert "filed 2" in first.output
     services = tool.app.extensions["skillpath"]
-    with services.database.session() as session:
+    with db(services) as session:
         rows = session.scalar(
-            select(func.count()).select_from(EvidenceRecord).where(EvidenceRecord.subject == sub)
+            select(func.count()).select_from(EvidenceRow).where(EvidenceRow.subject == sub)
         )
         strangers = session.scalar(
             select(func.count())
-            .select_from(EvidenceRecord)
-            .where(EvidenceRecord.subject == "never-launched")
+            .select_from(EvidenceRow)
+            .where(EvidenceRow.subject == "never-launched")
         )
     assert (rows, strangers) == (2, 0)
     again = cli("sync", "--once")
@@ -161,9 +158,6 @@ def test_recommendations_reach_the_lrs_through_the_outbox(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    from sqlalchemy import select
-
-    from lti_tool.outbox.models import OutboxItem
     from lti_tool.outbox.worker import worker_once
 
     example_with_lrs(tool, learning_locker)
@@ -171,8 +165,8 @@ def test_recommendations_reach_the_lrs_through_the_outbox(
     browser.launch(link(platform, client_id, user=sub))
     browser.launch(link(platform, client_id, user=sub))  # same recommendation: no new statement
     services = tool.app.extensions["skillpath"]
-    with services.database.session() as session:
-        items = session.scalars(select(OutboxItem).where(OutboxItem.kind == "xapi_statement")).all()
+    with db(services) as session:
+        items = session.scalars(select(OutboxRow).where(OutboxRow.kind == "xapi_statement")).all()
         statements = [item.payload["statement"] for item in items]
     assert len(statements) == 1
     assert statements[0]["actor"]["account"] == {"homePage": platform.issuer, "name": sub}

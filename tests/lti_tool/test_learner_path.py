@@ -17,10 +17,9 @@ EXAMPLE = Path(__file__).parent.parent / "fixtures" / "catalog-example.json"
 
 
 def import_example(tool: ToolServer) -> None:
-    from lti_tool.learning.catalogs import import_catalog
+    from lti_tool.usecases import admin
 
-    with tool.app.extensions["skillpath"].database.session() as session:
-        import_catalog(session, json.loads(EXAMPLE.read_text()))
+    admin.import_catalog(tool.app.extensions["skillpath"], json.loads(EXAMPLE.read_text()))
 
 
 def api(browser: LaunchBrowser, page: requests.Response) -> Any:
@@ -86,7 +85,7 @@ def test_custom_pathway_parameter_chooses_the_pathway(
 
 
 def test_repeated_expected_attempts_are_one_line_with_a_count() -> None:
-    from lti_tool.learning.learner_path import _grouped_steps
+    from lti_tool.usecases.learner_path import _grouped_steps
 
     def step(
         lesson: str, minutes: float, day: str, milestones: tuple[str, ...] = ()

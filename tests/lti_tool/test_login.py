@@ -11,24 +11,24 @@ from flask.testing import FlaskClient
 
 from config import Settings
 from lti_tool import create_app
-from lti_tool.registrations import RegistrationInput, add_registration
+from lti_tool.lti.registrations import RegistrationInput
+from lti_tool.usecases import admin
 
 ISSUER = "https://lms.example.edu"
 
 
 def register(app: Flask, client_id: str = "client-1") -> None:
-    with app.extensions["skillpath"].database.session() as session:
-        add_registration(
-            session,
-            RegistrationInput(
-                issuer=ISSUER,
-                client_id=client_id,
-                auth_login_url=f"{ISSUER}/auth",
-                auth_token_url=f"{ISSUER}/token",
-                keyset_url=f"{ISSUER}/jwks",
-                deployments=["dep-1"],
-            ),
-        )
+    admin.register_platform(
+        app.extensions["skillpath"],
+        RegistrationInput(
+            issuer=ISSUER,
+            client_id=client_id,
+            auth_login_url=f"{ISSUER}/auth",
+            auth_token_url=f"{ISSUER}/token",
+            keyset_url=f"{ISSUER}/jwks",
+            deployments=["dep-1"],
+        ),
+    )
 
 
 def login_params(app: Flask, **overrides: str) -> dict[str, str]:

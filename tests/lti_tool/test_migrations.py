@@ -3,23 +3,17 @@ on SQLite and (when `SKILLPATH_TEST_DATABASE_URL` is set) PostgreSQL."""
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect
 
 from config import Settings
-from lti_tool.db import MIGRATIONS, Database
+from lti_tool.storage import Storage
 
 
-def _run(database: Database, action: str, target: str) -> None:
-    with database.engine.begin() as connection:
-        config = AlembicConfig()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, target)
+def _run(database: Storage, action: str, target: str) -> None:
+    database.migrate(action, target)
 
 
-def _shape(database: Database) -> dict[str, list[str]]:
+def _shape(database: Storage) -> dict[str, list[str]]:
     inspector = inspect(database.engine)
     return {
         table: sorted(column["name"] for column in inspector.get_columns(table))
@@ -29,7 +23,7 @@ def _shape(database: Database) -> dict[str, list[str]]:
 
 
 def test_migrations_go_down_and_up_again(settings: Settings) -> None:
-    database = Database(settings.database_url)
+    database = Storage(settings.database_url)
     try:
         database.upgrade()
         at_head = _shape(database)

@@ -16,7 +16,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from lti_tool.models import Launch
+from lti_tool.storage.models import LaunchRow
+from tests.lti_tool.db import db
 from tests.lti_tool.launch_forge import (
     DROP,
     LTI,
@@ -30,8 +31,8 @@ OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def launches_in(tool: ToolServer) -> int:
-    with tool.app.extensions["skillpath"].database.session() as session:
-        return int(session.scalar(select(func.count()).select_from(Launch)) or 0)
+    with db(tool.app.extensions["skillpath"]) as session:
+        return int(session.scalar(select(func.count()).select_from(LaunchRow)) or 0)
 
 
 def expect_rejected(

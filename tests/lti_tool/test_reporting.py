@@ -13,12 +13,13 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from lti_tool.learning.identity import set_identity
-from lti_tool.learning.reporting import Reported
-from lti_tool.models import LearnerRecord
-from lti_tool.outbox.models import OutboxItem
 from lti_tool.outbox.worker import worker_once
+from lti_tool.storage import Tenant
+from lti_tool.storage.models import LearnerRow, OutboxRow
+from lti_tool.usecases import admin
+from lti_tool.usecases.reporting import Reported
 from tests.lti_tool.conftest import link
+from tests.lti_tool.db import db
 from tests.lti_tool.test_learner_evidence import BASICS, connect_lrs, example_with_lrs, passed
 from tests.lti_tool.test_learner_path import api
 from tests.peers.browser import LaunchBrowser
@@ -33,9 +34,9 @@ VERB = "https://w3id.org/xapi/skillpath/verbs/"
 
 def queued(tool: ToolServer) -> list[dict[str, Any]]:
     """Every statement in the outbox, oldest first."""
-    with tool.app.extensions["skillpath"].database.session() as session:
+    with db(tool.app.extensions["skillpath"]) as session:
         items = session.scalars(
-            select(OutboxItem).where(OutboxItem.kind == "xapi_statement").order_by(OutboxItem.id)
+            select(OutboxRow).where(OutboxRow.kind == "xapi_statement").order_by(OutboxRow.id)
         ).all()
         return [item.payload["statement"] for item in items]
 
@@ -123,13 +124,11 @@ def test_opening_the_next_lesson_sends_launched_and_goes_to_the_lesson(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    from lti_tool.learning.catalogs import import_catalog
     from tests.lti_tool.test_learner_path import EXAMPLE
 
     document = json.loads(EXAMPLE.read_text())
     document["lessons"][0]["url"] = "https://content.example.org/basics?from=skillpath"
-    with tool.app.extensions["skillpath"].database.session() as session:
-        import_catalog(session, document)
+    admin.import_catalog(tool.app.extensions["skillpath"], document)
     connect_lrs(tool, learning_locker)
     sub = "learner-" + uuid.uuid4().hex[:8]
     page = browser.launch(link(platform, client_id, user=sub))
@@ -190,8 +189,8 @@ def test_a_registration_that_names_learners_by_mbox_reads_and_writes_mbox(
     synced = cli("sync", "--once")
     assert "filed 1" in synced.output, synced.output
 
-    with tool.app.extensions["skillpath"].database.session() as session:
-        kept = session.scalars(select(LearnerRecord.email).where(LearnerRecord.subject == sub))
+    with db(tool.app.extensions["skillpath"]) as session:
+        kept = session.scalars(select(LearnerRow.email).where(LearnerRow.subject == sub))
         assert set(kept) == {email}
     # Back to the default identity: the emails kept for mailbox naming are dropped.
     back = cli(
@@ -205,8 +204,8 @@ def test_a_registration_that_names_learners_by_mbox_reads_and_writes_mbox(
         "account",
     )
     assert back.exit_code == 0, back.output
-    with tool.app.extensions["skillpath"].database.session() as session:
-        rows = session.scalars(select(LearnerRecord).where(LearnerRecord.subject == sub)).all()
+    with db(tool.app.extensions["skillpath"]) as session:
+        rows = session.scalars(select(LearnerRow).where(LearnerRow.subject == sub)).all()
         assert rows and all(row.email is None for row in rows)
 
 
@@ -253,14 +252,13 @@ def test_mbox_mode_without_an_email_falls_back_to_the_account(
 ) -> None:
     example_with_lrs(tool, learning_locker)
     services = tool.app.extensions["skillpath"]
-    with services.database.session() as session:
-        set_identity(session, platform.issuer, client_id, "mbox")
+    admin.set_identity(services, Tenant(platform.issuer, client_id), "mbox")
     sub = "learner-" + uuid.uuid4().hex[:8]
     browser.launch(link(platform, client_id, user=sub))  # the platform shares no email
     written = queued(tool)
     assert written[0]["actor"]["account"] == {"homePage": platform.issuer, "name": sub}
-    with services.database.session() as session:
-        row = session.scalars(select(LearnerRecord).where(LearnerRecord.subject == sub)).one()
+    with db(services) as session:
+        row = session.scalars(select(LearnerRow).where(LearnerRow.subject == sub)).one()
         assert row.email is None
 
 
@@ -293,13 +291,11 @@ def test_identity_command_rejects_bad_input_and_changes_nothing(
         assert result.exit_code != 0, (expected, result.output)
         assert expected in result.output, (expected, result.output)
     services = tool.app.extensions["skillpath"]
-    from lti_tool.models import PlatformRegistration
+    from lti_tool.storage.models import RegistrationRow
 
-    with services.database.session() as session:
+    with db(services) as session:
         stored = session.scalars(
-            select(PlatformRegistration.xapi_identity).where(
-                PlatformRegistration.client_id == client_id
-            )
+            select(RegistrationRow.xapi_identity).where(RegistrationRow.client_id == client_id)
         ).one()
     assert stored is None
 

@@ -42,7 +42,7 @@ def test_put_overwrites(app: Flask) -> None:
 
 
 def test_expired_rows_are_purged_as_the_store_is_written(app: Flask) -> None:
-    from lti_tool.shared_store import SqlStore
+    from lti_tool.storage.shared_store import SqlStore
 
     store = app.extensions["skillpath"].store
     if not isinstance(store, SqlStore):

@@ -5,8 +5,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from lti_tool import tool_keys
-from lti_tool.models import ToolKey
+from lti_tool.lti import tool_keys
+from lti_tool.storage.models import ToolKeyRow
+from tests.lti_tool.db import db
 
 
 def test_init_creates_one_key_published_with_its_kid(client: FlaskClient) -> None:
@@ -20,8 +21,8 @@ def test_init_creates_one_key_published_with_its_kid(client: FlaskClient) -> Non
 
 def test_private_key_is_encrypted_at_rest(app: Flask) -> None:
     services = app.extensions["skillpath"]
-    with services.database.session() as session:
-        stored = session.scalars(select(ToolKey)).one()
+    with db(services) as session:
+        stored = session.scalars(select(ToolKeyRow)).one()
     assert "PRIVATE KEY" not in stored.private_key_encrypted
     key = services.signing_key()
     assert key.kid == stored.kid
@@ -41,8 +42,8 @@ def test_rotation_signs_with_the_new_key_and_keeps_the_old_one_published(
     assert kids == [new, old]  # current first
 
     later = datetime.now(UTC) + timedelta(hours=services.settings.key_retention_hours, minutes=1)
-    with services.database.session() as session:
-        published = [k["kid"] for k in tool_keys.published_jwks(session, later)["keys"]]
+    with services.storage.transaction() as tx:
+        published = [k["kid"] for k in tool_keys.published_jwks(tx, later)["keys"]]
     assert published == [new]
 
 

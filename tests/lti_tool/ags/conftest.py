@@ -14,14 +14,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from lti_tool.ags.connect import ServiceClients
-from lti_tool.ags.deliverer import KIND, AgsScoreDeliverer
-from lti_tool.models import Launch
-from lti_tool.outbox import BackoffPolicy, WorkerOptions, WorkerReport, counts, worker_once
+from lti_tool.container import Container
+from lti_tool.lti.registrations import RegistrationInput
+from lti_tool.lti.services.clients import ServiceClients
+from lti_tool.lti.services.score_delivery import KIND, AgsScoreDeliverer
+from lti_tool.outbox import BackoffPolicy, WorkerOptions, WorkerReport, worker_once
 from lti_tool.outbox.delivery import DelivererRegistry
-from lti_tool.registrations import RegistrationInput, add_registration
-from lti_tool.services import Services
+from lti_tool.storage import LaunchRecord
+from lti_tool.storage.models import LaunchRow
+from lti_tool.usecases import admin
 from tests.peers.browser import LaunchBrowser
 from tests.peers.fault_proxy_http import FaultProxy
 from tests.peers.lti_platform import PlatformPeer
@@ -40,8 +43,8 @@ class GradeRig:
     context_id: str = field(default_factory=lambda: "course-" + uuid.uuid4().hex[:8])
 
     @property
-    def services(self) -> Services:
-        services: Services = self.tool.app.extensions["skillpath"]
+    def services(self) -> Container:
+        services: Container = self.tool.app.extensions["skillpath"]
         return services
 
     @property
@@ -50,34 +53,37 @@ class GradeRig:
 
         return f"{self.peer.issuer}/ags/{context_key(self.context_id)}/lineitems"
 
-    def launch(self, user: str = "learner-1", **params: Any) -> Launch:
-        """A real launch from the platform; the launch row Skillpath stored."""
+    def launch(self, user: str = "learner-1", **params: Any) -> LaunchRecord:
+        """A real launch from the platform; the launch Skillpath stored."""
         params.setdefault("context_id", self.context_id)
         params.setdefault("roles", "learner")
         url = self.peer.launch_url(client_id=self.client_id, user=user, **params)
         response = self.browser.launch(url)
         assert response.status_code == 200, response.text[:500]
-        with self.services.database.session() as session:
-            row = session.scalars(
-                select(Launch)
-                .where(Launch.client_id == self.client_id, Launch.subject == user)
-                .order_by(Launch.created_at.desc())
+        with Session(self.services.storage.engine) as session:
+            launch_id = session.scalars(
+                select(LaunchRow.id)
+                .where(LaunchRow.client_id == self.client_id, LaunchRow.subject == user)
+                .order_by(LaunchRow.created_at.desc())
             ).first()
-            assert row is not None
-            return row
+        assert launch_id is not None
+        with self.services.storage.transaction() as tx:
+            found = tx.launches.get(launch_id)
+        assert found is not None
+        return found
 
-    def learners(self, count: int, prefix: str = "learner", **params: Any) -> list[Launch]:
-        """`count` launch rows whose claims the platform built exactly as `/authorize` does
+    def learners(self, count: int, prefix: str = "learner", **params: Any) -> list[LaunchRecord]:
+        """`count` launches whose claims the platform built exactly as `/authorize` does
         (without the browser round trips, which these tests are not about)."""
         params.setdefault("context_id", self.context_id)
         rows = []
-        with self.services.database.session() as session:
+        with self.services.storage.transaction() as tx:
             for n in range(count):
                 user = f"{prefix}-{n}"
                 claims = self.peer.default_claims(
                     client_id=self.client_id, user=user, roles="learner", **params
                 )
-                row = Launch(
+                row = LaunchRecord(
                     id="launch-" + uuid.uuid4().hex,
                     issuer=self.peer.issuer,
                     client_id=self.client_id,
@@ -85,22 +91,34 @@ class GradeRig:
                     message_type="LtiResourceLinkRequest",
                     subject=user,
                     role="learner",
+                    user_name=None,
                     context_id=self.context_id,
+                    context_title=None,
                     resource_link_id=params.get("resource_link_id", "link-1"),
+                    resource_link_title=None,
                     claims=claims,
+                    created_at=self.services.now(),
                 )
-                session.add(row)
+                tx.launches.add(row)
                 rows.append(row)
         return rows
+
+    def clients(
+        self, proxy: FaultProxy | None = None, read_timeout: float = 20.0
+    ) -> ServiceClients:
+        """Service clients of their own (a session through `proxy`, fresh caches)."""
+        services = self.services
+        session = services.new_http_session(services.settings, 16)
+        session.timeout = (2.0, read_timeout)  # type: ignore[attr-defined]
+        if proxy is not None:
+            session.proxies.update(proxy.proxies)
+            session.trust_env = False
+        return ServiceClients(services.tool_conf, services.store, services.signing_key, session)
 
     def deliverers(
         self, proxy: FaultProxy | None = None, read_timeout: float = 20.0
     ) -> DelivererRegistry:
-        clients = ServiceClients(self.services)
-        clients.session.timeout = (2.0, read_timeout)
-        if proxy is not None:
-            clients.session.proxies.update(proxy.proxies)
-            clients.session.trust_env = False
+        clients = self.clients(proxy, read_timeout)
         registry = DelivererRegistry()
         registry.register(KIND, AgsScoreDeliverer(clients))
         return registry
@@ -131,8 +149,8 @@ class GradeRig:
         while time.monotonic() < deadline:
             report = worker_once(self.services, options, deliverers)
             total.add(report)
-            with self.services.database.session() as session:
-                if counts(session, [KIND]).pending == 0:
+            with self.services.storage.transaction() as tx:
+                if tx.outbox.counts([KIND]).pending == 0:
                     return total
             if report.claimed == 0:
                 time.sleep(0.02)
@@ -149,18 +167,17 @@ class GradeRig:
 
 
 def register_pair(tool: ToolServer, peer: PlatformPeer, client_id: str) -> None:
-    with tool.app.extensions["skillpath"].database.session() as session:
-        add_registration(
-            session,
-            RegistrationInput(
-                issuer=peer.issuer,
-                client_id=client_id,
-                auth_login_url=peer.auth_login_url,
-                auth_token_url=peer.auth_token_url,
-                keyset_url=peer.keyset_url,
-                deployments=["dep-1"],
-            ),
-        )
+    admin.register_platform(
+        tool.app.extensions["skillpath"],
+        RegistrationInput(
+            issuer=peer.issuer,
+            client_id=client_id,
+            auth_login_url=peer.auth_login_url,
+            auth_token_url=peer.auth_token_url,
+            keyset_url=peer.keyset_url,
+            deployments=["dep-1"],
+        ),
+    )
     peer.register_tool(client_id, "dep-1", tool.login_url, tool.launch_url, tool.jwks_url)
 
 

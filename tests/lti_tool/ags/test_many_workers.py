@@ -8,15 +8,13 @@ import threading
 from collections import Counter
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from lti_tool.ags import record_progress
-from lti_tool.ags.connect import ServiceClients
-from lti_tool.ags.deliverer import KIND, AgsScoreDeliverer
-from lti_tool.ags.progress import PROGRESS_TAG
-from lti_tool.outbox import counts, worker_once
-from lti_tool.outbox.delivery import DelivererRegistry
-from lti_tool.outbox.models import DeliveryAttempt
-from lti_tool.services import Services
+from lti_tool.container import Container
+from lti_tool.lti.services.score_delivery import KIND
+from lti_tool.outbox import worker_once
+from lti_tool.storage.models import AttemptRow
+from lti_tool.usecases.grades import PROGRESS_TAG, record_progress
 from tests.lti_tool.ags.conftest import GradeRig
 
 WORKERS = 4
@@ -31,16 +29,15 @@ def test_four_workers_never_post_a_score_twice(rig: GradeRig) -> None:
     errors: list[BaseException] = []
 
     def worker() -> None:
-        services = Services.build(rig.services.settings)
-        registry = DelivererRegistry()
-        registry.register(KIND, AgsScoreDeliverer(ServiceClients(services)))
+        # Each thread stands for a worker process: a container of its own.
+        services = Container.build(rig.services.settings)
         try:
             barrier.wait()
             while True:
-                report = worker_once(services, rig.options(concurrency=3, batch_size=5), registry)
+                report = worker_once(services, rig.options(concurrency=3, batch_size=5))
                 if report.claimed == 0:
-                    with services.database.session() as session:
-                        if counts(session, [KIND]).pending == 0:
+                    with services.storage.transaction() as tx:
+                        if tx.outbox.counts([KIND]).pending == 0:
                             return
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
@@ -57,8 +54,8 @@ def test_four_workers_never_post_a_score_twice(rig: GradeRig) -> None:
     posts = rig.peer.gradebook.posts(item["id"])
     assert Counter(p.user_id for p in posts) == Counter(dict.fromkeys(expected, 1))
     assert {p.user_id: p.score["scoreGiven"] for p in posts} == expected
-    with rig.services.database.session() as session:
-        outcomes = Counter(session.scalars(select(DeliveryAttempt.outcome)))
+    with Session(rig.services.storage.engine) as session:
+        outcomes = Counter(session.scalars(select(AttemptRow.outcome)))
         assert outcomes == Counter({"delivered": 120})
-        workers = set(session.scalars(select(DeliveryAttempt.worker)))
+        workers = set(session.scalars(select(AttemptRow.worker)))
         assert len(workers) >= 1

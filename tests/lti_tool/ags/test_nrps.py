@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from lti_tool.ags.connect import ServiceClients
-from lti_tool.models import Launch
-from lti_tool.nrps import RosterUnavailable, forget_roster, read_roster
+from lti_tool.lti.services.clients import ServiceClients
+from lti_tool.lti.services.nrps import RosterUnavailable, forget_roster, read_roster
+from lti_tool.storage import LaunchRecord
 from tests.lti_tool.ags.conftest import GradeRig, register_pair
 from tests.peers.browser import LaunchBrowser
 from tests.peers.fault_proxy_http import Answer, FaultProxy
@@ -40,24 +40,23 @@ def paged(tool: ToolServer, paged_peer: PlatformPeer, launch_browser: LaunchBrow
     return rig
 
 
-def uncached(rig: GradeRig, user: str, **kwargs: Any) -> Launch:
+def uncached(rig: GradeRig, user: str, **kwargs: Any) -> LaunchRecord:
     """An instructor launch whose page has not left the roster in the cache (the instructor
     page reads it), so the read under test goes to the platform."""
     launch = rig.launch(user, **kwargs)
-    forget_roster(rig.services, launch)
+    forget_roster(rig.services.store, launch)
     return launch
 
 
 def clients_through(rig: GradeRig, proxy: FaultProxy) -> ServiceClients:
-    clients = ServiceClients(rig.services)
-    clients.session.proxies.update(proxy.proxies)
+    clients = rig.clients(proxy)
     return clients
 
 
 def test_every_page_of_the_roster(paged: GradeRig) -> None:
     teacher = uncached(paged, "t1", roles="instructor")
     before = paged.peer.stats["memberships"]  # the instructor page read it once already
-    members = read_roster(paged.services, teacher)
+    members = read_roster(paged.services.lti_services, paged.services.store, teacher)
     assert sorted(m.user_id for m in members) == [f"s{n:02}" for n in range(17)] + ["t1"]
     assert paged.peer.stats["memberships"] - before == 5  # 18 members, 4 a page
 
@@ -74,7 +73,7 @@ def test_several_links_in_one_header(paged: GradeRig, proxy: FaultProxy) -> None
 
     proxy.faults.rewrite = canvas_style
     teacher = uncached(paged, "t1", roles="instructor")
-    members = read_roster(paged.services, teacher, clients=clients_through(paged, proxy))
+    members = read_roster(clients_through(paged, proxy), paged.services.store, teacher)
     assert len(members) == 18
 
 
@@ -84,32 +83,34 @@ def test_a_failed_page_fails_the_whole_roster(paged: GradeRig, proxy: FaultProxy
     proxy.faults.path_contains = "page=3"
     proxy.faults.status_next = 1
     with pytest.raises(RosterUnavailable) as raised:
-        read_roster(paged.services, teacher, clients=clients)
+        read_roster(clients, paged.services.store, teacher)
     assert "rather than an incomplete one" in raised.value.message
     # Nothing partial was cached: the next read, with the platform well, is whole.
-    assert len(read_roster(paged.services, teacher, clients=clients)) == 18
+    assert len(read_roster(clients, paged.services.store, teacher)) == 18
 
 
 def test_the_roster_is_cached_briefly(paged: GradeRig) -> None:
     teacher = uncached(paged, "t1", roles="instructor")
-    read_roster(paged.services, teacher)
+    read_roster(paged.services.lti_services, paged.services.store, teacher)
     before = paged.peer.stats["memberships"]
-    read_roster(paged.services, teacher)
+    read_roster(paged.services.lti_services, paged.services.store, teacher)
     assert paged.peer.stats["memberships"] == before
-    read_roster(paged.services, teacher, use_cache=False)
+    read_roster(paged.services.lti_services, paged.services.store, teacher, use_cache=False)
     assert paged.peer.stats["memberships"] == before + 5
 
 
 def test_per_resource_link_roster(paged: GradeRig) -> None:
     teacher = uncached(paged, "t1", roles="instructor", resource_link_id="link-r")
-    members = read_roster(paged.services, teacher, per_resource_link=True)
+    members = read_roster(
+        paged.services.lti_services, paged.services.store, teacher, per_resource_link=True
+    )
     assert len(members) == 18
 
 
 def test_no_nrps_claim_is_said_plainly(paged: GradeRig) -> None:
     teacher = uncached(paged, "t1", roles="instructor", nrps=False)
     with pytest.raises(RosterUnavailable, match="class list"):
-        read_roster(paged.services, teacher)
+        read_roster(paged.services.lti_services, paged.services.store, teacher)
 
 
 def next_in_body_only(
@@ -131,4 +132,4 @@ def test_next_in_the_body_without_a_link_header_is_not_taken_for_the_end(
     proxy.faults.rewrite = next_in_body_only
     teacher = uncached(paged, "t1", roles="instructor")
     with pytest.raises(RosterUnavailable):
-        read_roster(paged.services, teacher, clients=clients_through(paged, proxy))
+        read_roster(clients_through(paged, proxy), paged.services.store, teacher)

@@ -7,10 +7,10 @@ import time
 from collections import Counter
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from lti_tool.ags import record_progress
-from lti_tool.ags.progress import PROGRESS_TAG
-from lti_tool.outbox.models import DeliveryAttempt
+from lti_tool.storage.models import AttemptRow
+from lti_tool.usecases.grades import PROGRESS_TAG, record_progress
 from tests.lti_tool.ags.conftest import GradeRig
 from tests.peers.fault_proxy_http import FaultProxy
 
@@ -49,8 +49,8 @@ def test_429_with_retry_after_is_honoured(rig: GradeRig, proxy: FaultProxy) -> N
     proxy.faults.retry_after = "1"
     rig.drain(proxy)
     assert_exactly_once(rig, expected)
-    with rig.services.database.session() as session:
-        attempts = session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id)).all()
+    with Session(rig.services.storage.engine) as session:
+        attempts = session.scalars(select(AttemptRow).order_by(AttemptRow.id)).all()
         assert [a.response_status for a in attempts] == [
             429,
             201,
@@ -81,9 +81,9 @@ def test_dropped_after_the_platform_got_it_is_not_sent_twice(
     rig.drain(proxy)
     assert proxy.stats.dropped_after_forward == 4
     assert_exactly_once(rig, expected)
-    with rig.services.database.session() as session:
+    with Session(rig.services.storage.engine) as session:
         confirmed = session.scalars(
-            select(DeliveryAttempt).where(DeliveryAttempt.response_body.like("%read back%"))
+            select(AttemptRow).where(AttemptRow.response_body.like("%read back%"))
         ).all()
         assert len(confirmed) == 4
 
@@ -114,16 +114,12 @@ def test_a_worker_killed_after_sending_loses_nothing_and_sends_nothing_twice(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from lti_tool.outbox import queue
-
     expected = queue_scores(rig, 3)
     registry = rig.deliverers()
     deliverer = registry.get("ags_score")
     assert deliverer is not None
-    with rig.services.database.session() as session:
-        lease = queue.claim(
-            session, now=datetime.now(UTC), limit=10, lease=timedelta(milliseconds=300)
-        )
+    with rig.services.storage.transaction() as tx:
+        lease = tx.outbox.claim(now=datetime.now(UTC), limit=10, lease=timedelta(milliseconds=300))
     # The worker sends two of them, then dies before recording anything.
     for item in lease.items[:2]:
         deliverer.deliver(item)

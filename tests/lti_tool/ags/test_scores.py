@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lti_tool.ags import grade_sync_for, read_results, record_progress, tokens
-from lti_tool.ags.progress import PROGRESS_TAG
+from lti_tool.storage import Tenant
+from lti_tool.usecases.grades import PROGRESS_TAG, grade_sync_for, read_results, record_progress
 from tests.lti_tool.ags.conftest import GradeRig
 
 
@@ -105,8 +105,8 @@ def test_one_token_per_scope_set_shared_through_the_store(rig: GradeRig) -> None
     rig.drain()
     for launch in launches:
         record_progress(rig.services, launch, 2, 2)
-    # Another instance has no copy in memory: it finds the token in the shared store.
-    tokens._local_tokens.clear()
+    # Another instance has no copy in memory (`drain` builds fresh service clients, token
+    # cache included): it finds the token in the shared store.
     rig.drain()
     issued = [t for t in rig.peer.tokens_issued if t["client_id"] == rig.client_id]
     assert len(issued) == 1
@@ -117,12 +117,10 @@ def test_workers_in_several_processes_ask_for_one_token(
 ) -> None:
     import threading
 
-    from lti_tool.ags.claims import ags_endpoint
-    from lti_tool.ags.connect import ServiceClients
+    from lti_tool.lti.services.ags_claim import ags_endpoint
 
-    # Each thread stands for a worker process: no in-process lock, no in-process copy.
-    monkeypatch.setattr(tokens, "_lock_for", lambda key: threading.Lock())
-    monkeypatch.setattr(tokens, "_local_tokens", {})
+    # Each thread stands for a worker process: service clients of its own, so no shared
+    # in-process lock and no in-process copy.
     launch = rig.learners(1)[0]
     endpoint = ags_endpoint(launch.claims)
     assert endpoint is not None
@@ -131,7 +129,7 @@ def test_workers_in_several_processes_ask_for_one_token(
     got: list[str] = []
 
     def ask() -> None:
-        connector = ServiceClients(rig.services).connector(rig.peer.issuer, rig.client_id)
+        connector = rig.clients().connector(Tenant(rig.peer.issuer, rig.client_id))
         barrier.wait()
         got.append(connector.get_access_token(scopes))
 
@@ -150,9 +148,8 @@ def test_workers_in_two_processes_creating_the_same_line_item_settle_on_one(
 ) -> None:
     import threading
 
-    from lti_tool.ags.claims import ags_endpoint
-    from lti_tool.ags.client import LineItemSpec
-    from lti_tool.ags.connect import ServiceClients
+    from lti_tool.lti.services.ags import LineItemSpec
+    from lti_tool.lti.services.ags_claim import ags_endpoint
 
     launch = rig.learners(1)[0]
     endpoint = ags_endpoint(launch.claims)
@@ -163,9 +160,7 @@ def test_workers_in_two_processes_creating_the_same_line_item_settle_on_one(
 
     def resolve() -> None:
         # `_find_or_create` skips the in-process lock, as a worker in another process would.
-        client = ServiceClients(rig.services).ags(
-            rig.peer.issuer, rig.client_id, endpoint.token_scopes()
-        )
+        client = rig.clients().ags(Tenant(rig.peer.issuer, rig.client_id), endpoint.token_scopes())
         barrier.wait()
         chosen.append(client._find_or_create(endpoint.lineitems or "", spec))
 

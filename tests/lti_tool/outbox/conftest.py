@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 
-from lti_tool.outbox import Delivered, DeliveryResult, ItemToDeliver, register_deliverer
-from lti_tool.outbox.registry import unregister_deliverer
-from lti_tool.services import Services
+from lti_tool.container import Container
+from lti_tool.outbox import Delivered, DeliveryResult, ItemToDeliver
 
 KIND = "test_note"
 
@@ -32,14 +31,14 @@ class ScriptedDeliverer:
 
 
 @pytest.fixture
-def services(app: Flask) -> Services:
-    services: Services = app.extensions["skillpath"]
+def services(app: Flask) -> Container:
+    services: Container = app.extensions["skillpath"]
     return services
 
 
 @pytest.fixture
-def scripted() -> Iterator[ScriptedDeliverer]:
+def scripted(services: Container) -> Iterator[ScriptedDeliverer]:
     deliverer = ScriptedDeliverer()
-    register_deliverer(KIND, lambda services: deliverer)
+    services.deliverers.register(KIND, deliverer)
     yield deliverer
-    unregister_deliverer(KIND)
+    services.deliverers.unregister(KIND)

@@ -6,20 +6,18 @@ from email.utils import format_datetime
 
 from flask import Flask
 
-from lti_tool.ags.paging import next_link, parse_links
+from lti_tool.app import start_embedded_worker
+from lti_tool.container import Container
+from lti_tool.lti.services.paging import next_link, parse_links
 from lti_tool.outbox import (
     Delivered,
     Exchange,
     Failed,
     RetryLater,
     WorkerOptions,
-    counts,
-    enqueue,
     parse_retry_after,
     result_for_status,
-    start_embedded_worker,
 )
-from lti_tool.services import Services
 from tests.lti_tool.outbox.conftest import KIND, ScriptedDeliverer
 
 
@@ -58,13 +56,13 @@ def test_several_links_in_one_header_and_urls_keep_their_case() -> None:
 
 
 def test_the_embedded_worker_delivers_in_the_background(
-    app: Flask, services: Services, scripted: ScriptedDeliverer
+    app: Flask, services: Container, scripted: ScriptedDeliverer
 ) -> None:
     worker = start_embedded_worker(app, WorkerOptions(kinds=(KIND,), concurrency=1))
     assert start_embedded_worker(app) is worker
     try:
-        with services.database.session() as session:
-            enqueue(session, KIND, {"n": 1}, now=datetime.now(UTC))
+        with services.storage.transaction() as tx:
+            tx.outbox.enqueue(KIND, {"n": 1}, now=datetime.now(UTC))
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not scripted.seen:
             time.sleep(0.05)
@@ -72,5 +70,5 @@ def test_the_embedded_worker_delivers_in_the_background(
     finally:
         worker.stop()
     assert not worker.alive
-    with services.database.session() as session:
-        assert counts(session, [KIND]).delivered == 1
+    with services.storage.transaction() as tx:
+        assert tx.outbox.counts([KIND]).delivered == 1

@@ -5,36 +5,47 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import click
 import pytest
 from click.testing import CliRunner, Result
 
-from lti_tool.cli_outbox import outbox, register, worker
-from lti_tool.outbox import Delivered, Failed, enqueue
-from lti_tool.services import Services
+from lti_tool.cli import main
+from lti_tool.container import Container, utc_now
+from lti_tool.outbox import Delivered, Failed
 from tests.lti_tool.outbox.conftest import KIND, ScriptedDeliverer
 
 
 @pytest.fixture
-def run(cli_env: dict[str, str], services: Services) -> Callable[..., Result]:
-    group = click.Group("skillpath")
-    register(group)
-    assert group.commands == {"worker": worker, "outbox": outbox}
+def run(
+    cli_env: dict[str, str],
+    services: Container,
+    scripted: ScriptedDeliverer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., Result]:
+    # The command builds its own container; the scripted receiver is wired into it the way
+    # the container wires the real deliverers.
+    build = Container.build
+
+    def with_scripted(cls: type[Container], settings: object, clock: object = utc_now) -> Container:
+        container = build(settings, clock)  # type: ignore[arg-type]
+        container.deliverers.register(KIND, scripted)
+        return container
+
+    monkeypatch.setattr(Container, "build", classmethod(with_scripted))
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
-        return runner.invoke(group, list(args), env=cli_env, catch_exceptions=False)
+        return runner.invoke(main, list(args), env=cli_env, catch_exceptions=False)
 
     return invoke
 
 
 def test_worker_once_list_and_retry(
-    run: Callable[..., Result], services: Services, scripted: ScriptedDeliverer
+    run: Callable[..., Result], services: Container, scripted: ScriptedDeliverer
 ) -> None:
     now = datetime.now(UTC)
-    with services.database.session() as session:
+    with services.storage.transaction() as tx:
         for n in range(3):
-            enqueue(session, KIND, {"n": n}, now=now)
+            tx.outbox.enqueue(KIND, {"n": n}, now=now)
     scripted.script = lambda item: Failed("HTTP 422: user 7 cannot be graded")
     result = run("worker", "--once")
     assert result.exit_code == 0, result.output

@@ -1,0 +1,38 @@
+"""The `skillpath` command line. Each command parses, calls one use case, prints.
+
+Bad input exits non-zero with one clear line and changes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from lti_tool.cli.learning import catalog, lrs, sync
+from lti_tool.cli.outbox import outbox, worker
+from lti_tool.cli.platforms import deployment, keys, platform
+from lti_tool.cli.serve import demo, serve
+from lti_tool.cli.support import opened
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Skillpath: adaptive learning paths inside any LTI 1.3 LMS."""
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database and create the tool key if there is none."""
+    with opened(needs_schema=False) as container:
+        created = container.initialise()
+    click.echo("database is at the newest schema")
+    click.echo("created the tool's signing key" if created else "the tool's signing key exists")
+
+
+for command in (platform, deployment, keys, catalog, lrs, sync, worker, outbox, serve, demo):
+    main.add_command(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Checks on the claims of an id_token that pylti1p3 does not make, and the typed view of a
+validated launch. Pure functions over the decoded JSON: each failed check names the claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from lti_tool.errors import LaunchRejected
+from lti_tool.lti.vocabulary import (
+    AGS_CLAIM,
+    CONTEXT_CLAIM,
+    CUSTOM_CLAIM,
+    DEPLOYMENT_ID_CLAIM,
+    LAUNCH_PRESENTATION_CLAIM,
+    MESSAGE_TYPE_CLAIM,
+    NRPS_CLAIM,
+    RESOURCE_LINK_CLAIM,
+    RESOURCE_LINK_REQUEST,
+    ROLES_CLAIM,
+    SUPPORTED_MESSAGES,
+    TARGET_LINK_URI_CLAIM,
+    TOOL_PLATFORM_CLAIM,
+    VERSION_CLAIM,
+    Role,
+    role_of,
+)
+
+
+def reject(message: str, code: str, hint: str | None = None) -> LaunchRejected:
+    return LaunchRejected(message, code=code, admin_hint=hint)
+
+
+def _require_str(body: dict[str, Any], claim: str, label: str | None = None) -> str:
+    value = body.get(claim)
+    name = label or claim
+    if value is None:
+        raise reject(f"The launch is missing the required claim {name}.", "missing_claim")
+    if not isinstance(value, str) or not value:
+        raise reject(f"The claim {name} must be a non-empty string.", "invalid_claim")
+    return value
+
+
+def _optional_object(body: dict[str, Any], claim: str, label: str) -> dict[str, Any] | None:
+    value = body.get(claim)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise reject(f"The claim {label} must be a JSON object.", "invalid_claim")
+    return value
+
+
+def check_header(header: Any) -> str:
+    """The header must name RS256 and a kid. Returns the kid."""
+    if not isinstance(header, dict):
+        raise reject("The id_token header is not a JSON object.", "malformed_token")
+    alg = header.get("alg")
+    if alg != "RS256":
+        raise reject(
+            f"The id_token is signed with {alg!r}; LTI 1.3 launches must use RS256.",
+            "bad_algorithm",
+            "Configure the platform to sign launches with RS256.",
+        )
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise reject("The id_token header names no key (kid).", "missing_kid")
+    return kid
+
+
+def client_id_of(body: dict[str, Any]) -> str:
+    """The client the token is for: `azp` when several audiences, else the single `aud`."""
+    aud = body.get("aud")
+    azp = body.get("azp")
+    if azp is not None and not isinstance(azp, str):
+        raise reject("The claim azp must be a string.", "invalid_claim")
+    if isinstance(aud, str) and aud:
+        if azp is not None and azp != aud:
+            raise reject("The claim azp does not name the audience of the token.", "bad_azp")
+        return aud
+    if isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+        if len(aud) > 1 and azp is None:
+            raise reject(
+                "The token has several audiences but no azp claim naming this tool.", "missing_azp"
+            )
+        client_id = azp if azp is not None else aud[0]
+        if client_id not in aud:
+            raise reject("The claim azp is not one of the token's audiences.", "bad_azp")
+        return client_id
+    if aud is None:
+        raise reject("The launch is missing the required claim aud.", "missing_claim")
+    raise reject("The claim aud must be a string or a list of strings.", "invalid_claim")
+
+
+def check_message(body: dict[str, Any], base_url: str) -> None:
+    """LTI claims: version, message type, deployment, roles, links, and their JSON types."""
+    version = body.get(VERSION_CLAIM)
+    if version != "1.3.0":
+        raise reject(
+            f"The launch says LTI version {version!r}; Skillpath speaks LTI 1.3.0.",
+            "bad_version",
+        )
+    message_type = _require_str(body, MESSAGE_TYPE_CLAIM, "message_type")
+    if message_type not in SUPPORTED_MESSAGES:
+        raise reject(
+            f"Skillpath does not handle {message_type!r} messages.",
+            "unsupported_message_type",
+            "Use a resource link or a deep linking placement.",
+        )
+    _require_str(body, DEPLOYMENT_ID_CLAIM, "deployment_id")
+    roles = body.get(ROLES_CLAIM)
+    if roles is None:
+        raise reject("The launch is missing the required roles claim.", "missing_claim")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise reject("The roles claim must be a list of strings.", "invalid_claim")
+    if message_type == RESOURCE_LINK_REQUEST:
+        _require_str(body, "sub")
+        link = _optional_object(body, RESOURCE_LINK_CLAIM, "resource_link")
+        if link is None:
+            raise reject("The launch is missing the required resource_link claim.", "missing_claim")
+        _require_str(link, "id", "resource_link.id")
+    elif body.get("sub") is not None and not isinstance(body.get("sub"), str):
+        raise reject("The claim sub must be a string.", "invalid_claim")
+    context = _optional_object(body, CONTEXT_CLAIM, "context")
+    if context is not None:
+        _require_str(context, "id", "context.id")
+    for claim, label in (
+        (CUSTOM_CLAIM, "custom"),
+        (LAUNCH_PRESENTATION_CLAIM, "launch_presentation"),
+        (TOOL_PLATFORM_CLAIM, "tool_platform"),
+        (AGS_CLAIM, "ags endpoint"),
+        (NRPS_CLAIM, "nrps"),
+    ):
+        _optional_object(body, claim, label)
+    target = _require_str(body, TARGET_LINK_URI_CLAIM, "target_link_uri")
+    if not is_our_url(target, base_url):
+        raise reject(
+            "The launch targets a URL that is not this Skillpath installation.",
+            "foreign_target_link_uri",
+            f"Set the tool's target link URI in the LMS to an address under {base_url}.",
+        )
+
+
+def is_our_url(url: str, base_url: str) -> bool:
+    ours, theirs = urlsplit(base_url), urlsplit(url)
+    return (theirs.scheme, theirs.netloc.lower()) == (ours.scheme, ours.netloc.lower()) and (
+        theirs.path or "/"
+    ).startswith(ours.path or "/")
+
+
+@dataclass(frozen=True)
+class LaunchClaims:
+    """The parts of a validated launch that Skillpath's pages and services use."""
+
+    issuer: str
+    client_id: str
+    deployment_id: str
+    message_type: str
+    subject: str | None
+    roles: tuple[str, ...]
+    name: str | None
+    context_id: str | None
+    context_title: str | None
+    resource_link_id: str | None
+    resource_link_title: str | None
+    custom: dict[str, Any]
+
+    @property
+    def role(self) -> Role:
+        """`instructor`, `learner` or `other`, from the LIS role URIs."""
+        return role_of(self.roles)
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], client_id: str) -> LaunchClaims:
+        context = body.get(CONTEXT_CLAIM) or {}
+        link = body.get(RESOURCE_LINK_CLAIM) or {}
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            given, family = body.get("given_name"), body.get("family_name")
+            parts = [p for p in (given, family) if isinstance(p, str) and p.strip()]
+            name = " ".join(parts) or None
+        return cls(
+            issuer=body["iss"],
+            client_id=client_id,
+            deployment_id=body[DEPLOYMENT_ID_CLAIM],
+            message_type=body[MESSAGE_TYPE_CLAIM],
+            subject=body.get("sub"),
+            roles=tuple(body.get(ROLES_CLAIM) or ()),
+            name=name,
+            context_id=context.get("id"),
+            context_title=_text(context.get("title")) or _text(context.get("label")),
+            resource_link_id=link.get("id"),
+            resource_link_title=_text(link.get("title")),
+            custom=dict(body.get(CUSTOM_CLAIM) or {}),
+        )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None

@@ -1,0 +1,179 @@
+"""The two steps of a launch: begin the OIDC login, complete the launch; and the launch a
+session names.
+
+`LaunchFlow` is built once by the container; the LTI views call it and render. It holds the
+rules (what gets stored, what gets logged on rejection)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+from flask import Request, Response
+from pylti1p3.contrib.flask import FlaskRequest, FlaskSessionService
+
+from config import Settings
+from lti_tool.errors import LaunchRejected, NotAuthenticated, NotFound
+from lti_tool.lti.claims import LaunchClaims
+from lti_tool.lti.cookies import StateCookies
+from lti_tool.lti.launch import SkillpathMessageLaunch
+from lti_tool.lti.login import SkillpathOIDCLogin
+from lti_tool.lti.platform_keys import PlatformKeys
+from lti_tool.lti.registrations import DatabaseToolConf
+from lti_tool.lti.sessions import LaunchSessions
+from lti_tool.storage import LaunchRecord, SharedStore, Storage
+
+log = logging.getLogger("skillpath.launch")
+
+
+def _lti_request(request: Request) -> FlaskRequest:
+    data = request.args if request.method == "GET" else request.form
+    # An empty dict would make pylti1p3 fall back to the live request; pass a marker then.
+    return FlaskRequest(request_data=data.to_dict() or {"": ""}, cookies=request.cookies)
+
+
+@dataclass(frozen=True)
+class CompletedLaunch:
+    launch: LaunchRecord
+    claims: LaunchClaims
+    session_token: str
+    cookies: StateCookies
+
+    @property
+    def launch_id(self) -> str:
+        return self.launch.id
+
+
+class LaunchFlow:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        store: SharedStore,
+        tool_conf: DatabaseToolConf,
+        platform_keys: PlatformKeys,
+        sessions: LaunchSessions,
+        http: requests.Session,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._settings = settings
+        self._storage = storage
+        self._store = store
+        self._tool_conf = tool_conf
+        self._platform_keys = platform_keys
+        self._sessions = sessions
+        self._http = http
+        self._clock = clock
+
+    def begin_login(self, request: Request) -> Response:
+        """Validate the platform's login initiation and redirect to its authorization
+        endpoint."""
+        cookies = StateCookies(request.cookies, self._settings.is_https)
+        login = SkillpathOIDCLogin(
+            _lti_request(request),
+            self._tool_conf,
+            cookie_service=cookies,
+            store=self._store,
+            base_url=self._settings.base_url,
+        )
+        try:
+            response: Response = login.redirect(self._settings.url_for_path("/lti/launch"))
+        except LaunchRejected as exc:
+            _log_rejection(exc, request.values.get("iss"), request.values.get("client_id"))
+            raise
+        return response
+
+    def complete_launch(self, request: Request) -> CompletedLaunch:
+        """Validate the id_token and record the launch, or raise `LaunchRejected`.
+
+        Either way the state cookie must go: the cookie service to apply to the response is
+        in `CompletedLaunch.cookies`, or in the exception's `details["cookies"]`."""
+        cookies = StateCookies(request.cookies, self._settings.is_https)
+        lti_request = _lti_request(request)
+        launch = SkillpathMessageLaunch(
+            lti_request,
+            self._tool_conf,
+            cookie_service=cookies,
+            session_service=FlaskSessionService(lti_request),
+            store=self._store,
+            platform_keys=self._platform_keys,
+            base_url=self._settings.base_url,
+            leeway_seconds=self._settings.jwt_leeway_seconds,
+            http=self._http,
+        )
+        launch.set_launch_id("launch-" + uuid.uuid4().hex)
+        try:
+            launch.validate()
+        except LaunchRejected as exc:
+            iss, client_id = launch.unverified_identity()
+            _log_rejection(exc, iss, client_id)
+            exc.details["cookies"] = cookies
+            raise
+        validated = launch.claims()
+        record = _record(
+            launch.get_launch_id(), validated, dict(launch.get_launch_data()), self._clock()
+        )
+        with self._storage.transaction() as tx:
+            tx.launches.add(record)
+        log.info(
+            "launch accepted: issuer=%s client_id=%s deployment=%s role=%s message=%s",
+            validated.issuer,
+            validated.client_id,
+            validated.deployment_id,
+            validated.role,
+            validated.message_type,
+        )
+        return CompletedLaunch(
+            launch=record,
+            claims=validated,
+            session_token=self._sessions.issue(record.id),
+            cookies=cookies,
+        )
+
+    def launch_of(self, token: str | None, expected_id: str | None = None) -> LaunchRecord:
+        """The launch a session token names (and only that one, when `expected_id` is given).
+        A launch of a registration that was removed is gone: its sessions end with it."""
+        launch_id = self._sessions.launch_id(token)
+        if expected_id is not None and launch_id != expected_id:
+            raise NotAuthenticated()
+        with self._storage.transaction() as tx:
+            launch = tx.launches.get(launch_id)
+        if launch is None:
+            raise NotFound("This launch is no longer known: open the link in your course again.")
+        return launch
+
+
+def _record(
+    launch_id: str, claims: LaunchClaims, body: dict[str, Any], now: datetime
+) -> LaunchRecord:
+    return LaunchRecord(
+        id=launch_id,
+        issuer=claims.issuer,
+        client_id=claims.client_id,
+        deployment_id=claims.deployment_id,
+        message_type=claims.message_type,
+        subject=claims.subject,
+        role=claims.role,
+        user_name=claims.name,
+        context_id=claims.context_id,
+        context_title=claims.context_title,
+        resource_link_id=claims.resource_link_id,
+        resource_link_title=claims.resource_link_title,
+        claims=dict(body),
+        created_at=now,
+    )
+
+
+def _log_rejection(exc: LaunchRejected, issuer: str | None, client_id: str | None) -> None:
+    log.warning(
+        "launch rejected: code=%s issuer=%s client_id=%s reason=%s",
+        exc.code,
+        issuer or "-",
+        client_id or "-",
+        exc.message,
+    )

@@ -1,0 +1,121 @@
+"""OIDC third-party initiated login (step 1 of a launch), on pylti1p3's Flask login class.
+
+The login record (nonce, issuer, client id, target) is kept in the shared store under the
+state, so whichever instance receives the launch can check that the token answers *this*
+login, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from pylti1p3.contrib.flask import FlaskOIDCLogin
+from pylti1p3.exception import OIDCException
+
+from lti_tool.errors import LaunchRejected
+from lti_tool.lti.claims import is_our_url
+from lti_tool.lti.cookies import STATE_COOKIE_SECONDS
+from lti_tool.lti.registrations import DatabaseToolConf
+from lti_tool.storage import SharedStore
+
+log = logging.getLogger("skillpath.launch")
+
+
+def login_key(state: str) -> str:
+    return "login:" + state
+
+
+class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
+    def __init__(
+        self,
+        request: Any,
+        tool_config: DatabaseToolConf,
+        cookie_service: Any,
+        store: SharedStore,
+        base_url: str,
+    ) -> None:
+        super().__init__(request, tool_config, cookie_service=cookie_service)
+        self._store = store
+        self._base_url = base_url
+
+    def _param(self, key: str) -> str | None:
+        value = self._get_request_param(key)
+        return value if isinstance(value, str) and value else None
+
+    def validate_oidc_login(self) -> Any:
+        iss = self._param("iss")
+        client_id = self._param("client_id")
+        if not iss:
+            raise LaunchRejected("The login request names no issuer (iss).", code="missing_iss")
+        if not self._param("login_hint"):
+            raise LaunchRejected("The login request has no login_hint.", code="missing_login_hint")
+        try:
+            registration = super().validate_oidc_login()
+        except OIDCException:
+            registration = None
+        if registration is None:
+            hint = (
+                f"Register it with `skillpath platform add --issuer {iss}"
+                + (f" --client-id {client_id}" if client_id else "")
+                + " ...`."
+            )
+            if not client_id:
+                hint += (
+                    " If this issuer has several registrations, the platform must send client_id."
+                )
+            raise LaunchRejected(
+                "This LMS platform is not registered with Skillpath.",
+                code="unknown_platform",
+                status=400,
+                admin_hint=hint,
+            )
+        return registration
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        registration = self.validate_oidc_login()
+        self._registration = registration
+        target = self._param("target_link_uri")
+        if target is None:
+            raise LaunchRejected(
+                "The login request has no target_link_uri.", code="missing_target_link_uri"
+            )
+        if not is_our_url(target, self._base_url):
+            raise LaunchRejected(
+                "The login asks to open a URL that is not this Skillpath installation.",
+                code="foreign_target_link_uri",
+                admin_hint=f"Set the tool's target link URI in the LMS to an address under {self._base_url}.",
+            )
+        state = "state-" + secrets.token_urlsafe(24)
+        nonce = secrets.token_urlsafe(24)
+        self._store.put(
+            login_key(state),
+            {
+                "nonce": nonce,
+                "iss": registration.get_issuer(),
+                "client_id": registration.get_client_id(),
+                "target_link_uri": target,
+                "deployment_id": self._param("lti_deployment_id"),
+            },
+            STATE_COOKIE_SECONDS,
+        )
+        self._cookie_service.set_cookie(state, state, STATE_COOKIE_SECONDS)
+        params = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": registration.get_client_id(),
+            "redirect_uri": launch_url,
+            "state": state,
+            "nonce": nonce,
+            "login_hint": self._param("login_hint"),
+        }
+        message_hint = self._param("lti_message_hint")
+        if message_hint:
+            params["lti_message_hint"] = message_hint
+        auth_url = registration.get_auth_login_url()
+        separator = "&" if "?" in auth_url else "?"
+        return str(auth_url) + separator + urlencode(params)

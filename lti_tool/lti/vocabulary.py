@@ -1,0 +1,120 @@
+"""The words of LTI 1.3 and LTI Advantage that Skillpath reads and writes: claim URIs,
+message types, service scopes and media types, and what a set of roles makes of a user.
+
+The one home of these strings: every other module imports them from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+VERSION_CLAIM = LTI + "version"
+MESSAGE_TYPE_CLAIM = LTI + "message_type"
+DEPLOYMENT_ID_CLAIM = LTI + "deployment_id"
+ROLES_CLAIM = LTI + "roles"
+RESOURCE_LINK_CLAIM = LTI + "resource_link"
+CONTEXT_CLAIM = LTI + "context"
+CUSTOM_CLAIM = LTI + "custom"
+LAUNCH_PRESENTATION_CLAIM = LTI + "launch_presentation"
+TOOL_PLATFORM_CLAIM = LTI + "tool_platform"
+TARGET_LINK_URI_CLAIM = LTI + "target_link_uri"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+EMAIL_CLAIM = "email"
+
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+SUPPORTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
+
+AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+SCOPE_LINEITEM = AGS_SCOPE + "lineitem"
+SCOPE_LINEITEM_READONLY = AGS_SCOPE + "lineitem.readonly"
+SCOPE_RESULT_READONLY = AGS_SCOPE + "result.readonly"
+SCOPE_SCORE = AGS_SCOPE + "score"
+AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE)
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+
+LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+RESULTS_TYPE = "application/vnd.ims.lis.v2.resultcontainer+json"
+MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+
+_LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+INSTRUCTOR_ROLES = frozenset(
+    {
+        _LIS + "membership#Instructor",
+        _LIS + "membership#ContentDeveloper",
+        _LIS + "membership/Instructor#TeachingAssistant",
+        _LIS + "institution/person#Administrator",
+        _LIS + "system/person#Administrator",
+        _LIS + "membership#Administrator",
+        # The short forms LTI 1.1-era platforms still send in 1.3 launches.
+        "Instructor",
+        "TeachingAssistant",
+        "ContentDeveloper",
+        "Administrator",
+    }
+)
+LEARNER_ROLES = frozenset(
+    {
+        _LIS + "membership#Learner",
+        # Not a LIS membership role, but sent by some platforms for students.
+        _LIS + "membership#Student",
+        _LIS + "institution/person#Student",
+        _LIS + "institution/person#Learner",
+        "Learner",
+        "Student",
+    }
+)
+ADMINISTRATOR_ROLES = frozenset(
+    {
+        _LIS + "system/person#Administrator",
+        _LIS + "system/person#SysAdmin",
+        _LIS + "institution/person#Administrator",
+    }
+)
+
+Role = Literal["instructor", "learner", "other"]
+
+
+def role_of(roles: Iterable[str]) -> Role:
+    """`instructor` when any role teaches or administers, else `learner` when any role
+    learns, else `other`. Context roles and their short forms count alike."""
+    given = set(roles)
+    if given & INSTRUCTOR_ROLES:
+        return "instructor"
+    if given & LEARNER_ROLES:
+        return "learner"
+    return "other"
+
+
+def roles_of(claims: Mapping[str, Any]) -> list[str]:
+    """The launch's roles, strings only."""
+    roles = claims.get(ROLES_CLAIM)
+    return [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
+
+
+def custom_parameter(claims: Mapping[str, Any], name: str) -> str | None:
+    """A custom parameter of the launch, when it is a non-empty string."""
+    custom = claims.get(CUSTOM_CLAIM) or {}
+    value = custom.get(name) if isinstance(custom, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def launch_email(claims: Mapping[str, Any]) -> str | None:
+    """The launch's email claim, when it looks like an address."""
+    value = claims.get(EMAIL_CLAIM)
+    return value.strip() if isinstance(value, str) and "@" in value else None
+
+
+def product_family(claims: Mapping[str, Any]) -> str:
+    """The launch's `tool_platform.product_family_code`, lower-cased ("" if absent)."""
+    platform = claims.get(TOOL_PLATFORM_CLAIM)
+    if not isinstance(platform, Mapping):
+        return ""
+    code = platform.get("product_family_code")
+    return code.strip().lower() if isinstance(code, str) else ""

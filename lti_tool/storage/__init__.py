@@ -1,0 +1,44 @@
+"""Skillpath's storage: the database and its migrations, the repositories, the shared store
+(OIDC state, nonces, caches) and encryption of secrets at rest.
+
+The only package that imports SQLAlchemy. The rest of the app opens
+`with storage.transaction() as tx:` and reads and writes through `tx.<repository>`, which take
+and return the plain records of `lti_tool.storage.records`.
+"""
+
+from lti_tool.storage.database import Storage
+from lti_tool.storage.records import (
+    AttemptRecord,
+    Course,
+    ItemToDeliver,
+    LaunchRecord,
+    LearnerRecord,
+    LrsConnectionRecord,
+    OutboxEntry,
+    RegistrationRecord,
+    Tenant,
+    ToolKeyRecord,
+)
+from lti_tool.storage.secrets import SecretBox
+from lti_tool.storage.shared_store import RedisStore, SharedStore, SqlStore, make_store
+from lti_tool.storage.transaction import Transaction
+
+__all__ = [
+    "AttemptRecord",
+    "Course",
+    "ItemToDeliver",
+    "LaunchRecord",
+    "LearnerRecord",
+    "LrsConnectionRecord",
+    "OutboxEntry",
+    "RedisStore",
+    "RegistrationRecord",
+    "SecretBox",
+    "SharedStore",
+    "SqlStore",
+    "Storage",
+    "Tenant",
+    "ToolKeyRecord",
+    "Transaction",
+    "make_store",
+]

@@ -1,0 +1,111 @@
+"""The database: one engine, transactions that hand out repositories, schema migrations.
+
+`Storage` is built once per process (by the container). Everything that reads or writes
+Skillpath's tables does so inside `with storage.transaction() as tx:`, through `tx.learners`,
+`tx.launches`, ... (`lti_tool.storage.transaction`): the block commits when it ends cleanly and
+rolls back otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from lti_tool.storage.catalogs import ParsedCatalogs
+from lti_tool.storage.transaction import Transaction
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers and one writer work at once; NORMAL sync is durable across process
+    # crashes (the embedded deployment's risk) without an fsync per commit.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+            )
+        else:
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _alembic_config(connection: Any) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+class Storage:
+    """One engine, its session factory and the parsed-catalog cache of this process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.catalogs = ParsedCatalogs()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Repositories on one session that commits when the block ends cleanly."""
+        with self._sessions() as session:
+            try:
+                yield Transaction(session, self.catalogs)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration."""
+        with self.engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+
+    def migrate(self, action: str, target: str) -> None:
+        """Run `upgrade` or `downgrade` to `target` (tests take every migration down and up)."""
+        with self.engine.begin() as connection:
+            getattr(command, action)(_alembic_config(connection), target)
+
+    def is_current(self) -> bool:
+        """True when the schema exists (migrations have run at least once)."""
+        return inspect(self.engine).has_table("alembic_version")
+
+    def at_head(self) -> bool:
+        """True when the schema is at the newest migration (readiness)."""
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+        heads = ScriptDirectory.from_config(_alembic_config(None)).get_heads()
+        return set(current) == set(heads)
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,219 @@
+"""Learner records (per course) and the evidence read from the LRS (per tenant and person).
+
+A learner record belongs to one course: every query here takes a `Course`, so one course's
+overrides and progress never show in another. Evidence is what the organisation's LRS says
+about a person, so it is kept once per tenant and read by every course of that tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.storage.models import EvidenceRow, LearnerRow
+from lti_tool.storage.records import Course, LearnerRecord, Tenant
+from recommender import Observation
+
+_FIELDS = (
+    "state",
+    "updated_at",
+    "evidence_refreshed_at",
+    "last_recommended",
+    "last_progress",
+    "email",
+    "reported",
+)
+
+
+def _in_course(course: Course) -> tuple[Any, ...]:
+    return (
+        LearnerRow.issuer == course.tenant.issuer,
+        LearnerRow.client_id == course.tenant.client_id,
+        LearnerRow.deployment_id == course.deployment_id,
+        LearnerRow.context_id == course.context_id,
+    )
+
+
+def _record(row: LearnerRow, course: Course | None = None) -> LearnerRecord:
+    return LearnerRecord(
+        id=row.id,
+        course=course
+        or Course(Tenant(row.issuer, row.client_id), row.deployment_id, row.context_id),
+        subject=row.subject,
+        pathway_id=row.pathway_id,
+        state=dict(row.state),
+        first_launch_at=row.first_launch_at,
+        updated_at=row.updated_at,
+        evidence_refreshed_at=row.evidence_refreshed_at,
+        last_recommended=row.last_recommended,
+        last_progress=row.last_progress,
+        email=row.email,
+        reported=dict(row.reported) if row.reported is not None else None,
+    )
+
+
+class LearnerRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def find(self, course: Course, subject: str, pathway_id: str) -> LearnerRecord | None:
+        row = self._session.scalars(
+            select(LearnerRow).where(
+                *_in_course(course),
+                LearnerRow.subject == subject,
+                LearnerRow.pathway_id == pathway_id,
+            )
+        ).first()
+        return _record(row, course) if row is not None else None
+
+    def create(
+        self, course: Course, subject: str, pathway_id: str, state: dict[str, Any], now: datetime
+    ) -> LearnerRecord:
+        row = LearnerRow(
+            issuer=course.tenant.issuer,
+            client_id=course.tenant.client_id,
+            deployment_id=course.deployment_id,
+            context_id=course.context_id,
+            subject=subject,
+            pathway_id=pathway_id,
+            state=state,
+            first_launch_at=now,
+            updated_at=now,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _record(row, course)
+
+    def save(self, record: LearnerRecord) -> None:
+        """Write the record's mutable fields back."""
+        row = self._session.get(LearnerRow, record.id)
+        if row is None:
+            raise LookupError(f"learner record {record.id} is gone")
+        for name in _FIELDS:
+            setattr(row, name, getattr(record, name))
+
+    def in_course(self, course: Course) -> list[LearnerRecord]:
+        rows = self._session.scalars(select(LearnerRow).where(*_in_course(course)))
+        return [_record(row, course) for row in rows]
+
+    def of_subject(self, course: Course, subject: str) -> list[LearnerRecord]:
+        """One learner's records in the course, one per pathway they opened there."""
+        rows = self._session.scalars(
+            select(LearnerRow)
+            .where(*_in_course(course), LearnerRow.subject == subject)
+            .order_by(LearnerRow.pathway_id)
+        )
+        return [_record(row, course) for row in rows]
+
+    def tenants_knowing(self, issuer: str, subject: str) -> set[Tenant]:
+        """The registrations of `issuer` in which this person has opened a path."""
+        rows = self._session.execute(
+            select(LearnerRow.client_id)
+            .where(LearnerRow.issuer == issuer, LearnerRow.subject == subject)
+            .distinct()
+        ).scalars()
+        return {Tenant(issuer, client_id) for client_id in rows}
+
+    def email_directory(self, issuers: Iterable[str]) -> dict[str, dict[str, str]]:
+        """issuer -> {email: sub} for the learners whose email is kept (mbox identity)."""
+        wanted = list(issuers)
+        directory: dict[str, dict[str, str]] = {}
+        if not wanted:
+            return directory
+        rows = self._session.execute(
+            select(LearnerRow.issuer, LearnerRow.email, LearnerRow.subject).where(
+                LearnerRow.issuer.in_(wanted), LearnerRow.email.is_not(None)
+            )
+        )
+        for issuer, email, subject in rows:
+            if email:
+                directory.setdefault(issuer, {})[email] = subject
+        return directory
+
+
+class EvidenceRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add_new(self, tenant: Tenant, observations: Sequence[Observation], now: datetime) -> int:
+        """Keep the observations not seen before (by statement id); how many were new."""
+        ids = [o.statement_id for o in observations if o.statement_id]
+        known = (
+            set(
+                self._session.scalars(
+                    select(EvidenceRow.statement_id).where(
+                        EvidenceRow.issuer == tenant.issuer,
+                        EvidenceRow.client_id == tenant.client_id,
+                        EvidenceRow.statement_id.in_(ids),
+                    )
+                )
+            )
+            if ids
+            else set()
+        )
+        added = 0
+        for obs in observations:
+            if not obs.statement_id or obs.statement_id in known:
+                continue
+            known.add(obs.statement_id)
+            self._session.add(
+                EvidenceRow(
+                    issuer=tenant.issuer,
+                    client_id=tenant.client_id,
+                    subject=obs.learner_id,
+                    statement_id=obs.statement_id,
+                    lesson_id=obs.lesson_id,
+                    timestamp=obs.timestamp,
+                    score=obs.score,
+                    success=obs.success,
+                    duration_seconds=obs.duration_seconds,
+                    voided=obs.voided,
+                    stored_at=now,
+                )
+            )
+            added += 1
+        self._session.flush()
+        return added
+
+    def void(self, tenant: Tenant, statement_ids: Sequence[str]) -> None:
+        """Voided statements stop counting (they stay, marked)."""
+        if not statement_ids:
+            return
+        for row in self._session.scalars(
+            select(EvidenceRow).where(
+                EvidenceRow.issuer == tenant.issuer,
+                EvidenceRow.client_id == tenant.client_id,
+                EvidenceRow.statement_id.in_(list(statement_ids)),
+            )
+        ):
+            row.voided = True
+        self._session.flush()
+
+    def for_learner(self, tenant: Tenant, subject: str) -> list[Observation]:
+        """The learner's evidence that still counts, oldest first."""
+        rows = self._session.scalars(
+            select(EvidenceRow)
+            .where(
+                EvidenceRow.issuer == tenant.issuer,
+                EvidenceRow.client_id == tenant.client_id,
+                EvidenceRow.subject == subject,
+                EvidenceRow.voided.is_(False),
+            )
+            .order_by(EvidenceRow.timestamp)
+        )
+        return [
+            Observation(
+                learner_id=row.subject,
+                lesson_id=row.lesson_id,
+                timestamp=row.timestamp,
+                score=row.score,
+                success=row.success,
+                duration_seconds=row.duration_seconds,
+                statement_id=row.statement_id,
+            )
+            for row in rows
+        ]

@@ -1,0 +1,63 @@
+"""One transaction and the repositories that work inside it.
+
+A use case receives a `Transaction` and reaches the tables only through its repositories;
+each tenant- or course-scoped method takes a `Tenant` or `Course` value.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+from lti_tool.storage.catalogs import CatalogRepository, ParsedCatalogs
+from lti_tool.storage.keys import ToolKeyRepository
+from lti_tool.storage.launches import LaunchRepository
+from lti_tool.storage.learners import EvidenceRepository, LearnerRepository
+from lti_tool.storage.lrs import LrsRepository
+from lti_tool.storage.outbox import OutboxRepository
+from lti_tool.storage.registrations import RegistrationRepository
+
+
+class Transaction:
+    """The repositories of one database transaction (built lazily, one each)."""
+
+    def __init__(self, session: Session, catalogs: ParsedCatalogs) -> None:
+        self._session = session
+        self._parsed = catalogs
+
+    @cached_property
+    def registrations(self) -> RegistrationRepository:
+        return RegistrationRepository(self._session)
+
+    @cached_property
+    def tool_keys(self) -> ToolKeyRepository:
+        return ToolKeyRepository(self._session)
+
+    @cached_property
+    def launches(self) -> LaunchRepository:
+        return LaunchRepository(self._session)
+
+    @cached_property
+    def catalogs(self) -> CatalogRepository:
+        return CatalogRepository(self._session, self._parsed)
+
+    @cached_property
+    def lrs(self) -> LrsRepository:
+        return LrsRepository(self._session)
+
+    @cached_property
+    def learners(self) -> LearnerRepository:
+        return LearnerRepository(self._session)
+
+    @cached_property
+    def evidence(self) -> EvidenceRepository:
+        return EvidenceRepository(self._session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self._session)
+
+    def flush(self) -> None:
+        """Send pending writes now (ids become known; constraint errors surface here)."""
+        self._session.flush()

@@ -1,0 +1,117 @@
+"""What an admin does to the installation: register platforms and deployments, import
+catalogs, connect LRSs and say how learners are named there, rotate the tool key. The
+`skillpath` commands (and the admin console) call these; each runs in one transaction, checks
+its input, and changes nothing when it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from lti_tool.errors import ConfigurationError, UnknownRegistration
+from lti_tool.lrs.actors import MODES
+from lti_tool.lti import registrations
+from lti_tool.lti.registrations import RegistrationInput
+from lti_tool.storage import LrsConnectionRecord, RegistrationRecord, Tenant
+from lti_tool.usecases import catalogs
+from lti_tool.usecases.catalogs import ImportResult
+from lti_tool.usecases.ports import Ports
+from xapi.identity import IdentityMode
+
+
+def register_platform(ports: Ports, data: RegistrationInput) -> RegistrationRecord:
+    with ports.storage.transaction() as tx:
+        return registrations.add_registration(tx, data, ports.now())
+
+
+def list_platforms(ports: Ports) -> list[RegistrationRecord]:
+    with ports.storage.transaction() as tx:
+        return registrations.list_registrations(tx)
+
+
+def remove_platform(ports: Ports, tenant: Tenant) -> None:
+    """Remove a registration; its sessions end at once (their launches are forgotten)."""
+    with ports.storage.transaction() as tx:
+        registrations.remove_registration(tx, tenant)
+
+
+def add_deployment(ports: Ports, tenant: Tenant, deployment_id: str) -> None:
+    with ports.storage.transaction() as tx:
+        registrations.add_deployment(tx, tenant, deployment_id, ports.now())
+
+
+def import_catalog(ports: Ports, document: Any, tenant: Tenant = Tenant.DEFAULT) -> ImportResult:
+    with ports.storage.transaction() as tx:
+        return catalogs.import_catalog(tx, document, tenant, ports.now())
+
+
+def _check_tenant(ports: Ports, tenant: Tenant, what: str) -> None:
+    if bool(tenant.issuer) != bool(tenant.client_id):
+        raise ConfigurationError(
+            f"give both --issuer and --client-id, or neither (the default {what})"
+        )
+    if not tenant.is_default:
+        with ports.storage.transaction() as tx:
+            registrations.require_registration(tx, tenant)
+
+
+def set_lrs(
+    ports: Ports,
+    endpoint: str,
+    username: str,
+    password: str,
+    tenant: Tenant = Tenant.DEFAULT,
+) -> LrsConnectionRecord:
+    """The default LRS, or one registration's; the password is stored encrypted."""
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"endpoint must be an absolute http(s) URL, got {endpoint!r}")
+    if not username:
+        raise ConfigurationError("username must not be empty")
+    _check_tenant(ports, tenant, "LRS")
+    endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
+    with ports.storage.transaction() as tx:
+        return tx.lrs.save(
+            tenant, endpoint, username, ports.box.encrypt(password.encode()), ports.now()
+        )
+
+
+def set_identity(
+    ports: Ports,
+    tenant: Tenant,
+    mode: str,
+    home_page: str | None = None,
+    account_names: Mapping[str, str] | None = None,
+) -> None:
+    """How one registration's learners are named in xAPI, read and written (validated).
+    Emails kept for mailbox naming are dropped when another mode is chosen."""
+    with ports.storage.transaction() as tx:
+        if tx.registrations.find(tenant) is None:
+            raise UnknownRegistration(
+                f"no platform is registered as issuer={tenant.issuer} "
+                f"client_id={tenant.client_id}"
+            )
+    if mode not in MODES:
+        raise ConfigurationError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    chosen = MODES[mode]
+    if chosen is IdentityMode.MAPPED_ACCOUNT:
+        parts = urlsplit(home_page or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError("mapped_account needs --home-page, an absolute http(s) URL")
+    elif home_page or account_names:
+        raise ConfigurationError(
+            f"--home-page and --mapping only go with mapped_account, not {mode}"
+        )
+    names = dict(account_names or {})
+    for sub, name in names.items():
+        if not sub or not name:
+            raise ConfigurationError("every mapping row needs an LTI sub and an account name")
+    stored = (
+        None
+        if chosen is IdentityMode.ACCOUNT
+        else {"mode": chosen.value, "home_page": home_page, "account_names": names}
+    )
+    with ports.storage.transaction() as tx:
+        tx.registrations.set_identity(tenant, stored)

@@ -1,0 +1,48 @@
+"""Who is asking: the launch a request's session token names, and the role checks of the API.
+
+The session token travels in the `Authorization: Bearer` header (the page's scripts and API
+clients), the page URL (`t`) and a cookie where cookies work. Writes take it from the header
+only: no cross-site request can forge one.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from lti_tool.container import Container
+from lti_tool.errors import Forbidden, NotAuthenticated
+from lti_tool.lti.sessions import COOKIE_NAME
+from lti_tool.storage import LaunchRecord
+
+
+def container() -> Container:
+    return current_app.extensions["skillpath"]  # type: ignore[no-any-return]
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def session_token() -> str | None:
+    return bearer_token() or request.args.get("t") or request.cookies.get(COOKIE_NAME)
+
+
+def current_launch(expected_id: str | None = None) -> LaunchRecord:
+    """The launch the request's session token names (and only that one)."""
+    return container().launches.launch_of(session_token(), expected_id)
+
+
+def instructor_launch(*, writing: bool = False) -> LaunchRecord:
+    """The instructor launch of the request's session. Writes take the session token from the
+    Authorization header only, never from a cookie."""
+    if writing and bearer_token() is None:
+        raise NotAuthenticated(
+            "Changes need the session token in the Authorization header (Bearer)."
+        )
+    launch = current_launch()
+    if launch.role != "instructor":
+        raise Forbidden()
+    return launch
