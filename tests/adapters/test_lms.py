@@ -21,8 +21,8 @@ from lti_tool.lti.services.nrps import read_roster
 from lti_tool.lti.vocabulary import product_family
 from lti_tool.outbox import worker_once
 from lti_tool.usecases.grades import PROGRESS_TAG, grade_sync_for, record_progress
-from tests.lti_tool.ags.conftest import GradeRig, register_pair
-from tests.lti_tool.ags.test_nrps import next_in_body_only
+from tests.lti_tool.lti.services.conftest import GradeRig, register_pair
+from tests.lti_tool.lti.services.test_nrps import next_in_body_only
 from tests.peers.browser import LaunchBrowser
 from tests.peers.fault_proxy_http import FaultProxy
 from tests.peers.lti_platform import PlatformPeer

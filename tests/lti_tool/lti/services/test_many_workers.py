@@ -15,7 +15,7 @@ from lti_tool.lti.services.score_delivery import KIND
 from lti_tool.outbox import worker_once
 from lti_tool.storage.models import AttemptRow
 from lti_tool.usecases.grades import PROGRESS_TAG, record_progress
-from tests.lti_tool.ags.conftest import GradeRig
+from tests.lti_tool.lti.services.conftest import GradeRig
 
 WORKERS = 4
 

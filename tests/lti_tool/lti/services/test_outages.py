@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import AttemptRow
 from lti_tool.usecases.grades import PROGRESS_TAG, record_progress
-from tests.lti_tool.ags.conftest import GradeRig
+from tests.lti_tool.lti.services.conftest import GradeRig
 from tests.peers.fault_proxy_http import FaultProxy
 
 

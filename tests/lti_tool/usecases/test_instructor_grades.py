@@ -9,7 +9,7 @@ import uuid
 
 from lti_tool.outbox.worker import worker_once
 from tests.lti_tool.conftest import link, register_with
-from tests.lti_tool.test_learner_path import import_example
+from tests.lti_tool.usecases.test_learner_path import import_example
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import ToolServer

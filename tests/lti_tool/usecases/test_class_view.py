@@ -14,9 +14,9 @@ from sqlalchemy import select
 from lti_tool.storage.models import LearnerRow
 from tests.lti_tool.conftest import link
 from tests.lti_tool.db import db
-from tests.lti_tool.test_learner_evidence import BASICS, example_with_lrs, passed
-from tests.lti_tool.test_learner_path import import_example
-from tests.lti_tool.test_overrides import Instructor, teacher
+from tests.lti_tool.usecases.test_learner_evidence import BASICS, example_with_lrs, passed
+from tests.lti_tool.usecases.test_learner_path import import_example
+from tests.lti_tool.usecases.test_overrides import Instructor, teacher
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
 from tests.peers.lti_platform import PlatformPeer
@@ -93,7 +93,7 @@ def test_the_class_view_is_the_instructors_own_course_only(
 def test_an_instructor_previews_a_learners_path_as_the_learner_sees_it(
     tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    from tests.lti_tool.test_learner_path import api
+    from tests.lti_tool.usecases.test_learner_path import api
 
     import_example(tool)
     sub = "learner-" + uuid.uuid4().hex[:8]

@@ -20,8 +20,13 @@ from lti_tool.usecases import admin
 from lti_tool.usecases.reporting import Reported
 from tests.lti_tool.conftest import link
 from tests.lti_tool.db import db
-from tests.lti_tool.test_learner_evidence import BASICS, connect_lrs, example_with_lrs, passed
-from tests.lti_tool.test_learner_path import api
+from tests.lti_tool.usecases.test_learner_evidence import (
+    BASICS,
+    connect_lrs,
+    example_with_lrs,
+    passed,
+)
+from tests.lti_tool.usecases.test_learner_path import api
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
 from tests.peers.lti_platform import PlatformPeer
@@ -124,7 +129,7 @@ def test_opening_the_next_lesson_sends_launched_and_goes_to_the_lesson(
     browser: LaunchBrowser,
     learning_locker: LrsPeer,  # noqa: F811
 ) -> None:
-    from tests.lti_tool.test_learner_path import EXAMPLE
+    from tests.lti_tool.usecases.test_learner_path import EXAMPLE
 
     document = json.loads(EXAMPLE.read_text())
     document["lessons"][0]["url"] = "https://content.example.org/basics?from=skillpath"

@@ -16,7 +16,7 @@ from lti_tool.storage.models import EvidenceRow, OutboxRow
 from lti_tool.usecases import admin
 from tests.lti_tool.conftest import link
 from tests.lti_tool.db import db
-from tests.lti_tool.test_learner_path import api, import_example
+from tests.lti_tool.usecases.test_learner_path import api, import_example
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
 from tests.peers.lti_platform import PlatformPeer

@@ -12,7 +12,7 @@ import pytest
 from lti_tool.lti.services.clients import ServiceClients
 from lti_tool.lti.services.nrps import RosterUnavailable, forget_roster, read_roster
 from lti_tool.storage import LaunchRecord
-from tests.lti_tool.ags.conftest import GradeRig, register_pair
+from tests.lti_tool.lti.services.conftest import GradeRig, register_pair
 from tests.peers.browser import LaunchBrowser
 from tests.peers.fault_proxy_http import Answer, FaultProxy
 from tests.peers.lti_platform import PlatformPeer

@@ -13,7 +13,7 @@ from tests.peers.browser import LaunchBrowser
 from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import ToolServer
 
-EXAMPLE = Path(__file__).parent.parent / "fixtures" / "catalog-example.json"
+EXAMPLE = Path(__file__).parents[2] / "fixtures" / "catalog-example.json"
 
 
 def import_example(tool: ToolServer) -> None:

@@ -8,8 +8,8 @@ import uuid
 
 from lti_tool.outbox.worker import worker_once
 from tests.lti_tool.conftest import link
-from tests.lti_tool.test_learner_evidence import BASICS, example_with_lrs, passed
-from tests.lti_tool.test_learner_path import import_example
+from tests.lti_tool.usecases.test_learner_evidence import BASICS, example_with_lrs, passed
+from tests.lti_tool.usecases.test_learner_path import import_example
 from tests.peers.browser import LaunchBrowser
 from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
 from tests.peers.lti_platform import PlatformPeer

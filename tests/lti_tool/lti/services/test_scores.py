@@ -8,7 +8,7 @@ import pytest
 
 from lti_tool.storage import Tenant
 from lti_tool.usecases.grades import PROGRESS_TAG, grade_sync_for, read_results, record_progress
-from tests.lti_tool.ags.conftest import GradeRig
+from tests.lti_tool.lti.services.conftest import GradeRig
 
 
 def test_progress_reaches_the_gradebook_on_a_line_item_we_own(rig: GradeRig) -> None:

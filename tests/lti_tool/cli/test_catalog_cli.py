@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.lti_tool.test_learner_path import EXAMPLE
+from tests.lti_tool.usecases.test_learner_path import EXAMPLE
 
 
 def test_import_twice_then_change(cli: Any, tmp_path: Path) -> None:
