@@ -194,3 +194,27 @@ def test_the_openapi_document_describes_every_api_route(client: Any) -> None:
         if method not in ("HEAD", "OPTIONS")
     }
     assert routes == described
+
+
+def test_the_openapi_document_is_the_schemas_that_validate(client: Any) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    override = document["components"]["schemas"]["Override"]
+    assert override["required"] == ["kind"]  # the target each kind needs is checked by rule
+    assert override["properties"]["lesson_id"]["maxLength"] == 1000
+    assert override["properties"]["note"]["maxLength"] == 2000
+    assert override["additionalProperties"] is False
+    error = document["components"]["schemas"]["Error"]
+    assert set(error["properties"]) >= {"code", "status", "message", "errors"}
+
+
+def test_a_method_the_route_does_not_take_is_405_with_allow(client: Any) -> None:
+    for method, path in (
+        ("put", "/api/v1/me/path"),
+        ("delete", "/api/v1/course/learners"),
+        ("get", "/lti/launch"),
+        ("post", "/.well-known/jwks.json"),
+    ):
+        response = getattr(client, method)(path)
+        assert response.status_code == 405, (method, path)
+        allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+        assert allowed and method.upper() not in allowed, (method, path, allowed)
