@@ -20,7 +20,6 @@ from typing import Any
 log = logging.getLogger("skillpath.adapters")
 
 
-
 class Verdict(enum.Enum):
     """An adapter's reading of a platform answer, when it differs from the standard one."""
 

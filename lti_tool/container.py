@@ -31,7 +31,7 @@ from lti_tool.lti.services.score_delivery import KIND as SCORE_KIND
 from lti_tool.lti.services.score_delivery import AgsScoreDeliverer
 from lti_tool.lti.sessions import LaunchSessions
 from lti_tool.outbox.delivery import DelivererRegistry
-from lti_tool.storage import SecretBox, SharedStore, Storage, make_store
+from lti_tool.storage import SecretBox, SharedStore, Storage, ToolKeyRecord, make_store
 from xapi.http import new_session, safe_retries
 
 log = logging.getLogger("skillpath")
@@ -153,7 +153,7 @@ class Container:
         with self.storage.transaction() as tx:
             return tool_keys.ensure_key(tx, self.box, self.now())
 
-    def rotate_keys(self) -> tool_keys.ToolKeyRecord:
+    def rotate_keys(self) -> ToolKeyRecord:
         with self.storage.transaction() as tx:
             key = tool_keys.rotate(
                 tx, self.box, self.now(), timedelta(hours=self.settings.key_retention_hours)

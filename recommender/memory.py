@@ -40,4 +40,4 @@ def next_stability(stability_days: float, recalled: float, success: bool) -> flo
 
 def days_until_recall(stability_days: float, target: float) -> float:
     """Days until predicted recall falls to `target` (inverse of `recall`)."""
-    return stability_days * (target ** (1.0 / _DECAY) - 1.0) / _FACTOR
+    return stability_days * (float(target ** (1.0 / _DECAY)) - 1.0) / _FACTOR

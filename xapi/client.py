@@ -59,7 +59,7 @@ class RetryPolicy:
         """Seconds to wait before retry number `attempt` (0-based); honours a small Retry-After."""
         if retry_after is not None and retry_after.strip().isdigit():
             return min(float(retry_after), self.max_sleep_seconds)
-        return min(self.backoff_seconds * (2**attempt), self.max_sleep_seconds)
+        return min(self.backoff_seconds * 2.0**attempt, self.max_sleep_seconds)
 
 
 @dataclass(frozen=True, slots=True)

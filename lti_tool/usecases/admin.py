@@ -90,8 +90,7 @@ def set_identity(
     with ports.storage.transaction() as tx:
         if tx.registrations.find(tenant) is None:
             raise UnknownRegistration(
-                f"no platform is registered as issuer={tenant.issuer} "
-                f"client_id={tenant.client_id}"
+                f"no platform is registered as issuer={tenant.issuer} client_id={tenant.client_id}"
             )
     if mode not in MODES:
         raise ConfigurationError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
