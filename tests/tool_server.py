@@ -66,7 +66,10 @@ class ToolServer:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll: `shutdown` waits for the loop to notice, and every test stops one.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def start(self) -> ToolServer:
         self._thread.start()

@@ -98,16 +98,23 @@ def _spawn(
     )
 
 
-def _wait_ready(peer: LrsPeer, probe: str, timeout: float = 30.0) -> None:
+def _wait_ready(peer: LrsPeer, probe: str, timeout: float = 60.0) -> None:
+    """Wait until the peer answers `probe`. Every kind of request error (refused, reset, a
+    read that timed out on a busy machine) means "not yet" until the deadline; a peer that
+    does not come up is stopped, whole process group, before the fixture fails."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if peer.process.poll() is not None:
-            break
-        try:
-            requests.get(probe, timeout=1, auth=(peer.username, peer.password))
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    try:
+        while time.monotonic() < deadline:
+            if peer.process.poll() is not None:
+                break
+            try:
+                requests.get(probe, timeout=2, auth=(peer.username, peer.password))
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+    except BaseException:
+        peer.stop()
+        raise
     peer.stop()
     pytest.fail(f"{peer.name} did not start on {peer.endpoint}:\n{peer.log_tail()}")
 
@@ -176,7 +183,18 @@ def start_learning_locker(workdir: Path) -> LrsPeer:
         "organisation": "5988f0f00000000000000000",
         "scopes": ["all"],
     }
-    threading.Thread(target=auth.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(target=auth.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        return _start_learning_locker_service(node, workdir, auth, username, password)
+    except BaseException:
+        auth.shutdown()
+        auth.server_close()
+        raise
+
+
+def _start_learning_locker_service(
+    node: str, workdir: Path, auth: _ClientInfoServer, username: str, password: str
+) -> LrsPeer:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     env = {

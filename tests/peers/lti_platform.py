@@ -200,7 +200,10 @@ class PlatformPeer:
         self._server = server
         self._base_url = f"http://{self.host}:{server.server_port}"
         self._thread = threading.Thread(
-            target=server.serve_forever, name="lti-platform-peer", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="lti-platform-peer",
+            daemon=True,
         )
         self._thread.start()
         return self

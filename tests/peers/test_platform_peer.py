@@ -75,7 +75,9 @@ def tool_keys() -> Iterator[ToolKeys]:
         return Response(body, 200, mimetype="application/json")(environ, start_response)
 
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:

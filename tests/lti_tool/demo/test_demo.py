@@ -31,7 +31,10 @@ def demo_apps(settings: Settings) -> Iterator[tuple[str, Flask]]:
         make_server("127.0.0.1", port, tool, threaded=True),
         make_server("127.0.0.1", lms_port, lms, threaded=True),
     ]
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    threads = [
+        threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        for s in servers
+    ]
     for thread in threads:
         thread.start()
     yield f"http://127.0.0.1:{lms_port}", tool

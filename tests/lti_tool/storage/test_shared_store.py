@@ -1,8 +1,40 @@
+"""The shared store (database or Redis): single-use takes, expiry, leases. The database
+store is tested on a clock the test moves; Redis keeps its own time, so its expiry tests wait
+a fraction of a second."""
+
+from __future__ import annotations
+
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
+
+from lti_tool.storage import SharedStore, SqlStore
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def timed(app: Flask) -> tuple[SharedStore, float, Callable[[float], None]]:
+    """The app's kind of store, a short time to live, and how to let time pass."""
+    container = app.extensions["skillpath"]
+    if isinstance(container.store, SqlStore):
+        clock = ManualClock()
+
+        def advance(seconds: float) -> None:
+            clock.now += timedelta(seconds=seconds)
+
+        return SqlStore(container.storage, clock), 1.0, advance
+    return container.store, 0.2, time.sleep
 
 
 def test_take_is_single_use_across_threads(app: Flask) -> None:
@@ -23,11 +55,11 @@ def test_take_is_single_use_across_threads(app: Flask) -> None:
     assert [r for r in results if r is not None] == [{"v": 1}]
 
 
-def test_values_expire(app: Flask) -> None:
-    store = app.extensions["skillpath"].store
-    store.put("short", "x", 1)
+def test_values_expire(timed: tuple[SharedStore, float, Callable[[float], None]]) -> None:
+    store, ttl, advance = timed
+    store.put("short", "x", ttl)
     assert store.get("short") == "x"
-    time.sleep(1.1)
+    advance(ttl * 1.25)
     assert store.get("short") is None
     assert store.take("short") is None
 
@@ -41,22 +73,24 @@ def test_put_overwrites(app: Flask) -> None:
     assert store.get("k") is None
 
 
-def test_expired_rows_are_purged_as_the_store_is_written(app: Flask) -> None:
-    from lti_tool.storage.shared_store import SqlStore
-
-    store = app.extensions["skillpath"].store
+def test_expired_rows_are_purged_as_the_store_is_written(
+    timed: tuple[SharedStore, float, Callable[[float], None]],
+) -> None:
+    store, ttl, advance = timed
     if not isinstance(store, SqlStore):
         pytest.skip(reason="Redis expires keys itself; the purge is the SQL store's")
-    store.put("old", 1, 1)
-    time.sleep(1.1)
+    store.put("old", 1, ttl)
+    advance(ttl * 1.25)
     for i in range(SqlStore.PURGE_EVERY):
         store.put(f"k{i}", i, 60)
     assert store.take("old") is None
     assert store.purge_expired() == 0
 
 
-def test_add_is_a_lease_one_caller_gets(app: Flask) -> None:
-    store = app.extensions["skillpath"].store
+def test_add_is_a_lease_one_caller_gets(
+    timed: tuple[SharedStore, float, Callable[[float], None]],
+) -> None:
+    store, ttl, advance = timed
     results: list[bool] = []
     barrier = threading.Barrier(8)
 
@@ -73,7 +107,7 @@ def test_add_is_a_lease_one_caller_gets(app: Flask) -> None:
     holder = store.get("lease:token")
     assert store.add("lease:token", 99, 60) is False and store.get("lease:token") == holder
     store.delete("lease:token")
-    assert store.add("lease:token", 1, 1) is True
-    time.sleep(1.1)
+    assert store.add("lease:token", 1, ttl) is True
+    advance(ttl * 1.25)
     assert store.add("lease:token", 2, 60) is True  # an expired lease is free again
     assert store.get("lease:token") == 2
