@@ -24,7 +24,7 @@ from lti_tool.usecases.grades import PROGRESS_TAG, grade_sync_for, record_progre
 from tests.lti_tool.lti.services.conftest import GradeRig, register_pair
 from tests.lti_tool.lti.services.test_nrps import next_in_body_only
 from tests.peers.browser import LaunchBrowser
-from tests.peers.fault_proxy_http import FaultProxy
+from tests.peers.fault_proxy import FaultProxy
 from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import ToolServer
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.peers.faulty_proxy import FaultyProxy, faulty_proxy
+from tests.peers.fault_proxy import FaultProxy, fault_proxy
 from tests.peers.lrs import LrsPeer
 from tests.xapi.support import actor, matcher, new_lesson, new_sub, statement
 from xapi.client import LrsClient, RetryPolicy, StatementQuery
@@ -20,19 +20,19 @@ FAST = RetryPolicy(attempts=3, backoff_seconds=0.01)
 
 
 @pytest.fixture
-def proxy(learning_locker: LrsPeer) -> Iterator[FaultyProxy]:
+def proxy(learning_locker: LrsPeer) -> Iterator[FaultProxy]:
     parts = urlsplit(learning_locker.endpoint)
-    with faulty_proxy(f"{parts.scheme}://{parts.netloc}") as running:
+    with fault_proxy(f"{parts.scheme}://{parts.netloc}") as running:
         yield running
 
 
-def client_via(proxy: FaultyProxy, peer: LrsPeer, **kwargs: object) -> LrsClient:
+def client_via(proxy: FaultProxy, peer: LrsPeer, **kwargs: object) -> LrsClient:
     return LrsClient(
-        proxy.url("/xAPI/"), peer.username, peer.password, retry=FAST, version="1.0.3", **kwargs
+        proxy.url + "/xAPI/", peer.username, peer.password, retry=FAST, version="1.0.3", **kwargs
     )  # type: ignore[arg-type]
 
 
-def test_get_is_retried_after_503s(proxy: FaultyProxy, learning_locker: LrsPeer) -> None:
+def test_get_is_retried_after_503s(proxy: FaultProxy, learning_locker: LrsPeer) -> None:
     proxy.fail(2, methods=("GET",))
     with client_via(proxy, learning_locker) as client:
         page = client.get_statements(StatementQuery(limit=1))
@@ -41,7 +41,7 @@ def test_get_is_retried_after_503s(proxy: FaultyProxy, learning_locker: LrsPeer)
 
 
 def test_get_gives_up_after_the_policy_with_the_status(
-    proxy: FaultyProxy, learning_locker: LrsPeer
+    proxy: FaultProxy, learning_locker: LrsPeer
 ) -> None:
     proxy.fail(5, methods=("GET",))
     with client_via(proxy, learning_locker) as client, pytest.raises(LrsServerError) as caught:
@@ -52,7 +52,7 @@ def test_get_gives_up_after_the_policy_with_the_status(
 
 
 def test_put_is_retried_and_a_lost_answer_ends_in_success(
-    proxy: FaultyProxy, learning_locker: LrsPeer
+    proxy: FaultProxy, learning_locker: LrsPeer
 ) -> None:
     """The first PUT lands but its answer is lost; the retry gets 204/409: success, one copy."""
     sub = new_sub()
@@ -67,7 +67,7 @@ def test_put_is_retried_and_a_lost_answer_ends_in_success(
     assert [s["id"] for s in page.statements] == [body["id"]]
 
 
-def test_post_is_never_retried_on_503(proxy: FaultyProxy, learning_locker: LrsPeer) -> None:
+def test_post_is_never_retried_on_503(proxy: FaultProxy, learning_locker: LrsPeer) -> None:
     proxy.fail(1, methods=("POST",))
     with client_via(proxy, learning_locker) as client, pytest.raises(LrsServerError):
         client.post_statements([statement(new_sub(), new_lesson())])
@@ -75,7 +75,7 @@ def test_post_is_never_retried_on_503(proxy: FaultyProxy, learning_locker: LrsPe
 
 
 def test_post_is_never_retried_on_a_dropped_connection(
-    proxy: FaultyProxy, learning_locker: LrsPeer
+    proxy: FaultProxy, learning_locker: LrsPeer
 ) -> None:
     proxy.drop(1, methods=("POST",))
     with client_via(proxy, learning_locker) as client, pytest.raises(LrsConnectionError):
@@ -84,7 +84,7 @@ def test_post_is_never_retried_on_a_dropped_connection(
 
 
 def test_get_is_retried_after_a_dropped_connection(
-    proxy: FaultyProxy, learning_locker: LrsPeer
+    proxy: FaultProxy, learning_locker: LrsPeer
 ) -> None:
     proxy.drop(1, methods=("GET",))
     with client_via(proxy, learning_locker) as client:
@@ -93,7 +93,7 @@ def test_get_is_retried_after_a_dropped_connection(
 
 
 def test_learner_refresh_is_bounded_by_its_timeout(
-    proxy: FaultyProxy, learning_locker: LrsPeer
+    proxy: FaultProxy, learning_locker: LrsPeer
 ) -> None:
     proxy.delay_seconds = 1.0
     with client_via(proxy, learning_locker, timeout=5.0) as client:
@@ -108,7 +108,7 @@ def test_learner_refresh_is_bounded_by_its_timeout(
 
 
 def test_cursor_never_moves_past_consistent_through(
-    proxy: FaultyProxy, learning_locker: LrsPeer
+    proxy: FaultProxy, learning_locker: LrsPeer
 ) -> None:
     sub, lesson = new_sub(), new_lesson()
     with learning_locker.client() as direct:

@@ -26,7 +26,7 @@ from lti_tool.storage import LaunchRecord
 from lti_tool.storage.models import LaunchRow
 from lti_tool.usecases import admin
 from tests.peers.browser import LaunchBrowser
-from tests.peers.fault_proxy_http import FaultProxy
+from tests.peers.fault_proxy import FaultProxy
 from tests.peers.lti_platform import PlatformPeer
 from tests.peers.platform_fixtures import launch_browser, platform_peer  # noqa: F401
 from tests.tool_server import ToolServer

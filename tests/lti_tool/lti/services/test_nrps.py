@@ -14,7 +14,7 @@ from lti_tool.lti.services.nrps import RosterUnavailable, forget_roster, read_ro
 from lti_tool.storage import LaunchRecord
 from tests.lti_tool.lti.services.conftest import GradeRig, register_pair
 from tests.peers.browser import LaunchBrowser
-from tests.peers.fault_proxy_http import Answer, FaultProxy
+from tests.peers.fault_proxy import Answer, FaultProxy
 from tests.peers.lti_platform import PlatformPeer
 from tests.tool_server import ToolServer
 

@@ -1,10 +1,13 @@
-"""A fault-injecting HTTP proxy of our own, put between Skillpath and the platform peer.
+"""The one fault-injecting HTTP proxy of the tests, put between Skillpath and a real peer
+(the platform, or an LRS).
 
 It forwards requests (as a forward proxy for absolute-URI requests, or to a fixed upstream
-for origin-form ones) and, when told, misbehaves: answers 503 for the next N requests, 429
-with Retry-After, refuses connections, answers slowly, drops the connection after the
-request reached the platform, or fails a fraction of requests for a while. It never stands
-in for the platform: every answer that is not an injected fault is the platform's own.
+for origin-form ones) and, when told, misbehaves: answers 503 (or any status, with a
+Retry-After) for the next N requests, refuses connections, answers slowly, drops the
+connection before or after the request reached the peer, fails a fraction of requests for a
+while, or rewrites an answer's headers. Faults can be planned in order for given methods
+(`fail`, `drop`) or set as counters on `faults`. It never stands in for the peer: every answer
+that is not an injected fault is the peer's own. It counts what it saw, per path and method.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -57,12 +61,26 @@ class Faults:
 
 
 @dataclass
+class PlannedFault:
+    """One misbehaviour for the next `count` requests of `methods` (all when empty)."""
+
+    kind: str  # "status", "drop-before", "drop-after"
+    count: int
+    status: int = 503
+    methods: frozenset[str] = frozenset()
+
+    def applies(self, method: str) -> bool:
+        return self.count > 0 and (not self.methods or method in self.methods)
+
+
+@dataclass
 class ProxyStats:
     forwarded: int = 0
     injected_status: int = 0
     dropped_after_forward: int = 0
     slowed: int = 0
     by_path: dict[str, int] = field(default_factory=dict)
+    by_method: dict[str, int] = field(default_factory=dict)
 
 
 class FaultProxy:
@@ -71,7 +89,11 @@ class FaultProxy:
     def __init__(self, upstream: str = "", port: int = 0) -> None:
         self.upstream = upstream.rstrip("/")
         self.faults = Faults()
+        self.planned: list[PlannedFault] = []
         self.stats = ProxyStats()
+        # Every answer is held this long; the LRS's Consistent-Through is replaced when set.
+        self.delay_seconds = 0.0
+        self.consistent_through: str | None = None
         self._lock = threading.Lock()
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -118,30 +140,61 @@ class FaultProxy:
         """For `requests.Session.proxies`."""
         return {"http": self.url}
 
-    # -- decisions (called by the handler) -------------------------------------------------
-    def _decide(self, path: str) -> str:
+    # -- planned faults, in order ------------------------------------------------------------
+    def fail(self, count: int, status: int = 503, methods: tuple[str, ...] = ()) -> None:
+        """Answer `status` to the next `count` requests (of `methods`) without forwarding."""
         with self._lock:
-            faults = self.faults
+            self.planned.append(PlannedFault("status", count, status, frozenset(methods)))
+
+    def drop(
+        self, count: int, methods: tuple[str, ...] = (), after_forwarding: bool = False
+    ) -> None:
+        """Close the connection without an answer for the next `count` requests."""
+        kind = "drop-after" if after_forwarding else "drop-before"
+        with self._lock:
+            self.planned.append(PlannedFault(kind, count, methods=frozenset(methods)))
+
+    def attempts(self, method: str) -> int:
+        """How many requests of `method` reached the proxy."""
+        with self._lock:
+            return self.stats.by_method.get(method, 0)
+
+    # -- decisions (called by the handler) -------------------------------------------------
+    def _decide(self, method: str, path: str) -> tuple[str, int]:
+        with self._lock:
+            self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
             self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
-            if faults.path_contains and faults.path_contains not in path:
-                return "forward"
-            if faults.status_next > 0:
-                faults.status_next -= 1
+            for planned in self.planned:
+                if planned.applies(method):
+                    planned.count -= 1
+                    if planned.kind == "status":
+                        self.stats.injected_status += 1
+                        return "status", planned.status
+                    return ("drop" if planned.kind == "drop-after" else "drop-before"), 0
+            return self._decide_by_counters(path), self.faults.status_code
+
+    def _decide_by_counters(self, path: str) -> str:
+        # Called with the lock held.
+        faults = self.faults
+        if faults.path_contains and faults.path_contains not in path:
+            return "forward"
+        if faults.status_next > 0:
+            faults.status_next -= 1
+            self.stats.injected_status += 1
+            return "status"
+        if faults.fail_fraction and time.monotonic() < faults.fail_until:
+            if faults.rng.random() < faults.fail_fraction:
                 self.stats.injected_status += 1
                 return "status"
-            if faults.fail_fraction and time.monotonic() < faults.fail_until:
-                if faults.rng.random() < faults.fail_fraction:
-                    self.stats.injected_status += 1
-                    return "status"
-            if faults.drop_after_forward_next > 0:
-                faults.drop_after_forward_next -= 1
-                self.stats.dropped_after_forward += 1
-                return "drop"
-            if faults.slow_next > 0:
-                faults.slow_next -= 1
-                self.stats.slowed += 1
-                return "slow"
-            return "forward"
+        if faults.drop_after_forward_next > 0:
+            faults.drop_after_forward_next -= 1
+            self.stats.dropped_after_forward += 1
+            return "drop"
+        if faults.slow_next > 0:
+            faults.slow_next -= 1
+            self.stats.slowed += 1
+            return "slow"
+        return "forward"
 
     def fail_fraction_for(self, fraction: float, seconds: float, status: int = 503) -> None:
         with self._lock:
@@ -168,11 +221,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         origin, path = self._target()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        decision = self.owner._decide(path)
+        decision, status_code = self.owner._decide(self.command, path)
         faults = self.owner.faults
+        if decision == "drop-before":
+            self.close_connection = True
+            return
         if decision == "status":
             payload = faults.status_body
-            self.send_response(faults.status_code)
+            self.send_response(status_code)
             if faults.retry_after is not None:
                 self.send_header("Retry-After", faults.retry_after)
             self.send_header("Content-Type", "application/json")
@@ -191,6 +247,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         if decision == "slow":
             time.sleep(faults.slow_seconds)
+        if self.owner.delay_seconds:
+            time.sleep(self.owner.delay_seconds)
+        if self.owner.consistent_through is not None:
+            headers = [
+                (name, value)
+                for name, value in headers
+                if name.lower() != "x-experience-api-consistent-through"
+            ] + [("X-Experience-API-Consistent-Through", self.owner.consistent_through)]
         if faults.rewrite is not None:
             status, headers, answer = faults.rewrite(path, status, headers, answer)
         with self.owner._lock:
@@ -223,3 +287,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     do_POST = _handle
     do_PUT = _handle
     do_DELETE = _handle
+
+
+@contextmanager
+def fault_proxy(upstream: str = "") -> Iterator[FaultProxy]:
+    """A running proxy (to `upstream`, scheme://host:port, for origin-form requests) for the
+    `with` block; stopped whatever happens."""
+    proxy = FaultProxy(upstream).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
