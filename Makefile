@@ -44,7 +44,7 @@ clean:
 bench-launch: $(STAMP)
 	$(BIN)/python -m benchmarks.launch
 
-# Learning Locker's statement service (npm xapi-statements 5.0.1), run by tests/peers/lrs.py.
+# Learning Locker's statement service (npm xapi-statements 5.0.1), run by peers/lrs.py.
 $(PEERS)/ll/.installed:
 	mkdir -p $(PEERS)/ll
 	test -f $(PEERS)/ll/package.json || echo '{"name": "skillpath-ll-peer", "private": true}' > $(PEERS)/ll/package.json

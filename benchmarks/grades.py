@@ -40,9 +40,9 @@ from lti_tool.outbox.delivery import DelivererRegistry
 from lti_tool.storage import LaunchRecord
 from lti_tool.usecases import admin
 from lti_tool.usecases.grades import enqueue_progress
-from tests.peers.fault_proxy import FaultProxy
-from tests.peers.lti_platform import AGS_CLAIM, PlatformPeer
-from tests.tool_server import ToolServer, free_port, start_tool
+from peers.fault_proxy import FaultProxy
+from peers.lti_platform import AGS_CLAIM, PlatformPeer
+from peers.tool_server import ToolServer, free_port, start_tool
 
 COMPETENCIES = 10
 

@@ -29,9 +29,9 @@ from config import Settings
 from lti_tool import create_app
 from lti_tool.lti.registrations import RegistrationInput
 from lti_tool.usecases import admin
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import free_port
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import free_port
 
 
 class Served:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from multiprocessing.managers import BaseManager
 from typing import Any
 
-from tests.peers.lti_platform import PlatformPeer
-from tests.peers.platform_store import ScorePost
+from peers.lti_platform import PlatformPeer
+from peers.platform_store import ScorePost
 
 
 class PeerHandle:

@@ -27,7 +27,7 @@ from typing import Any
 from tincan import Agent, AgentAccount, RemoteLRS  # type: ignore[import-untyped]
 
 from adapters.lrs import LearningLockerPaging
-from tests.peers.lrs import LrsPeer, start_learning_locker
+from peers.lrs import LrsPeer, start_learning_locker
 from xapi.client import LrsClient
 from xapi.identity import ActorMatcher, IdentityPolicy
 from xapi.sync import SyncCursor, refresh_learner, sync_statements

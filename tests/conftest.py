@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from config import Settings
 from lti_tool import create_app
-from tests.tool_server import ToolServer, database_url, start_tool, test_settings
+from peers.tool_server import ToolServer, database_url, start_tool, test_settings
 
 
 @pytest.fixture

@@ -21,12 +21,12 @@ from lti_tool.lti.services.nrps import read_roster
 from lti_tool.lti.vocabulary import product_family
 from lti_tool.outbox import worker_once
 from lti_tool.usecases.grades import PROGRESS_TAG, grade_sync_for, record_progress
+from peers.browser import LaunchBrowser
+from peers.fault_proxy import FaultProxy
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.lti.services.conftest import GradeRig, register_pair
 from tests.lti_tool.lti.services.test_nrps import next_in_body_only
-from tests.peers.browser import LaunchBrowser
-from tests.peers.fault_proxy import FaultProxy
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
 
 
 def test_the_adapter_is_chosen_by_product_family_code(caplog: pytest.LogCaptureFixture) -> None:

@@ -11,11 +11,11 @@ import pytest
 
 from lti_tool.lti.registrations import RegistrationInput
 from lti_tool.usecases import admin
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.launch_forge import LaunchForge
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lti_platform import PlatformPeer
 from tests.peers.platform_fixtures import launch_browser, platform_peer  # noqa: F401
-from tests.tool_server import ToolServer
 
 
 @pytest.fixture

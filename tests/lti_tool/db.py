@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Container
-from tests.tool_server import ToolServer
+from peers.tool_server import ToolServer
 
 
 def container_of(where: Container | ToolServer | Flask) -> Container:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lti_platform import PlatformPeer
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from benchmarks.reference_tool import ReferenceToolServer, start_reference_tool
-from tests.peers.browser import LaunchBrowser, parse_form
-from tests.peers.lti_platform import (
+from peers.browser import LaunchBrowser, parse_form
+from peers.lti_platform import (
     AGS_CLAIM,
     NRPS_CLAIM,
     ROLE_SHORTHANDS,

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.peers.fault_proxy import FaultProxy, fault_proxy
-from tests.peers.lrs import LrsPeer
+from peers.fault_proxy import FaultProxy, fault_proxy
+from peers.lrs import LrsPeer
 from tests.xapi.support import actor, matcher, new_lesson, new_sub, statement
 from xapi.client import LrsClient, RetryPolicy, StatementQuery
 from xapi.errors import LrsConnectionError, LrsServerError, LrsTimeout, XapiError

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.peers.lrs import LrsPeer
+from peers.lrs import LrsPeer
 from tests.xapi.support import actor, new_lesson, new_sub, statement
 from xapi.client import StatementQuery
 from xapi.errors import LrsAuthError, LrsRejectedStatement

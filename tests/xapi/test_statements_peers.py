@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.peers.lrs import LrsPeer
+from peers.lrs import LrsPeer
 from tests.xapi.support import matcher
 from tests.xapi.test_statements import BUILDERS, context
 from xapi.reader import EvidenceReader

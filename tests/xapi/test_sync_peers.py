@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.lrs import LearningLockerPaging, adapter_for, detect_lrs
-from tests.peers.lrs import LrsPeer
+from peers.lrs import LrsPeer
 from tests.xapi.support import actor, matcher, new_lesson, new_sub, statement, voiding
 from xapi.client import StatementQuery
 from xapi.errors import XapiError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tests.tool_server import free_port
+from peers.tool_server import free_port
 
 
 def test_serve_answers_over_http_and_stops_cleanly(cli: object, cli_env: dict[str, str]) -> None:

@@ -14,8 +14,8 @@ from werkzeug.serving import make_server
 
 from config import Settings
 from lti_tool.demo import prepare_demo
-from tests.peers.browser import parse_form
-from tests.tool_server import free_port
+from peers.browser import parse_form
+from peers.tool_server import free_port
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from config import Settings
 from lti_tool.storage.models import LaunchRow
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer, free_port, start_tool
 from tests.lti_tool.conftest import link, register_with
 from tests.lti_tool.db import db
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer, free_port, start_tool
 
 
 def test_learner_launch_lands_on_the_learner_page(

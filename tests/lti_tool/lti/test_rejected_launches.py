@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from lti_tool.storage.models import LaunchRow
+from peers.tool_server import ToolServer
 from tests.lti_tool.db import db
 from tests.lti_tool.launch_forge import (
     DROP,
@@ -25,7 +26,6 @@ from tests.lti_tool.launch_forge import (
     hs256_with_public_key,
     raw_token,
 )
-from tests.tool_server import ToolServer
 
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 

@@ -12,15 +12,15 @@ import requests
 from sqlalchemy import select
 
 from lti_tool.storage.models import LearnerRow
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import link
 from tests.lti_tool.db import db
 from tests.lti_tool.usecases.test_learner_evidence import BASICS, example_with_lrs, passed
 from tests.lti_tool.usecases.test_learner_path import import_example
 from tests.lti_tool.usecases.test_overrides import Instructor, teacher
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
+from tests.peers.lrs_fixtures import LrsPeer, learning_locker  # noqa: F401
 
 
 def class_list(grace: Instructor) -> Any:

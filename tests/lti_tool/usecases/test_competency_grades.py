@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 
 from lti_tool.outbox.worker import worker_once
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import link
 from tests.lti_tool.usecases.test_learner_evidence import BASICS, example_with_lrs, passed
 from tests.lti_tool.usecases.test_learner_path import import_example
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
+from tests.peers.lrs_fixtures import LrsPeer, learning_locker  # noqa: F401
 
 COLUMNS = {"custom": {"competency_grades": "yes"}}
 

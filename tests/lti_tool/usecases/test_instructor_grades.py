@@ -8,11 +8,11 @@ import re
 import uuid
 
 from lti_tool.outbox.worker import worker_once
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import link, register_with
 from tests.lti_tool.usecases.test_learner_path import import_example
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
 
 
 def count(page: str, name: str) -> int:

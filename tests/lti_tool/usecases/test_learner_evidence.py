@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 
 from lti_tool.storage.models import EvidenceRow, OutboxRow
 from lti_tool.usecases import admin
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer, free_port
 from tests.lti_tool.conftest import link
 from tests.lti_tool.db import db
 from tests.lti_tool.usecases.test_learner_path import api, import_example
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer, free_port
+from tests.peers.lrs_fixtures import LrsPeer, learning_locker  # noqa: F401
 
 BASICS = "https://lessons.example.org/comm/basics-video"
 

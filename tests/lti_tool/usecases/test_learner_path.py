@@ -8,10 +8,10 @@ from typing import Any
 
 import requests
 
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import link
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
 
 EXAMPLE = Path(__file__).parents[2] / "fixtures" / "catalog-example.json"
 

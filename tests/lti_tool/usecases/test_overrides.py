@@ -10,14 +10,14 @@ from typing import Any
 import requests
 
 from lti_tool.outbox.worker import worker_once
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import link
 from tests.lti_tool.usecases.test_learner_evidence import example_with_lrs
 from tests.lti_tool.usecases.test_learner_path import api, import_example
 from tests.lti_tool.usecases.test_reporting import CHECK, queued
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
+from tests.peers.lrs_fixtures import LrsPeer, learning_locker  # noqa: F401
 
 
 class Instructor:

@@ -18,6 +18,9 @@ from lti_tool.storage import Tenant
 from lti_tool.storage.models import LearnerRow, OutboxRow
 from lti_tool.usecases import admin
 from lti_tool.usecases.reporting import Reported
+from peers.browser import LaunchBrowser
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import link
 from tests.lti_tool.db import db
 from tests.lti_tool.usecases.test_learner_evidence import (
@@ -27,10 +30,7 @@ from tests.lti_tool.usecases.test_learner_evidence import (
     passed,
 )
 from tests.lti_tool.usecases.test_learner_path import api
-from tests.peers.browser import LaunchBrowser
-from tests.peers.lrs import LrsPeer, learning_locker  # noqa: F401
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
+from tests.peers.lrs_fixtures import LrsPeer, learning_locker  # noqa: F401
 
 SCENARIO = "https://lessons.example.org/comm/escalation-scenario"
 CHECK = "https://lessons.example.org/comm/escalation-check"

@@ -25,11 +25,11 @@ from lti_tool.outbox.delivery import DelivererRegistry
 from lti_tool.storage import LaunchRecord
 from lti_tool.storage.models import LaunchRow
 from lti_tool.usecases import admin
-from tests.peers.browser import LaunchBrowser
-from tests.peers.fault_proxy import FaultProxy
-from tests.peers.lti_platform import PlatformPeer
+from peers.browser import LaunchBrowser
+from peers.fault_proxy import FaultProxy
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.peers.platform_fixtures import launch_browser, platform_peer  # noqa: F401
-from tests.tool_server import ToolServer
 
 FAST_BACKOFF = BackoffPolicy(base_seconds=0.02, cap_seconds=0.2, max_retry_after_seconds=5)
 
@@ -49,7 +49,7 @@ class GradeRig:
 
     @property
     def lineitems_url(self) -> str:
-        from tests.peers.lti_platform import context_key
+        from peers.lti_platform import context_key
 
         return f"{self.peer.issuer}/ags/{context_key(self.context_id)}/lineitems"
 

@@ -12,11 +12,11 @@ import pytest
 from lti_tool.lti.services.clients import ServiceClients
 from lti_tool.lti.services.nrps import RosterUnavailable, forget_roster, read_roster
 from lti_tool.storage import LaunchRecord
+from peers.browser import LaunchBrowser
+from peers.fault_proxy import Answer, FaultProxy
+from peers.lti_platform import PlatformPeer
+from peers.tool_server import ToolServer
 from tests.lti_tool.lti.services.conftest import GradeRig, register_pair
-from tests.peers.browser import LaunchBrowser
-from tests.peers.fault_proxy import Answer, FaultProxy
-from tests.peers.lti_platform import PlatformPeer
-from tests.tool_server import ToolServer
 
 PAGE = 4
 

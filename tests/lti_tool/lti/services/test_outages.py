@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import AttemptRow
 from lti_tool.usecases.grades import PROGRESS_TAG, record_progress
+from peers.fault_proxy import FaultProxy
 from tests.lti_tool.lti.services.conftest import GradeRig
-from tests.peers.fault_proxy import FaultProxy
 
 
 def queue_scores(rig: GradeRig, learners: int, prefix: str = "learner") -> dict[str, float]:

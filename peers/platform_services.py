@@ -28,8 +28,8 @@ from lti1p3platform.service_connector import (
     TPage,
 )
 
-from tests.peers.platform_protocol import expand_roles
-from tests.peers.platform_store import Gradebook, Roster, ScorePost
+from peers.platform_protocol import expand_roles
+from peers.platform_store import Gradebook, Roster, ScorePost
 
 
 def _parse_timestamp(value: Any) -> datetime:

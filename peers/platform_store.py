@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tests.peers.platform_protocol import LaunchRequest, expand_roles
+from peers.platform_protocol import LaunchRequest, expand_roles
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from lti1p3platform.exceptions import (
 )
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.peers.platform_protocol import (
+from peers.platform_protocol import (
     AGS_CLAIM,
     AGS_OPERATION_SCOPES,
     CLIENT_ASSERTION_TYPE,
@@ -56,12 +56,12 @@ from tests.peers.platform_protocol import (
     context_key,
     expand_roles,
 )
-from tests.peers.platform_services import (
+from peers.platform_services import (
     PeerAgsService,
     PeerNrpsService,
     render_service_response,
 )
-from tests.peers.platform_store import (
+from peers.platform_store import (
     Gradebook,
     Roster,
     ScorePost,

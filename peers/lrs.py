@@ -22,24 +22,26 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
-import pytest
 import requests
 
 from xapi.client import LrsClient
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / ".peers"
 LL_SERVER = PEERS / "ll" / "node_modules" / "xapi-statements" / "dist" / "server.js"
 RALPH_PYTHON = PEERS / "ralph-venv" / "bin" / "python"
 HERE = Path(__file__).resolve().parent
 
-__all__ = ["LrsPeer", "start_learning_locker", "start_ralph"]
+__all__ = ["LrsPeer", "PeerUnavailable", "start_learning_locker", "start_ralph"]
+
+
+class PeerUnavailable(RuntimeError):
+    """A peer is not installed, or did not come up (its output's end is in the message)."""
 
 
 @dataclass
@@ -116,7 +118,7 @@ def _wait_ready(peer: LrsPeer, probe: str, timeout: float = 60.0) -> None:
         peer.stop()
         raise
     peer.stop()
-    pytest.fail(f"{peer.name} did not start on {peer.endpoint}:\n{peer.log_tail()}")
+    raise PeerUnavailable(f"{peer.name} did not start on {peer.endpoint}:\n{peer.log_tail()}")
 
 
 # -- Learning Locker ------------------------------------------------------------------------------
@@ -165,7 +167,9 @@ def start_learning_locker(workdir: Path) -> LrsPeer:
     """Start Learning Locker's statement service; fail with the install command if missing."""
     node = shutil.which("node")
     if node is None or not LL_SERVER.is_file():
-        pytest.fail("Learning Locker (xapi-statements 5.0.1) is not installed: run `make peers`")
+        raise PeerUnavailable(
+            "Learning Locker (xapi-statements 5.0.1) is not installed: run `make peers`"
+        )
     username, password = "skillpath", uuid.uuid4().hex
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     auth = _ClientInfoServer(("127.0.0.1", 0), _ClientInfoHandler)
@@ -234,7 +238,7 @@ def _start_learning_locker_service(
 def start_ralph(workdir: Path) -> LrsPeer:
     """Start Ralph with its filesystem backend; fail with the install command if missing."""
     if not RALPH_PYTHON.is_file():
-        pytest.fail("Ralph (ralph-malph 5.1.0) is not installed: run `make peers`")
+        raise PeerUnavailable("Ralph (ralph-malph 5.1.0) is not installed: run `make peers`")
     username, password = "skillpath", uuid.uuid4().hex
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -264,25 +268,3 @@ def start_ralph(workdir: Path) -> LrsPeer:
     )
     _wait_ready(peer, f"http://127.0.0.1:{port}/__lbheartbeat__")
     return peer
-
-
-@pytest.fixture(scope="session")
-def learning_locker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LrsPeer]:
-    """Learning Locker's statement service, one per test session."""
-    peer = start_learning_locker(tmp_path_factory.mktemp("learning-locker"))
-    yield peer
-    peer.stop()
-
-
-@pytest.fixture(scope="session")
-def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LrsPeer]:
-    """Ralph with the filesystem backend, one per test session."""
-    peer = start_ralph(tmp_path_factory.mktemp("ralph"))
-    yield peer
-    peer.stop()
-
-
-@pytest.fixture(scope="session", params=["learning-locker", "ralph"])
-def lrs(request: pytest.FixtureRequest) -> LrsPeer:
-    """Each real LRS in turn."""
-    return request.getfixturevalue(request.param.replace("-", "_"))
