@@ -37,3 +37,31 @@ def test_migrations_go_down_and_up_again(settings: Settings) -> None:
         assert _shape(database) == at_head
     finally:
         database.dispose()
+
+
+def test_learner_records_move_to_courses_and_back(settings: Settings) -> None:
+    """0005 keys learner records by course; going back keeps one record per learner and
+    pathway (the most recent)."""
+    from sqlalchemy import text
+
+    database = Storage(settings.database_url)
+    try:
+        database.migrate("upgrade", "0004_reporting")
+        row = (
+            "INSERT INTO learners (issuer, client_id, deployment_id, subject, pathway_id, "
+            "context_id, state, first_launch_at, updated_at) VALUES ('i', 'c', 'd', 's', 'p', "
+            ":context, '{}', '2026-11-30 10:00:00+00', '2026-11-30 10:00:00+00')"
+        )
+        with database.engine.begin() as connection:
+            connection.execute(text(row), {"context": None})
+        database.upgrade()
+        with database.engine.begin() as connection:
+            assert connection.execute(text("SELECT context_id FROM learners")).scalar() == ""
+            connection.execute(text(row), {"context": "course-2"})
+            assert connection.execute(text("SELECT count(*) FROM learners")).scalar() == 2
+        database.migrate("downgrade", "0004_reporting")
+        with database.engine.begin() as connection:
+            kept = connection.execute(text("SELECT context_id FROM learners")).scalars().all()
+        assert kept == ["course-2"]
+    finally:
+        database.dispose()
