@@ -1,5 +1,5 @@
-"""Fixtures shared by every test package: settings on a fresh database, the app, a CLI
-runner, and Skillpath served over real HTTP."""
+"""Fixtures shared by every test package: settings on a fresh database, the app (pytest-flask
+builds `client` on it), a CLI runner, and Skillpath served over real HTTP."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.testing import FlaskClient
 
 from config import Settings
 from lti_tool import create_app
@@ -28,11 +27,6 @@ def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings, initialise=True)
     yield app
     app.extensions["skillpath"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture
