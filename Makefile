@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 # Real peers the tests start: each lives in a folder this Makefile owns.
-peers: $(STAMP) $(PEERS)/ll/.installed $(PEERS)/ralph-venv/.installed
+peers: $(STAMP) $(PEERS)/ll/.installed $(PEERS)/ralph-venv/.installed $(PEERS)/axe/.installed browser
 
 clean:
 	rm -rf $(VENV) $(PEERS) instance
@@ -50,6 +50,18 @@ $(PEERS)/ll/.installed:
 	test -f $(PEERS)/ll/package.json || echo '{"name": "skillpath-ll-peer", "private": true}' > $(PEERS)/ll/package.json
 	cd $(PEERS)/ll && npm install --ignore-scripts --no-audit --no-fund xapi-statements@5.0.1
 	touch $@
+
+# axe-core (npm) for the accessibility checks of the page tests, run by peers/chromium.py.
+$(PEERS)/axe/.installed:
+	mkdir -p $(PEERS)/axe
+	test -f $(PEERS)/axe/package.json || echo '{"name": "skillpath-axe", "private": true}' > $(PEERS)/axe/package.json
+	cd $(PEERS)/axe && npm install --ignore-scripts --no-audit --no-fund axe-core@4.10.3
+	touch $@
+
+# The page tests drive Debian's Chromium (never a browser download); installed when missing.
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium))
 
 # Ralph (ralph-malph 5.1.0) in its own venv so its pins never meet ours; its extra forgets requests.
 $(PEERS)/ralph-venv/.installed:
