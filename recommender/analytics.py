@@ -64,21 +64,36 @@ class CohortReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"lessons": {k: {"attempts": v.attempts, "learners": v.learners,
-                                "struggle_rate": v.struggle_rate,
-                                "learning_gain": v.learning_gain, "flagged": v.flagged,
-                                "flag_reasons": list(v.flag_reasons)}
-                            for k, v in sorted(self.lessons.items())},
-                "competencies": {k: {"learners": v.learners, "proficient": v.proficient,
-                                     "median_minutes_to_proficiency":
-                                         v.median_minutes_to_proficiency,
-                                     "median_days_to_proficiency":
-                                         v.median_days_to_proficiency}
-                                 for k, v in sorted(self.competencies.items())}}
+        return {
+            "lessons": {
+                k: {
+                    "attempts": v.attempts,
+                    "learners": v.learners,
+                    "struggle_rate": v.struggle_rate,
+                    "learning_gain": v.learning_gain,
+                    "flagged": v.flagged,
+                    "flag_reasons": list(v.flag_reasons),
+                }
+                for k, v in sorted(self.lessons.items())
+            },
+            "competencies": {
+                k: {
+                    "learners": v.learners,
+                    "proficient": v.proficient,
+                    "median_minutes_to_proficiency": v.median_minutes_to_proficiency,
+                    "median_days_to_proficiency": v.median_days_to_proficiency,
+                }
+                for k, v in sorted(self.competencies.items())
+            },
+        }
 
 
-def cohort_analytics(catalog: Catalog, history: Iterable[Observation], params: ModelParams,
-                     min_attempts: int = MIN_ATTEMPTS_TO_FLAG) -> CohortReport:
+def cohort_analytics(
+    catalog: Catalog,
+    history: Iterable[Observation],
+    params: ModelParams,
+    min_attempts: int = MIN_ATTEMPTS_TO_FLAG,
+) -> CohortReport:
     """Lesson struggle and gain, competency time-to-proficiency, lessons to review."""
     by_learner: dict[str, list[Observation]] = defaultdict(list)
     for obs in history:
@@ -99,10 +114,13 @@ def cohort_analytics(catalog: Catalog, history: Iterable[Observation], params: M
         done: set[str] = set()
         for obs in sorted(observations, key=lambda o: o.timestamp):
             lesson = catalog.lessons[obs.lesson_id]
-            minutes = (obs.duration_seconds / 60.0 if obs.duration_seconds
-                       else lesson.duration_minutes)
-            before = {p.id: mastery_of(state, p.id, catalog, params, obs.timestamp).probability
-                      for p in lesson.competencies}
+            minutes = (
+                obs.duration_seconds / 60.0 if obs.duration_seconds else lesson.duration_minutes
+            )
+            before = {
+                p.id: mastery_of(state, p.id, catalog, params, obs.timestamp).probability
+                for p in lesson.competencies
+            }
             state = update(state, obs, catalog, params)
             attempts[lesson.id] += 1
             learners[lesson.id].add(learner_id)
@@ -139,12 +157,23 @@ def cohort_analytics(catalog: Catalog, history: Iterable[Observation], params: M
                 reasons.append("high_struggle")
             if gain is not None and gain < GAIN_FLAG:
                 reasons.append("no_learning_gain")
-        lessons[lid] = LessonStats(lid, attempts.get(lid, 0), len(learners.get(lid, ())),
-                                   struggle, gain, bool(reasons), tuple(reasons))
+        lessons[lid] = LessonStats(
+            lid,
+            attempts.get(lid, 0),
+            len(learners.get(lid, ())),
+            struggle,
+            gain,
+            bool(reasons),
+            tuple(reasons),
+        )
     comps = {}
     for cid in catalog.competencies:
         mins = minutes_to.get(cid, [])
-        comps[cid] = CompetencyStats(cid, len(started_on.get(cid, ())), len(mins),
-                                     statistics.median(mins) if mins else None,
-                                     statistics.median(days_to[cid]) if mins else None)
+        comps[cid] = CompetencyStats(
+            cid,
+            len(started_on.get(cid, ())),
+            len(mins),
+            statistics.median(mins) if mins else None,
+            statistics.median(days_to[cid]) if mins else None,
+        )
     return CohortReport(lessons, comps)

@@ -228,7 +228,8 @@ class Catalog:
         """A competency and all its prerequisites, transitively (cached)."""
         cached = self._closure.get(competency_id)
         if cached is None:
-            cached = frozenset([competency_id, *self.prerequisites_within(
-                competency_id, len(self.competencies))])
+            cached = frozenset(
+                [competency_id, *self.prerequisites_within(competency_id, len(self.competencies))]
+            )
             self._closure[competency_id] = cached
         return cached

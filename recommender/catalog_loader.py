@@ -31,8 +31,17 @@ _ID_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 _TOP = {"format", "competencies", "lessons", "pathways"}
 _COMP = {"id", "name", "description", "parent", "mastery_threshold", "critical"}
 _LESSON = {
-    "id", "title", "url", "kind", "format", "duration_minutes", "difficulty",
-    "competencies", "requires", "alternatives", "tags",
+    "id",
+    "title",
+    "url",
+    "kind",
+    "format",
+    "duration_minutes",
+    "difficulty",
+    "competencies",
+    "requires",
+    "alternatives",
+    "tags",
 }
 _PATHWAY = {"id", "title", "role", "goal", "milestones", "thresholds", "next"}
 
@@ -52,8 +61,9 @@ class _Checker:
             return None
         return value
 
-    def array(self, doc: Mapping[str, Any], key: str, path: str, required: bool,
-              min_items: int = 0) -> list[Any]:
+    def array(
+        self, doc: Mapping[str, Any], key: str, path: str, required: bool, min_items: int = 0
+    ) -> list[Any]:
         if key not in doc:
             if required:
                 self.fail(path, "is required")
@@ -84,9 +94,19 @@ class _Checker:
             return None
         return value
 
-    def number(self, doc: Mapping[str, Any], key: str, path: str, *, required: bool,
-               default: float, low: float, high: float, low_open: bool = False,
-               high_open: bool = False) -> float:
+    def number(
+        self,
+        doc: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        default: float,
+        low: float,
+        high: float,
+        low_open: bool = False,
+        high_open: bool = False,
+    ) -> float:
         if key not in doc:
             if required:
                 self.fail(path, "is required")
@@ -128,7 +148,7 @@ def _find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
             if children:
                 child = children.pop(0)
                 if state.get(child) == 1:
-                    return path[path.index(child):] + [child]
+                    return path[path.index(child) :] + [child]
                 if not state.get(child):
                     state[child] = 1
                     path.append(child)
@@ -168,8 +188,16 @@ def load_catalog(document: Mapping[str, Any]) -> Catalog:
         name = check.string(doc, "name", f"{p}.name", required=True)
         desc = check.string(doc, "description", f"{p}.description", required=False)
         parent = check.string(doc, "parent", f"{p}.parent", required=False)
-        thr = check.number(doc, "mastery_threshold", f"{p}.mastery_threshold", required=False,
-                           default=0.8, low=0.0, high=1.0, low_open=True)
+        thr = check.number(
+            doc,
+            "mastery_threshold",
+            f"{p}.mastery_threshold",
+            required=False,
+            default=0.8,
+            low=0.0,
+            high=1.0,
+            low_open=True,
+        )
         critical = doc.get("critical", False)
         if not isinstance(critical, bool):
             check.fail(f"{p}.critical", "must be a boolean")
@@ -197,8 +225,9 @@ def load_catalog(document: Mapping[str, Any]) -> Catalog:
     return Catalog(comps, lessons, pathways, _extra(top, _TOP))
 
 
-def _load_lessons(check: _Checker, raw_lessons: list[Any],
-                  comps: Mapping[str, Competency]) -> dict[str, Lesson]:
+def _load_lessons(
+    check: _Checker, raw_lessons: list[Any], comps: Mapping[str, Competency]
+) -> dict[str, Lesson]:
     lessons: dict[str, Lesson] = {}
     requires_graph: dict[str, set[str]] = {}
     for i, raw in enumerate(raw_lessons):
@@ -219,20 +248,38 @@ def _load_lessons(check: _Checker, raw_lessons: list[Any],
         fmt = check.string(doc, "format", f"{p}.format", required=False) or "text"
         if fmt not in LESSON_FORMATS:
             check.fail(f"{p}.format", f'"{fmt}" must be one of {", ".join(LESSON_FORMATS)}')
-        duration = check.number(doc, "duration_minutes", f"{p}.duration_minutes", required=True,
-                                default=1.0, low=0.0, high=float("inf"), low_open=True)
-        difficulty = check.number(doc, "difficulty", f"{p}.difficulty", required=False,
-                                  default=0.5, low=0.0, high=1.0)
+        duration = check.number(
+            doc,
+            "duration_minutes",
+            f"{p}.duration_minutes",
+            required=True,
+            default=1.0,
+            low=0.0,
+            high=float("inf"),
+            low_open=True,
+        )
+        difficulty = check.number(
+            doc, "difficulty", f"{p}.difficulty", required=False, default=0.5, low=0.0, high=1.0
+        )
         parts: list[LessonCompetency] = []
-        for j, rc in enumerate(check.array(doc, "competencies", f"{p}.competencies",
-                                           required=True, min_items=1)):
+        for j, rc in enumerate(
+            check.array(doc, "competencies", f"{p}.competencies", required=True, min_items=1)
+        ):
             cp = f"{p}.competencies[{j}]"
             cdoc = check.obj(rc, cp)
             if cdoc is None:
                 continue
             cid = check.string(cdoc, "id", f"{cp}.id", required=True)
-            weight = check.number(cdoc, "weight", f"{cp}.weight", required=True, default=1.0,
-                                  low=0.0, high=1.0, low_open=True)
+            weight = check.number(
+                cdoc,
+                "weight",
+                f"{cp}.weight",
+                required=True,
+                default=1.0,
+                low=0.0,
+                high=1.0,
+                low_open=True,
+            )
             if cid is not None and cid not in comps:
                 check.fail(f"{cp}.id", f'unknown competency "{cid}"')
             elif cid is not None:
@@ -244,8 +291,9 @@ def _load_lessons(check: _Checker, raw_lessons: list[Any],
             else:
                 requires.append(rid)
         alternatives: list[str] = []
-        for j, aid in enumerate(check.array(doc, "alternatives", f"{p}.alternatives",
-                                            required=False)):
+        for j, aid in enumerate(
+            check.array(doc, "alternatives", f"{p}.alternatives", required=False)
+        ):
             if not isinstance(aid, str):
                 check.fail(f"{p}.alternatives[{j}]", "must be a string")
             else:
@@ -265,8 +313,20 @@ def _load_lessons(check: _Checker, raw_lessons: list[Any],
             continue
         for part in parts:
             requires_graph.setdefault(part.id, set()).update(requires)
-        lessons[lid] = Lesson(lid, title, duration, tuple(parts), url, kind, fmt, difficulty,
-                              tuple(requires), tuple(alternatives), tags, _extra(doc, _LESSON))
+        lessons[lid] = Lesson(
+            lid,
+            title,
+            duration,
+            tuple(parts),
+            url,
+            kind,
+            fmt,
+            difficulty,
+            tuple(requires),
+            tuple(alternatives),
+            tags,
+            _extra(doc, _LESSON),
+        )
     for i, raw in enumerate(raw_lessons):
         if isinstance(raw, Mapping) and isinstance(raw.get("alternatives"), list):
             for j, aid in enumerate(raw["alternatives"]):
@@ -278,8 +338,9 @@ def _load_lessons(check: _Checker, raw_lessons: list[Any],
     return lessons
 
 
-def _load_pathways(check: _Checker, raw_paths: list[Any],
-                   comps: Mapping[str, Competency]) -> dict[str, Pathway]:
+def _load_pathways(
+    check: _Checker, raw_paths: list[Any], comps: Mapping[str, Competency]
+) -> dict[str, Pathway]:
     pathways: dict[str, Pathway] = {}
     for i, raw in enumerate(raw_paths):
         p = f"pathways[{i}]"
@@ -296,8 +357,16 @@ def _load_pathways(check: _Checker, raw_paths: list[Any],
             if gdoc is None:
                 continue
             cid = check.string(gdoc, "competency", f"{gp}.competency", required=True)
-            level = check.number(gdoc, "level", f"{gp}.level", required=True, default=0.8,
-                                 low=0.0, high=1.0, low_open=True)
+            level = check.number(
+                gdoc,
+                "level",
+                f"{gp}.level",
+                required=True,
+                default=0.8,
+                low=0.0,
+                high=1.0,
+                low_open=True,
+            )
             if cid is not None and cid not in comps:
                 check.fail(f"{gp}.competency", f'unknown competency "{cid}"')
             elif cid is not None:
@@ -312,8 +381,9 @@ def _load_pathways(check: _Checker, raw_paths: list[Any],
             mid = check.string(mdoc, "id", f"{mp}.id", required=True)
             mtitle = check.string(mdoc, "title", f"{mp}.title", required=True)
             mcomps: list[str] = []
-            for k, mc in enumerate(check.array(mdoc, "competencies", f"{mp}.competencies",
-                                               required=True)):
+            for k, mc in enumerate(
+                check.array(mdoc, "competencies", f"{mp}.competencies", required=True)
+            ):
                 if not isinstance(mc, str) or mc not in comps:
                     check.fail(f"{mp}.competencies[{k}]", f'unknown competency "{mc}"')
                 else:
@@ -334,13 +404,28 @@ def _load_pathways(check: _Checker, raw_paths: list[Any],
         if "thresholds" in doc:
             tdoc = check.obj(doc["thresholds"], f"{p}.thresholds")
             if tdoc is not None:
-                low = check.number(tdoc, "remediate_below", f"{p}.thresholds.remediate_below",
-                                   required=False, default=0.6, low=0.0, high=1.0)
-                high = check.number(tdoc, "skip_at_or_above",
-                                    f"{p}.thresholds.skip_at_or_above", required=False,
-                                    default=0.9, low=0.0, high=1.0)
+                low = check.number(
+                    tdoc,
+                    "remediate_below",
+                    f"{p}.thresholds.remediate_below",
+                    required=False,
+                    default=0.6,
+                    low=0.0,
+                    high=1.0,
+                )
+                high = check.number(
+                    tdoc,
+                    "skip_at_or_above",
+                    f"{p}.thresholds.skip_at_or_above",
+                    required=False,
+                    default=0.9,
+                    low=0.0,
+                    high=1.0,
+                )
                 if low > high:
-                    check.fail(f"{p}.thresholds", "remediate_below must not exceed skip_at_or_above")
+                    check.fail(
+                        f"{p}.thresholds", "remediate_below must not exceed skip_at_or_above"
+                    )
                 thresholds = Thresholds(low, high)
         nxt: list[str] = []
         for j, nid in enumerate(check.array(doc, "next", f"{p}.next", required=False)):
@@ -353,8 +438,16 @@ def _load_pathways(check: _Checker, raw_paths: list[Any],
         if pid in pathways:
             check.fail(f"{p}.id", f'duplicate pathway id "{pid}"')
             continue
-        pathways[pid] = Pathway(pid, title, tuple(goal), role, tuple(milestones), thresholds,
-                                tuple(nxt), _extra(doc, _PATHWAY))
+        pathways[pid] = Pathway(
+            pid,
+            title,
+            tuple(goal),
+            role,
+            tuple(milestones),
+            thresholds,
+            tuple(nxt),
+            _extra(doc, _PATHWAY),
+        )
     for i, raw in enumerate(raw_paths):
         if isinstance(raw, Mapping) and isinstance(raw.get("next"), list):
             for j, nid in enumerate(raw["next"]):

@@ -44,18 +44,29 @@ class EquityReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"groups": {g: {"learners": r.learners, "recommendations": r.recommendations,
-                               "advanced_rate": r.advanced_rate,
-                               "remedial_rate": r.remedial_rate,
-                               "milestone_rate": r.milestone_rate}
-                           for g, r in sorted(self.groups.items())},
-                "disparity": self.disparity, "flags": list(self.flags)}
+        return {
+            "groups": {
+                g: {
+                    "learners": r.learners,
+                    "recommendations": r.recommendations,
+                    "advanced_rate": r.advanced_rate,
+                    "remedial_rate": r.remedial_rate,
+                    "milestone_rate": r.milestone_rate,
+                }
+                for g, r in sorted(self.groups.items())
+            },
+            "disparity": self.disparity,
+            "flags": list(self.flags),
+        }
 
 
-def equity_audit(catalog: Catalog, recommendations: Iterable[tuple[str, Recommendation]],
-                 groups: Mapping[str, str] | None = None,
-                 milestones_reached: Mapping[str, Mapping[str, bool]] | None = None,
-                 advanced_difficulty: float = ADVANCED_DIFFICULTY) -> EquityReport:
+def equity_audit(
+    catalog: Catalog,
+    recommendations: Iterable[tuple[str, Recommendation]],
+    groups: Mapping[str, str] | None = None,
+    milestones_reached: Mapping[str, Mapping[str, bool]] | None = None,
+    advanced_difficulty: float = ADVANCED_DIFFICULTY,
+) -> EquityReport:
     """Audit `(learner_id, Recommendation)` pairs by group.
 
     Advanced: a recommended lesson at or above `advanced_difficulty`. Remedial: a
@@ -86,14 +97,18 @@ def equity_audit(catalog: Catalog, recommendations: Iterable[tuple[str, Recommen
     for group in sorted(members):
         recs, adv, rem = counts[group]
         hit, total = reached[group]
-        rates[group] = GroupRates(group, len(members[group]), recs,
-                                  adv / recs if recs else None, rem / recs if recs else None,
-                                  hit / total if total else None)
+        rates[group] = GroupRates(
+            group,
+            len(members[group]),
+            recs,
+            adv / recs if recs else None,
+            rem / recs if recs else None,
+            hit / total if total else None,
+        )
     disparity: dict[str, dict[str, float]] = {}
     flags = []
     for metric in ("advanced_rate", "remedial_rate", "milestone_rate"):
-        values = {g: getattr(r, metric) for g, r in rates.items()
-                  if getattr(r, metric) is not None}
+        values = {g: getattr(r, metric) for g, r in rates.items() if getattr(r, metric) is not None}
         top = max(values.values(), default=0.0)
         if len(values) < 2 or top == 0:
             continue

@@ -61,8 +61,9 @@ def competency_state(state: LearnerState, comp: str, params: ModelParams) -> Com
     if found is not None:
         return found
     cp = params.for_competency(comp)
-    return build_competency_state(cp.prior, None, cp.stability_days, 0, 0, None, None, False,
-                                  False, None)
+    return build_competency_state(
+        cp.prior, None, cp.stability_days, 0, 0, None, None, False, False, None
+    )
 
 
 def current_probability(cs: CompetencyState, now: datetime) -> float:
@@ -104,8 +105,9 @@ def emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
     return _shifted(1.0 - slip, shift), _shifted(guess, shift)
 
 
-def predict_success(state: LearnerState, lesson: Lesson, params: ModelParams,
-                    now: datetime) -> float:
+def predict_success(
+    state: LearnerState, lesson: Lesson, params: ModelParams, now: datetime
+) -> float:
     """P(success) of this learner on this lesson at `now`: weighted over its competencies."""
     shift = lesson_shift(state, lesson, params)
     total = 0.0
@@ -119,8 +121,9 @@ def predict_success(state: LearnerState, lesson: Lesson, params: ModelParams,
     return total / weights
 
 
-def update(state: LearnerState, obs: Observation, catalog: Catalog,
-           params: ModelParams) -> LearnerState:
+def update(
+    state: LearnerState, obs: Observation, catalog: Catalog, params: ModelParams
+) -> LearnerState:
     """A new state with one observation applied; voided or unknown-lesson ones change nothing."""
     lesson = catalog.lessons.get(obs.lesson_id)
     if lesson is None or obs.voided:
@@ -158,8 +161,17 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         if score is None:
             gain = cp.learn * params.exposure_learning * weight if teaches else 0.0
             comps[comp] = build_competency_state(
-                p + (1.0 - p) * gain, now, cs.stability_days, cs.attempts, cs.failures,
-                cs.last_score, lesson.id, cs.assessed, cs.mastered_by_override, cs.checked)
+                p + (1.0 - p) * gain,
+                now,
+                cs.stability_days,
+                cs.attempts,
+                cs.failures,
+                cs.last_score,
+                lesson.id,
+                cs.assessed,
+                cs.mastered_by_override,
+                cs.checked,
+            )
             continue
         known, unknown = emissions(cp.guess, cp.slip, shift)
         expected += weight * (p * known + (1.0 - p) * unknown)
@@ -171,11 +183,13 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         post = p + weight * (post - p)
         if teaches:
             post = post + (1.0 - post) * cp.learn * weight
-        stability = next_stability(cs.stability_days, kept, success) if post >= 0.5 else \
-            cs.stability_days
+        stability = (
+            next_stability(cs.stability_days, kept, success) if post >= 0.5 else cs.stability_days
+        )
         passed_assessment = not teaches and (
             obs.success is True
-            or (obs.success is None and score >= catalog.competencies[comp].mastery_threshold))
+            or (obs.success is None and score >= catalog.competencies[comp].mastery_threshold)
+        )
         # An attempt on a competency is a lesson mainly about it: failing a lesson where it
         # is a minor part does not count towards the coach flag.
         main = weight >= top
@@ -192,23 +206,43 @@ def update(state: LearnerState, obs: Observation, catalog: Catalog,
         if checked is None and not failed and main:
             checked = now
         comps[comp] = build_competency_state(
-            _clip(post), now, stability, cs.attempts + 1, failures, score, lesson.id,
-            cs.assessed or passed_assessment, cs.mastered_by_override, checked)
+            _clip(post),
+            now,
+            stability,
+            cs.attempts + 1,
+            failures,
+            score,
+            lesson.id,
+            cs.assessed or passed_assessment,
+            cs.mastered_by_override,
+            checked,
+        )
     ability = state.ability
     if score is not None and params.ability_rate and weights > 0.0:
         residual = score - expected / weights
         ability = max(-3.0, min(3.0, ability + params.ability_rate * residual))
     record = state.lessons.get(lesson.id)
     lessons = dict(state.lessons)
-    lessons[lesson.id] = build_lesson_record((record.attempts if record else 0) + 1, now,
-                                             score if score is not None else
-                                             (record.last_score if record else None))
-    return build_learner_state(state.learner_id, comps, lessons, ability, state.overrides,
-                               flags, state.started, state.minutes_per_day)
+    lessons[lesson.id] = build_lesson_record(
+        (record.attempts if record else 0) + 1,
+        now,
+        score if score is not None else (record.last_score if record else None),
+    )
+    return build_learner_state(
+        state.learner_id,
+        comps,
+        lessons,
+        ability,
+        state.overrides,
+        flags,
+        state.started,
+        state.minutes_per_day,
+    )
 
 
-def replay(state: LearnerState, observations: Iterable[Observation], catalog: Catalog,
-           params: ModelParams) -> LearnerState:
+def replay(
+    state: LearnerState, observations: Iterable[Observation], catalog: Catalog, params: ModelParams
+) -> LearnerState:
     """Apply observations in time order (voided ones skipped); use it to rebuild after a void.
     Instructor overrides in `state` keep their effect on the rebuilt state."""
     for obs in sorted(observations, key=lambda o: o.timestamp):
@@ -216,8 +250,13 @@ def replay(state: LearnerState, observations: Iterable[Observation], catalog: Ca
     return with_overrides_applied(state)
 
 
-def pre_assess(state: LearnerState, results: Mapping[str, float], catalog: Catalog,
-               params: ModelParams, now: datetime) -> LearnerState:
+def pre_assess(
+    state: LearnerState,
+    results: Mapping[str, float],
+    catalog: Catalog,
+    params: ModelParams,
+    now: datetime,
+) -> LearnerState:
     """Set the starting point from pre-assessment scores per competency (scaled, in [0, 1]).
 
     A pre-assessment is an assessment: a score at or above a competency's threshold also
@@ -237,15 +276,38 @@ def pre_assess(state: LearnerState, results: Mapping[str, float], catalog: Catal
         post = prior * like_m / (prior * like_m + (1.0 - prior) * like_n)
         passed = score >= comp.mastery_threshold
         comps[comp_id] = CompetencyState(
-            _clip(post), now, cs.stability_days, cs.attempts + 1, cs.failures, score, None,
-            cs.assessed or passed, cs.mastered_by_override, now if passed else None)
-    return LearnerState(state.learner_id, comps, state.lessons, state.ability, state.overrides,
-                        state.coach_flags, state.started, state.minutes_per_day)
+            _clip(post),
+            now,
+            cs.stability_days,
+            cs.attempts + 1,
+            cs.failures,
+            score,
+            None,
+            cs.assessed or passed,
+            cs.mastered_by_override,
+            now if passed else None,
+        )
+    return LearnerState(
+        state.learner_id,
+        comps,
+        state.lessons,
+        state.ability,
+        state.overrides,
+        state.coach_flags,
+        state.started,
+        state.minutes_per_day,
+    )
 
 
-def mastery_of(state: LearnerState, competency_id: str, catalog: Catalog, params: ModelParams,
-               now: datetime, skip_at_or_above: float | None = None,
-               threshold: float | None = None) -> MasteryEstimate:
+def mastery_of(
+    state: LearnerState,
+    competency_id: str,
+    catalog: Catalog,
+    params: ModelParams,
+    now: datetime,
+    skip_at_or_above: float | None = None,
+    threshold: float | None = None,
+) -> MasteryEstimate:
     """The mastery estimate of one competency at `now`.
 
     Mastered means: marked by an instructor, or P(mastered) at or above the competency's
@@ -265,14 +327,19 @@ def mastery_of(state: LearnerState, competency_id: str, catalog: Catalog, params
     # Only a pre-assessment result (no lesson) skips by score alone: a single pass/fail
     # item in a lesson can be a lucky guess, so it goes through the model instead.
     shows = prob >= level or (
-        skip_at_or_above is not None and cs.last_score is not None and cs.last_lesson is None
-        and cs.last_score >= skip_at_or_above and r >= params.review_recall)
+        skip_at_or_above is not None
+        and cs.last_score is not None
+        and cs.last_lesson is None
+        and cs.last_score >= skip_at_or_above
+        and r >= params.review_recall
+    )
     mastered = cs.mastered_by_override or (shows and (cs.assessed or not comp.critical))
     return MasteryEstimate(competency_id, prob, mastered, r, level, cs.attempts)
 
 
-def mastery(state: LearnerState, catalog: Catalog, params: ModelParams,
-            now: datetime) -> dict[str, MasteryEstimate]:
+def mastery(
+    state: LearnerState, catalog: Catalog, params: ModelParams, now: datetime
+) -> dict[str, MasteryEstimate]:
     """Mastery estimates of every catalog competency at `now`."""
     require_aware(now)
     return {c: mastery_of(state, c, catalog, params, now) for c in catalog.competencies}

@@ -15,9 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REASON_CODES = (
-    "assigned_by_instructor", "pinned_by_instructor", "remediation", "prerequisite",
-    "review_due", "gap", "check", "unlocks", "critical_assessment", "format_preference",
-    "coach_flagged", "goal_reached", "over_budget", "nothing_available",
+    "assigned_by_instructor",
+    "pinned_by_instructor",
+    "remediation",
+    "prerequisite",
+    "review_due",
+    "gap",
+    "check",
+    "unlocks",
+    "critical_assessment",
+    "format_preference",
+    "coach_flagged",
+    "goal_reached",
+    "over_budget",
+    "nothing_available",
 )
 
 
@@ -36,14 +47,22 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"code": self.code, "competency_id": self.competency_id,
-                "lesson_id": self.lesson_id, "detail": dict(self.detail)}
+        return {
+            "code": self.code,
+            "competency_id": self.competency_id,
+            "lesson_id": self.lesson_id,
+            "detail": dict(self.detail),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reason:
         """Rebuild from `to_dict` output."""
-        return cls(str(data["code"]), data.get("competency_id"), data.get("lesson_id"),
-                   dict(data.get("detail") or {}))
+        return cls(
+            str(data["code"]),
+            data.get("competency_id"),
+            data.get("lesson_id"),
+            dict(data.get("detail") or {}),
+        )
 
 
 def _name(names: Mapping[str, str], key: str | None) -> str:

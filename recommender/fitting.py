@@ -44,20 +44,20 @@ class FitReport:
 
 @dataclass(slots=True)
 class _Layout:
-    comp_of_seq: _I                  # competency index of each sequence
-    offsets: _I                      # flat index where step t starts; len T + 1
-    last_of_seq: _I                  # flat index of each sequence's last step
-    case: _I                         # flat, time-major: the entry's case
-    case_comp: _I                    # per case: competency index
-    case_score: _F                   # per case: nan for exposure
-    case_weight: _F                  # per case: the competency's weight in the lesson
-    case_teach: _F                   # learning opportunity after it (0 for assessment)
-    case_count: _F                   # per case: how many flat entries
-    obs_of_flat: _I                  # the observation each flat entry belongs to
-    obs_learner: _I                  # per observation, in time order
-    obs_score: _F                    # per observation; nan for exposure
+    comp_of_seq: _I  # competency index of each sequence
+    offsets: _I  # flat index where step t starts; len T + 1
+    last_of_seq: _I  # flat index of each sequence's last step
+    case: _I  # flat, time-major: the entry's case
+    case_comp: _I  # per case: competency index
+    case_score: _F  # per case: nan for exposure
+    case_weight: _F  # per case: the competency's weight in the lesson
+    case_teach: _F  # learning opportunity after it (0 for assessment)
+    case_count: _F  # per case: how many flat entries
+    obs_of_flat: _I  # the observation each flat entry belongs to
+    obs_learner: _I  # per observation, in time order
+    obs_score: _F  # per observation; nan for exposure
     obs_difficulty: _F
-    gap_days: _F                     # flat: days since the previous step of the sequence
+    gap_days: _F  # flat: days since the previous step of the sequence
 
 
 def _compact(key: _I, size: int) -> tuple[_I, _I]:
@@ -79,8 +79,12 @@ def _stable_order(values: _I, upper: int) -> _I:
     return np.argsort(values, kind="stable")
 
 
-def _layout(history: Iterable[Observation], catalog: Catalog,
-            comp_index: dict[str, int], exposure_learning: float) -> _Layout | None:
+def _layout(
+    history: Iterable[Observation],
+    catalog: Catalog,
+    comp_index: dict[str, int],
+    exposure_learning: float,
+) -> _Layout | None:
     lesson_ids = list(catalog.lessons)
     lesson_index = {lid: i for i, lid in enumerate(lesson_ids)}
     learners: dict[str, int] = {}
@@ -100,8 +104,11 @@ def _layout(history: Iterable[Observation], catalog: Catalog,
         add_learner(learner_of(obs.learner_id, len(learners)))
         add_lesson(li)
         add_time(obs.timestamp.timestamp())
-        add_score(obs.score if obs.score is not None else (
-            nan if obs.success is None else float(obs.success)))
+        add_score(
+            obs.score
+            if obs.score is not None
+            else (nan if obs.success is None else float(obs.success))
+        )
     if not rows_learner:
         return None
     seconds = np.array(rows_time)
@@ -110,12 +117,17 @@ def _layout(history: Iterable[Observation], catalog: Catalog,
     score = np.array(rows_score)
     # A history grouped by learner in time order needs no sort (lexsort is stable, so it
     # would return the identity).
-    grouped = bool(np.all(learner[1:] >= learner[:-1])) and bool(np.all(
-        (learner[1:] != learner[:-1]) | (seconds[1:] >= seconds[:-1])))
+    grouped = bool(np.all(learner[1:] >= learner[:-1])) and bool(
+        np.all((learner[1:] != learner[:-1]) | (seconds[1:] >= seconds[:-1]))
+    )
     if not grouped:
         order = np.lexsort((seconds, learner))
-        seconds, learner, lesson, score = (seconds[order], learner[order], lesson[order],
-                                           score[order])
+        seconds, learner, lesson, score = (
+            seconds[order],
+            learner[order],
+            lesson[order],
+            score[order],
+        )
     days = seconds / 86400.0
     # Lesson -> competencies as flat tables.
     part_lesson, part_comp, part_weight = [], [], []
@@ -138,7 +150,8 @@ def _layout(history: Iterable[Observation], catalog: Catalog,
     obs_of_entry = np.repeat(np.arange(len(lesson)), n_parts)
     # Entry j of observation i is part starts[lesson[i]] + j.
     part = np.repeat(starts[lesson] - (np.cumsum(n_parts) - n_parts), n_parts) + np.arange(
-        n_entries)
+        n_entries
+    )
     comp = pc[part]
     # Sequences are (learner, competency) in time order. Entries already follow the
     # observations' (learner, time) order, so a stable sort on the competency alone gives
@@ -162,13 +175,17 @@ def _layout(history: Iterable[Observation], catalog: Catalog,
     # Cases: (lesson part, score); nan (exposure) is one score value for np.unique.
     score_values, score_class = np.unique(score, return_inverse=True)
     n_values = len(score_values)
-    case_keys, case_e = _compact(part_e * n_values + score_class.reshape(-1)[obs_e],
-                                 len(part_lesson) * n_values)
+    case_keys, case_e = _compact(
+        part_e * n_values + score_class.reshape(-1)[obs_e], len(part_lesson) * n_values
+    )
     case_part = case_keys // n_values
     case_score = score_values[case_keys % n_values]
     case_weight = np.array(part_weight)[case_part]
-    case_teach = kind_teach[pl[case_part]] * case_weight * np.where(
-        np.isnan(case_score), exposure_learning, 1.0)
+    case_teach = (
+        kind_teach[pl[case_part]]
+        * case_weight
+        * np.where(np.isnan(case_score), exposure_learning, 1.0)
+    )
     out_case = np.empty(n_entries, dtype=np.intp)
     out_case[flat] = case_e
     out_obs = np.empty(n_entries, dtype=np.intp)
@@ -180,9 +197,22 @@ def _layout(history: Iterable[Observation], catalog: Catalog,
     comp_of_seq = comp_e[seq_start][rank_order]
     last_of_seq = offsets[lengths[rank_order] - 1] + np.arange(len(lengths))
     case_count = np.bincount(case_e, minlength=len(case_keys)).astype(np.float64)
-    return _Layout(comp_of_seq, offsets, last_of_seq, out_case, pc[case_part], case_score,
-                   case_weight, case_teach, case_count, out_obs, learner, score,
-                   difficulty[lesson], out_gap)
+    return _Layout(
+        comp_of_seq,
+        offsets,
+        last_of_seq,
+        out_case,
+        pc[case_part],
+        case_score,
+        case_weight,
+        case_teach,
+        case_count,
+        out_obs,
+        learner,
+        score,
+        difficulty[lesson],
+        out_gap,
+    )
 
 
 class _Work:
@@ -213,15 +243,19 @@ def _sum_log(x: _F) -> float:
         return float(np.log(x).sum())
     acc = x[:m].copy()
     for i in range(1, 16):
-        acc *= x[i * m:(i + 1) * m]
+        acc *= x[i * m : (i + 1) * m]
     if not acc.min() >= 1e-250:  # also true for nan: then the plain sum, nan as before
         return float(np.log(x).sum())
-    return float(np.log(acc).sum() + np.log(x[16 * m:]).sum())
+    return float(np.log(acc).sum() + np.log(x[16 * m :]).sum())
 
 
-def fit_params(history: Iterable[Observation], catalog: Catalog,
-               base: ModelParams | None = None, max_iterations: int = 200,
-               tolerance: float = 1e-7) -> tuple[ModelParams, FitReport]:
+def fit_params(
+    history: Iterable[Observation],
+    catalog: Catalog,
+    base: ModelParams | None = None,
+    max_iterations: int = 200,
+    tolerance: float = 1e-7,
+) -> tuple[ModelParams, FitReport]:
     """Per-competency parameters fitted by EM from observations; defaults where data is thin."""
     base = base or ModelParams.defaults()
     comp_ids = list(catalog.competencies)
@@ -259,14 +293,18 @@ def fit_params(history: Iterable[Observation], catalog: Catalog,
     loglik = -np.inf
     iteration = 0
     for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported afterwards
-        work.gather(lay, np.power(s_known + slip[comp_c] * a, lay.case_weight),
-                    np.power(s_unknown - guess[comp_c] * a, lay.case_weight),
-                    learn[comp_c] * lay.case_teach)
+        work.gather(
+            lay,
+            np.power(s_known + slip[comp_c] * a, lay.case_weight),
+            np.power(s_unknown - guess[comp_c] * a, lay.case_weight),
+            learn[comp_c] * lay.case_teach,
+        )
         ll = _forward_backward(lay, prior[lay.comp_of_seq], work)
         gamma = work.gamma
         gamma_first = gamma[:n_seq]  # every sequence has a step 0, in rank order
         prior = (np.bincount(lay.comp_of_seq, gamma_first, n_comp) + _PSEUDO * d.prior) / (
-            cnt0 + _PSEUDO)
+            cnt0 + _PSEUDO
+        )
         gamma_l = np.bincount(lay.case, gamma, len(comp_c))  # summed per case
         gamma_n = lay.case_count - gamma_l
         wn = gamma_n * w_scored
@@ -276,7 +314,8 @@ def fit_params(history: Iterable[Observation], catalog: Catalog,
         gain = np.bincount(lay.comp_of_seq, gamma[lay.last_of_seq] - gamma_first, n_comp)
         opp, wn_s, wn_sum, wl_f, wl_sum = (
             np.bincount(comp_c, column, n_comp)
-            for column in (gamma_n * lay.case_teach, wn * s, wn, wl * failed_part, wl))
+            for column in (gamma_n * lay.case_teach, wn * s, wn, wl * failed_part, wl)
+        )
         opp -= np.bincount(lay.comp_of_seq, (1.0 - gamma[lay.last_of_seq]) * teach_last, n_comp)
         learn = (gain + _PSEUDO * d.learn) / (np.maximum(opp, 0.0) + _PSEUDO)
         guess = (wn_s + _PSEUDO * d.guess) / (wn_sum + _PSEUDO)
@@ -290,14 +329,17 @@ def fit_params(history: Iterable[Observation], catalog: Catalog,
             break
         loglik = ll
     g, sl = guess[comp_c], slip[comp_c]
-    work.gather(lay, np.power(s_known + sl * a, lay.case_weight),
-                np.power(s_unknown - g * a, lay.case_weight), learn[comp_c] * lay.case_teach)
+    work.gather(
+        lay,
+        np.power(s_known + sl * a, lay.case_weight),
+        np.power(s_unknown - g * a, lay.case_weight),
+        learn[comp_c] * lay.case_teach,
+    )
     stability, before = _fit_stability(lay, prior[lay.comp_of_seq], work)
     per_entry = before * (1 - sl)[lay.case] + (1 - before) * g[lay.case]
     weight = lay.case_weight[lay.case]
     weight_sum = np.bincount(lay.obs_of_flat, weight, len(lay.obs_score))
-    base_pred = np.bincount(lay.obs_of_flat, weight * per_entry,
-                            len(lay.obs_score)) / weight_sum
+    base_pred = np.bincount(lay.obs_of_flat, weight * per_entry, len(lay.obs_score)) / weight_sum
     ability_rate, difficulty_effect = _fit_offsets(lay, base_pred)
     params = replace(base, ability_rate=ability_rate, difficulty_effect=difficulty_effect)
     counts: dict[str, int] = {}
@@ -305,8 +347,12 @@ def fit_params(history: Iterable[Observation], catalog: Catalog,
         counts[c] = int(n_obs[i])
         if n_obs[i] == 0:
             continue
-        params = params.with_competency(c, CompetencyParams(
-            float(prior[i]), float(learn[i]), float(guess[i]), float(slip[i]), stability))
+        params = params.with_competency(
+            c,
+            CompetencyParams(
+                float(prior[i]), float(learn[i]), float(guess[i]), float(slip[i]), stability
+            ),
+        )
     return params, FitReport(iteration, float(loglik), counts)
 
 
@@ -322,10 +368,10 @@ def _forward_backward(lay: _Layout, prior: _F, work: _Work) -> float:
     steps = len(off) - 1
     e_l, e_n, k = work.e_l, work.e_n, work.k
     filt, scale, pred = work.filt, work.scale, work.pred
-    pred[:len(prior)] = prior
+    pred[: len(prior)] = prior
     for t in range(steps):
         a, b = off[t], off[t + 1]
-        p = pred[:b - a]
+        p = pred[: b - a]
         al = np.multiply(p, e_l[a:b], out=filt[a:b])
         c = np.subtract(1.0, p, out=scale[a:b])
         c *= e_n[a:b]
@@ -334,7 +380,7 @@ def _forward_backward(lay: _Layout, prior: _F, work: _Work) -> float:
         n2 = off[t + 2] - b if t + 1 < steps else 0
         # P(L) before the next step of the sequences that continue: f + (1 - f) k.
         nxt = np.subtract(1.0, f[:n2], out=pred[:n2])
-        nxt *= k[a:a + n2]
+        nxt *= k[a : a + n2]
         nxt += f[:n2]
     beta, gamma = work.beta, work.gamma
     beta.fill(1.0)
@@ -343,9 +389,9 @@ def _forward_backward(lay: _Layout, prior: _F, work: _Work) -> float:
         if t + 1 < steps:
             n2 = off[t + 2] - b
             bl = beta[:n2]
-            bl *= e_l[b:b + n2]
-            bl /= scale[b:b + n2]
-        np.multiply(filt[a:b], beta[:b - a], out=gamma[a:b])
+            bl *= e_l[b : b + n2]
+            bl /= scale[b : b + n2]
+        np.multiply(filt[a:b], beta[: b - a], out=gamma[a:b])
     return _sum_log(scale)
 
 
@@ -385,9 +431,10 @@ def _fit_offsets(lay: _Layout, base_pred: _F) -> tuple[float, float]:
     # Each position's slice of the history, gathered once for every replay.
     steps = []
     for t in range(len(bounds) - 1):
-        idx = by_position[bounds[t]:bounds[t + 1]]
-        steps.append((learner[idx], base_logit[idx], centred[idx], ok_all[idx], y[idx],
-                      one_all[idx]))
+        idx = by_position[bounds[t] : bounds[t + 1]]
+        steps.append(
+            (learner[idx], base_logit[idx], centred[idx], ok_all[idx], y[idx], one_all[idx])
+        )
     known: dict[tuple[float, float], float] = {}
 
     def loglik(rate: float, effect: float) -> float:
@@ -436,7 +483,7 @@ def _fit_stability(lay: _Layout, prior: _F, work: _Work) -> tuple[float, _F]:
         np.sqrt(keep, out=keep)
         np.divide(1.0, keep, out=keep)
         before = spare
-        pred[:len(prior)] = prior
+        pred[: len(prior)] = prior
         for t in range(steps):
             a, b = off[t], off[t + 1]
             n = b - a
@@ -448,7 +495,7 @@ def _fit_stability(lay: _Layout, prior: _F, work: _Work) -> tuple[float, _F]:
             f = np.divide(al, c, out=tmp[:n])
             n2 = off[t + 2] - b if t + 1 < steps else 0
             nxt = np.subtract(1.0, f[:n2], out=pred[:n2])
-            nxt *= k[a:a + n2]
+            nxt *= k[a : a + n2]
             nxt += f[:n2]
         total = _sum_log(scale)
         if total > best[0]:

@@ -21,8 +21,9 @@ def apply_override(state: LearnerState, override: Override) -> LearnerState:
         cs = comps.get(override.competency_id) or CompetencyState(p=0.0)
         comps[override.competency_id] = replace(cs, mastered_by_override=True)
         flags = tuple(f for f in flags if f != override.competency_id)
-    return replace(state, competencies=comps, overrides=state.overrides + (override,),
-                   coach_flags=flags)
+    return replace(
+        state, competencies=comps, overrides=state.overrides + (override,), coach_flags=flags
+    )
 
 
 def with_overrides_applied(state: LearnerState) -> LearnerState:
@@ -34,14 +35,19 @@ def with_overrides_applied(state: LearnerState) -> LearnerState:
         return state
     comps = dict(state.competencies)
     for comp_id in marked:
-        comps[comp_id] = replace(comps.get(comp_id) or CompetencyState(p=0.0),
-                                 mastered_by_override=True)
-    return replace(state, competencies=comps,
-                   coach_flags=tuple(f for f in state.coach_flags if f not in marked))
+        comps[comp_id] = replace(
+            comps.get(comp_id) or CompetencyState(p=0.0), mastered_by_override=True
+        )
+    return replace(
+        state,
+        competencies=comps,
+        coach_flags=tuple(f for f in state.coach_flags if f not in marked),
+    )
 
 
-def withdraw_override(state: LearnerState, kind: str, target: str, by: str,
-                      now: datetime, note: str = "") -> LearnerState:
+def withdraw_override(
+    state: LearnerState, kind: str, target: str, by: str, now: datetime, note: str = ""
+) -> LearnerState:
     """Deactivate the active overrides of `kind` on `target` (lesson or competency id).
 
     The withdrawn overrides stay in the record (inactive) and the withdrawal itself is not
@@ -53,8 +59,11 @@ def withdraw_override(state: LearnerState, kind: str, target: str, by: str,
     for o in state.overrides:
         hit = o.active and o.kind == kind and target in (o.lesson_id, o.competency_id)
         if hit:
-            o = replace(o, active=False, note=f"{o.note} | withdrawn by {by} at "
-                        f"{now.isoformat()}: {note}".strip())
+            o = replace(
+                o,
+                active=False,
+                note=f"{o.note} | withdrawn by {by} at {now.isoformat()}: {note}".strip(),
+            )
             if kind == "mark_mastered" and target in comps:
                 comps[target] = replace(comps[target], mastered_by_override=False)
         changed.append(o)

@@ -97,8 +97,10 @@ class ModelParams:
         """Rebuild from `to_dict` output."""
         try:
             return cls(
-                competencies={str(k): CompetencyParams.from_dict(v)
-                              for k, v in data.get("competencies", {}).items()},
+                competencies={
+                    str(k): CompetencyParams.from_dict(v)
+                    for k, v in data.get("competencies", {}).items()
+                },
                 default=CompetencyParams.from_dict(data.get("default", {})),
                 ability_rate=float(data.get("ability_rate", 0.0)),
                 difficulty_effect=float(data.get("difficulty_effect", 0.0)),

@@ -88,25 +88,42 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"lesson_id": self.lesson_id, "reasons": [r.to_dict() for r in self.reasons],
-                "sentence": self.sentence, "alternatives": list(self.alternatives),
-                "goal_reached": self.goal_reached, "competency_id": self.competency_id,
-                "detail": dict(self.detail)}
+        return {
+            "lesson_id": self.lesson_id,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "sentence": self.sentence,
+            "alternatives": list(self.alternatives),
+            "goal_reached": self.goal_reached,
+            "competency_id": self.competency_id,
+            "detail": dict(self.detail),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Recommendation:
         """Rebuild from `to_dict` output."""
-        return cls(data.get("lesson_id"), tuple(Reason.from_dict(r) for r in data["reasons"]),
-                   str(data["sentence"]), tuple(data.get("alternatives", ())),
-                   bool(data.get("goal_reached", False)), data.get("competency_id"),
-                   dict(data.get("detail") or {}))
+        return cls(
+            data.get("lesson_id"),
+            tuple(Reason.from_dict(r) for r in data["reasons"]),
+            str(data["sentence"]),
+            tuple(data.get("alternatives", ())),
+            bool(data.get("goal_reached", False)),
+            data.get("competency_id"),
+            dict(data.get("detail") or {}),
+        )
 
 
 class _View:
     """Memoised mastery reads for one decision (a decision reads each competency once)."""
 
-    def __init__(self, catalog: Catalog, state: LearnerState, params: ModelParams,
-                 pathway: Pathway, now: datetime, robust: bool = True) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        state: LearnerState,
+        params: ModelParams,
+        pathway: Pathway,
+        now: datetime,
+        robust: bool = True,
+    ) -> None:
         self.catalog, self.state, self.params, self.now = catalog, state, params, now
         self.robust = robust
         self.skip_at = pathway.thresholds.skip_at_or_above
@@ -119,8 +136,7 @@ class _View:
     def est(self, comp: str) -> MasteryEstimate:
         found = self._cache.get(comp)
         if found is None:
-            found = mastery_of(self.state, comp, self.catalog, self.params, self.now,
-                               self.skip_at)
+            found = mastery_of(self.state, comp, self.catalog, self.params, self.now, self.skip_at)
             self._cache[comp] = found
         return found
 
@@ -140,8 +156,15 @@ class _View:
         found = self._goal_cache.get(comp)
         if found is None:
             threshold = max(level, self.catalog.competencies[comp].mastery_threshold)
-            est = mastery_of(self.state, comp, self.catalog, self.params, self.now,
-                             self.skip_at, threshold=threshold)
+            est = mastery_of(
+                self.state,
+                comp,
+                self.catalog,
+                self.params,
+                self.now,
+                self.skip_at,
+                threshold=threshold,
+            )
             found = est.mastered
             if found and self.robust and est.probability >= threshold:
                 found = self._robust(comp, est.probability, threshold)
@@ -186,10 +209,16 @@ class _View:
             return False
         if (self.now - cs.updated).total_seconds() > FRESH_DAYS * SECONDS_PER_DAY:
             return False
-        passes = [self.catalog.lessons[lid] for lid, record in self.state.lessons.items()
-                  if record.last_at is not None and record.last_at >= cs.checked
-                  and record.last_score is not None and record.last_score >= FAILED_BELOW
-                  and lid in self.catalog.lessons and is_main(self.catalog.lessons[lid], comp)]
+        passes = [
+            self.catalog.lessons[lid]
+            for lid, record in self.state.lessons.items()
+            if record.last_at is not None
+            and record.last_at >= cs.checked
+            and record.last_score is not None
+            and record.last_score >= FAILED_BELOW
+            and lid in self.catalog.lessons
+            and is_main(self.catalog.lessons[lid], comp)
+        ]
         if not passes:
             return True  # no lesson since the check: it came from a passed pre-assessment
         return any(_success_ratio(self, x, comp) >= CONFIRM_RATIO for x in passes)
@@ -203,12 +232,22 @@ def _names(catalog: Catalog) -> dict[str, str]:
     return {c.id: c.name for c in catalog.competencies.values()}
 
 
-def _finish(catalog: Catalog, lesson: Lesson | None, reasons: list[Reason],
-            alternatives: tuple[str, ...] = (), goal_reached: bool = False,
-            competency_id: str | None = None) -> Recommendation:
-    return Recommendation(lesson.id if lesson else None, tuple(reasons),
-                          sentence(reasons, lesson.title if lesson else None, _names(catalog)),
-                          alternatives, goal_reached, competency_id)
+def _finish(
+    catalog: Catalog,
+    lesson: Lesson | None,
+    reasons: list[Reason],
+    alternatives: tuple[str, ...] = (),
+    goal_reached: bool = False,
+    competency_id: str | None = None,
+) -> Recommendation:
+    return Recommendation(
+        lesson.id if lesson else None,
+        tuple(reasons),
+        sentence(reasons, lesson.title if lesson else None, _names(catalog)),
+        alternatives,
+        goal_reached,
+        competency_id,
+    )
 
 
 def milestone_complete(view: _View, comps: tuple[str, ...]) -> bool:
@@ -216,9 +255,14 @@ def milestone_complete(view: _View, comps: tuple[str, ...]) -> bool:
     return all(view.mastered(c) for c in comps)
 
 
-def recommend(catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime,
-              pathway_id: str | None = None,
-              preferences: Preferences | None = None) -> Recommendation:
+def recommend(
+    catalog: Catalog,
+    state: LearnerState,
+    params: ModelParams,
+    now: datetime,
+    pathway_id: str | None = None,
+    preferences: Preferences | None = None,
+) -> Recommendation:
     """The next lesson for this learner in the pathway, with machine-readable reasons.
 
     Instructor overrides always win. A time budget that no lesson fits falls back to the
@@ -227,9 +271,15 @@ def recommend(catalog: Catalog, state: LearnerState, params: ModelParams, now: d
     return recommend_next(catalog, state, params, now, pathway_id, preferences)
 
 
-def recommend_next(catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime,
-                   pathway_id: str | None = None, preferences: Preferences | None = None,
-                   robust: bool = True) -> Recommendation:
+def recommend_next(
+    catalog: Catalog,
+    state: LearnerState,
+    params: ModelParams,
+    now: datetime,
+    pathway_id: str | None = None,
+    preferences: Preferences | None = None,
+    robust: bool = True,
+) -> Recommendation:
     """`recommend`, with the robustness check of goal levels optional: the path preview,
     whose expected steps carry no evidence, assumes the remaining checks pass."""
     require_aware(now)
@@ -240,22 +290,42 @@ def recommend_next(catalog: Catalog, state: LearnerState, params: ModelParams, n
     if pins:
         lesson = catalog.lessons.get(pins[-1].lesson_id or "")
         if lesson is not None:
-            return _finish(catalog, lesson, [Reason("pinned_by_instructor", lesson_id=lesson.id,
-                                                    detail={"note": pins[-1].note})])
+            return _finish(
+                catalog,
+                lesson,
+                [
+                    Reason(
+                        "pinned_by_instructor", lesson_id=lesson.id, detail={"note": pins[-1].note}
+                    )
+                ],
+            )
     for assigned in active_overrides(state, "assign"):
         lesson = catalog.lessons.get(assigned.lesson_id or "")
         record = state.lessons.get(assigned.lesson_id or "")
         done = record is not None and record.last_at is not None and record.last_at > assigned.at
         if lesson is not None and not done:
-            return _finish(catalog, lesson, [Reason("assigned_by_instructor", lesson_id=lesson.id,
-                                                    detail={"note": assigned.note})])
+            return _finish(
+                catalog,
+                lesson,
+                [
+                    Reason(
+                        "assigned_by_instructor",
+                        lesson_id=lesson.id,
+                        detail={"note": assigned.note},
+                    )
+                ],
+            )
     view = _View(catalog, state, params, pathway, now, robust)
     found = _choose(catalog, view, pathway, skipped, preferences.minutes, preferences.format)
     if found is None and preferences.minutes is not None:
         found = _choose(catalog, view, pathway, skipped, None, preferences.format)
         if found is not None:
-            found[1].insert(0, Reason("over_budget", lesson_id=found[0].id,
-                                      detail={"minutes": preferences.minutes}))
+            found[1].insert(
+                0,
+                Reason(
+                    "over_budget", lesson_id=found[0].id, detail={"minutes": preferences.minutes}
+                ),
+            )
     if found is None:
         if _goal_reached(catalog, view, pathway):
             return _finish(catalog, None, [Reason("goal_reached")], goal_reached=True)
@@ -265,33 +335,43 @@ def recommend_next(catalog: Catalog, state: LearnerState, params: ModelParams, n
     lesson, reasons, comp = found
     alternatives = _alternatives(catalog, view, lesson, skipped, preferences)
     if preferences.format and lesson.format != preferences.format:
-        better = next((a for a in alternatives
-                       if catalog.lessons[a].format == preferences.format), None)
+        better = next(
+            (a for a in alternatives if catalog.lessons[a].format == preferences.format), None
+        )
         if better is not None:
             alternatives = tuple(a for a in alternatives if a != better) + (lesson.id,)
             lesson = catalog.lessons[better]
     if preferences.format and lesson.format == preferences.format:
-        reasons.append(Reason("format_preference", lesson_id=lesson.id,
-                              detail={"format": preferences.format}))
+        reasons.append(
+            Reason("format_preference", lesson_id=lesson.id, detail={"format": preferences.format})
+        )
     return _finish(catalog, lesson, reasons, alternatives, competency_id=comp)
 
 
 def _goal_done(catalog: Catalog, view: _View, comp: str) -> bool:
     """A goal competency at its level with direct evidence, and everything it builds on
     mastered: a goal estimate that runs ahead of its own prerequisites is not trusted."""
-    return view.goal_met(comp) and all(
-        view.mastered(c) for c in catalog.closure(comp) if c != comp)
+    return view.goal_met(comp) and all(view.mastered(c) for c in catalog.closure(comp) if c != comp)
 
 
 def _goal_reached(catalog: Catalog, view: _View, pathway: Pathway) -> bool:
     return all(_goal_done(catalog, view, g.competency) for g in pathway.goal)
 
 
-def _alternatives(catalog: Catalog, view: _View, lesson: Lesson, skipped: set[str | None],
-                  preferences: Preferences) -> tuple[str, ...]:
+def _alternatives(
+    catalog: Catalog,
+    view: _View,
+    lesson: Lesson,
+    skipped: set[str | None],
+    preferences: Preferences,
+) -> tuple[str, ...]:
     group = [a for a in lesson.alternatives if a in catalog.lessons]
-    group += [other.id for part in lesson.competencies for other in catalog.lessons_for(part.id)
-              if lesson.id in other.alternatives]
+    group += [
+        other.id
+        for part in lesson.competencies
+        for other in catalog.lessons_for(part.id)
+        if lesson.id in other.alternatives
+    ]
     out: list[str] = []
     for lid in group:
         alt = catalog.lessons[lid]
@@ -309,7 +389,8 @@ def _review_due(view: _View, comp: str) -> bool:
         return False
     comp_def = view.catalog.competencies[comp]
     was_mastered = cs.mastered_by_override or (
-        cs.p >= comp_def.mastery_threshold and (cs.assessed or not comp_def.critical))
+        cs.p >= comp_def.mastery_threshold and (cs.assessed or not comp_def.critical)
+    )
     if not was_mastered:
         return False
     # Cheap test first: recall falls below the review level after a known number of days.
@@ -319,8 +400,7 @@ def _review_due(view: _View, comp: str) -> bool:
     return view.est(comp).recall < view.params.review_recall
 
 
-def _usable(view: _View, lesson: Lesson, skipped: set[str | None],
-            budget: float | None) -> bool:
+def _usable(view: _View, lesson: Lesson, skipped: set[str | None], budget: float | None) -> bool:
     if lesson.id in skipped:
         return False
     if budget is not None and lesson.duration_minutes > budget:
@@ -333,13 +413,19 @@ def _flag_blocked(view: _View, lesson: Lesson) -> bool:
     record = view.state.lessons.get(lesson.id)
     if record is None or record.last_score is None or record.last_score >= FAILED_BELOW:
         return False
-    return any(p.id in view.state.coach_flags and is_main(lesson, p.id)
-               for p in lesson.competencies)
+    return any(
+        p.id in view.state.coach_flags and is_main(lesson, p.id) for p in lesson.competencies
+    )
 
 
-def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | None],
-            budget: float | None, fmt: str | None
-            ) -> tuple[Lesson, list[Reason], str] | None:
+def _choose(
+    catalog: Catalog,
+    view: _View,
+    pathway: Pathway,
+    skipped: set[str | None],
+    budget: float | None,
+    fmt: str | None,
+) -> tuple[Lesson, list[Reason], str] | None:
     state = view.state
     comps = catalog.pathway_competencies(pathway)
     low = pathway.thresholds.remediate_below
@@ -361,12 +447,16 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     # 2. Spaced review of mastered competencies whose predicted recall fell too low.
     due = [(view.est(c).recall, c) for c in comps if _review_due(view, c)]
     for recall_now, comp in sorted(due):
-        lessons = [x for x in catalog.lessons_for(comp) if ok(x) and x.kind != "lesson"] or \
-            [x for x in catalog.lessons_for(comp) if ok(x)]
+        lessons = [x for x in catalog.lessons_for(comp) if ok(x) and x.kind != "lesson"] or [
+            x for x in catalog.lessons_for(comp) if ok(x)
+        ]
         if lessons:
             quick = min(lessons, key=lambda x: (x.duration_minutes, x.id))
-            return quick, [Reason("review_due", comp, quick.id,
-                                  {"recall": round(recall_now, 3)})], comp
+            return (
+                quick,
+                [Reason("review_due", comp, quick.id, {"recall": round(recall_now, 3)})],
+                comp,
+            )
     # 3. Gaps, milestone by milestone; a critical competency needs a passed assessment.
     targets = _targets(catalog, view, pathway)
     best_score = -1.0
@@ -374,8 +464,10 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
     # Gaps first; goal competencies that only lack direct evidence are checked when nothing
     # is left to learn (a check made earlier could go stale while the rest is learned, and a
     # competency whose checks keep failing must not hold up the others).
-    unchecked = sorted((c for c in targets if c in view.goal and view.level_met(c)),
-                       key=lambda c: _attempts(state, c))
+    unchecked = sorted(
+        (c for c in targets if c in view.goal and view.level_met(c)),
+        key=lambda c: _attempts(state, c),
+    )
     for comp in [c for c in targets if c not in unchecked] + unchecked:
         est = view.est(comp)
         if view.goal_met(comp) or not view.ready(comp):
@@ -388,21 +480,28 @@ def _choose(catalog: Catalog, view: _View, pathway: Pathway, skipped: set[str | 
         mainly = [x for x in usable if is_main(x, comp)]
         for lesson in mainly if mainly or confirming else usable:
             # To confirm, the lesson that best tells mastery from a lucky success.
-            value = _diagnostic(view, lesson, comp) if confirming else \
-                _value(catalog, view, lesson, fmt)
+            value = (
+                _diagnostic(view, lesson, comp)
+                if confirming
+                else _value(catalog, view, lesson, fmt)
+            )
             record = state.lessons.get(lesson.id)
             if confirming and record is not None:
                 # Rotate the checks: when none can tell (a learner who succeeds at nearly
                 # everything), do not ask for the same lesson over and over.
-                value *= 0.8 ** record.attempts
+                value *= 0.8**record.attempts
             if critical and est.probability >= est.threshold and lesson.kind == "assessment":
                 value += 10.0
             if value > best_score:
                 best_score = value
-                code = "critical_assessment" if critical and lesson.kind == "assessment" \
-                    and est.probability >= est.threshold else "check" if confirming else "gap"
-                reasons = [Reason(code, comp, lesson.id,
-                                  {"mastery": round(est.probability, 3)})]
+                code = (
+                    "critical_assessment"
+                    if critical and lesson.kind == "assessment" and est.probability >= est.threshold
+                    else "check"
+                    if confirming
+                    else "gap"
+                )
+                reasons = [Reason(code, comp, lesson.id, {"mastery": round(est.probability, 3)})]
                 unlocked = _unlocks(catalog, view, comp, targets)
                 if unlocked:
                     reasons.append(Reason("unlocks", unlocked, lesson.id))
@@ -434,28 +533,51 @@ def _latest_scored(state: LearnerState) -> tuple[str, float] | None:
     return None if best is None else (best[1], best[2])
 
 
-def _remediate(catalog: Catalog, view: _View, comp: str, cs: CompetencyState, last: Lesson,
-               score: float, ok: Any) -> tuple[Lesson, list[Reason], str] | None:
+def _remediate(
+    catalog: Catalog,
+    view: _View,
+    comp: str,
+    cs: CompetencyState,
+    last: Lesson,
+    score: float,
+    ok: Any,
+) -> tuple[Lesson, list[Reason], str] | None:
     """Easier or alternative lessons on the competency, then its prerequisites (3 hops)."""
     alternatives = set(last.alternatives) | {
-        x.id for x in catalog.lessons_for(comp) if last.id in x.alternatives}
-    options = [x for x in catalog.lessons_for(comp)
-               if ok(x) and x.id != last.id
-               and (x.id in alternatives or x.difficulty < last.difficulty)]
+        x.id for x in catalog.lessons_for(comp) if last.id in x.alternatives
+    }
+    options = [
+        x
+        for x in catalog.lessons_for(comp)
+        if ok(x) and x.id != last.id and (x.id in alternatives or x.difficulty < last.difficulty)
+    ]
     detail = {"score": score, "after_lesson": last.id}
     if options:
         # Alternatives first, then material that teaches (not a test) and is mainly about
         # the competency, then the easiest.
-        pick = min(options, key=lambda x: (x.id not in alternatives, x.kind == "assessment",
-                                           not is_main(x, comp), x.difficulty,
-                                           view.state.lessons.get(x.id) is not None, x.id))
+        pick = min(
+            options,
+            key=lambda x: (
+                x.id not in alternatives,
+                x.kind == "assessment",
+                not is_main(x, comp),
+                x.difficulty,
+                view.state.lessons.get(x.id) is not None,
+                x.id,
+            ),
+        )
         return pick, [Reason("remediation", comp, pick.id, detail)], comp
     return _prerequisite_lesson(catalog, view, comp, ok, detail, SOLID_AFTER_LOW_SCORE)
 
 
-def _prerequisite_lesson(catalog: Catalog, view: _View, comp: str, ok: Any,
-                         detail: Mapping[str, Any], solid: float = SOLID
-                         ) -> tuple[Lesson, list[Reason], str] | None:
+def _prerequisite_lesson(
+    catalog: Catalog,
+    view: _View,
+    comp: str,
+    ok: Any,
+    detail: Mapping[str, Any],
+    solid: float = SOLID,
+) -> tuple[Lesson, list[Reason], str] | None:
     """The easiest usable lesson on a prerequisite (3 hops) known below `solid` (or below
     its own mastery threshold, if that is higher)."""
     for pre in catalog.prerequisites_within(comp, PREREQUISITE_HOPS):
@@ -465,8 +587,14 @@ def _prerequisite_lesson(catalog: Catalog, view: _View, comp: str, ok: Any,
         lessons = [x for x in catalog.lessons_for(pre) if ok(x)]
         if lessons:
             pick = min(lessons, key=lambda x: (x.difficulty, x.duration_minutes, x.id))
-            return pick, [Reason("remediation", comp, pick.id, dict(detail)),
-                          Reason("prerequisite", pre, pick.id)], pre
+            return (
+                pick,
+                [
+                    Reason("remediation", comp, pick.id, dict(detail)),
+                    Reason("prerequisite", pre, pick.id),
+                ],
+                pre,
+            )
     return None
 
 
@@ -503,7 +631,7 @@ def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> fl
     value = gain / lesson.duration_minutes
     record = state.lessons.get(lesson.id)
     if record is not None:
-        value *= 0.8 ** record.attempts
+        value *= 0.8**record.attempts
     success = predict_success(state, lesson, params, now)
     if success < 0.3:
         value *= 0.7  # too hard for now: prefer something the learner can get through

@@ -64,21 +64,36 @@ class PathPreview:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
+
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
+
         return {
             "pathway_id": self.pathway_id,
-            "steps": [{"lesson_id": s.lesson_id, "title": s.title, "minutes": s.minutes,
-                       "cumulative_minutes": s.cumulative_minutes,
-                       "expected_date": iso(s.expected_date),
-                       "reason_codes": list(s.reason_codes),
-                       "completes_milestones": list(s.completes_milestones)}
-                      for s in self.steps],
-            "milestones": [{"milestone_id": m.milestone_id, "title": m.title,
-                            "expected_minutes": m.expected_minutes,
-                            "expected_date": iso(m.expected_date), "due_date": iso(m.due_date),
-                            "on_track": m.on_track, "complete_now": m.complete_now}
-                           for m in self.milestones],
+            "steps": [
+                {
+                    "lesson_id": s.lesson_id,
+                    "title": s.title,
+                    "minutes": s.minutes,
+                    "cumulative_minutes": s.cumulative_minutes,
+                    "expected_date": iso(s.expected_date),
+                    "reason_codes": list(s.reason_codes),
+                    "completes_milestones": list(s.completes_milestones),
+                }
+                for s in self.steps
+            ],
+            "milestones": [
+                {
+                    "milestone_id": m.milestone_id,
+                    "title": m.title,
+                    "expected_minutes": m.expected_minutes,
+                    "expected_date": iso(m.expected_date),
+                    "due_date": iso(m.due_date),
+                    "on_track": m.on_track,
+                    "complete_now": m.complete_now,
+                }
+                for m in self.milestones
+            ],
             "total_minutes": self.total_minutes,
             "expected_completion": iso(self.expected_completion),
             "reaches_goal": self.reaches_goal,
@@ -86,10 +101,16 @@ class PathPreview:
         }
 
 
-def preview_path(catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime,
-                 pathway_id: str | None = None, preferences: Preferences | None = None,
-                 minutes_per_day: float | None = None,
-                 max_steps: int = MAX_STEPS) -> PathPreview:
+def preview_path(
+    catalog: Catalog,
+    state: LearnerState,
+    params: ModelParams,
+    now: datetime,
+    pathway_id: str | None = None,
+    preferences: Preferences | None = None,
+    minutes_per_day: float | None = None,
+    max_steps: int = MAX_STEPS,
+) -> PathPreview:
     """The expected path from here to the pathway's goal at the learner's pace."""
     require_aware(now)
     pathway = catalog.pathway(pathway_id)
@@ -116,16 +137,35 @@ def preview_path(catalog: Catalog, state: LearnerState, params: ModelParams, now
         moment = now + timedelta(days=total / pace)
         sim = _expected_step(sim, lesson, catalog, params, moment)
         # A pin or an assignment is taken once on the way; the preview then moves on.
-        sim = replace(sim, overrides=tuple(
-            replace(o, active=False) if o.kind in ("pin", "assign") and o.lesson_id == lesson.id
-            else o for o in sim.overrides))
-        newly = tuple(m.id for m in pathway.milestones
-                      if m.id not in done_at and m.id not in complete_now
-                      and complete(sim, m.competencies, moment))
+        sim = replace(
+            sim,
+            overrides=tuple(
+                replace(o, active=False)
+                if o.kind in ("pin", "assign") and o.lesson_id == lesson.id
+                else o
+                for o in sim.overrides
+            ),
+        )
+        newly = tuple(
+            m.id
+            for m in pathway.milestones
+            if m.id not in done_at
+            and m.id not in complete_now
+            and complete(sim, m.competencies, moment)
+        )
         for mid in newly:
             done_at[mid] = (total, moment)
-        steps.append(PreviewStep(lesson.id, lesson.title, lesson.duration_minutes, total, moment,
-                                 tuple(r.code for r in rec.reasons), newly))
+        steps.append(
+            PreviewStep(
+                lesson.id,
+                lesson.title,
+                lesson.duration_minutes,
+                total,
+                moment,
+                tuple(r.code for r in rec.reasons),
+                newly,
+            )
+        )
     started = state.started.get(pathway.id, now)
     forecasts = []
     for m in pathway.milestones:
@@ -136,12 +176,20 @@ def preview_path(catalog: Catalog, state: LearnerState, params: ModelParams, now
         minutes, when = done_at.get(m.id, (None, None))
         on_track = None if due is None else (when is not None and when <= due)
         forecasts.append(MilestoneForecast(m.id, m.title, minutes, when, due, on_track, False))
-    return PathPreview(pathway.id, tuple(steps), tuple(forecasts), total,
-                       moment if reached else None, reached, pace)
+    return PathPreview(
+        pathway.id,
+        tuple(steps),
+        tuple(forecasts),
+        total,
+        moment if reached else None,
+        reached,
+        pace,
+    )
 
 
-def _expected_step(state: LearnerState, lesson: Lesson, catalog: Catalog, params: ModelParams,
-                   at: datetime) -> LearnerState:
+def _expected_step(
+    state: LearnerState, lesson: Lesson, catalog: Catalog, params: ModelParams, at: datetime
+) -> LearnerState:
     """The state after a lesson that goes as expected: learning happens, nothing is failed."""
     comps = dict(state.competencies)
     for part in lesson.competencies:
@@ -149,12 +197,21 @@ def _expected_step(state: LearnerState, lesson: Lesson, catalog: Catalog, params
         p = current_probability(cs, at)
         if lesson.kind != "assessment":
             p = p + (1.0 - p) * params.for_competency(part.id).learn * part.weight
-        passed = lesson.kind == "assessment" and \
-            p >= catalog.competencies[part.id].mastery_threshold
-        comps[part.id] = CompetencyState(p, at, cs.stability_days, cs.attempts + 1, 0, None,
-                                         lesson.id, cs.assessed or passed,
-                                         cs.mastered_by_override,
-                                         at if is_main(lesson, part.id) else cs.checked)
+        passed = (
+            lesson.kind == "assessment" and p >= catalog.competencies[part.id].mastery_threshold
+        )
+        comps[part.id] = CompetencyState(
+            p,
+            at,
+            cs.stability_days,
+            cs.attempts + 1,
+            0,
+            None,
+            lesson.id,
+            cs.assessed or passed,
+            cs.mastered_by_override,
+            at if is_main(lesson, part.id) else cs.checked,
+        )
     lessons = dict(state.lessons)
     record = lessons.get(lesson.id)
     lessons[lesson.id] = LessonRecord((record.attempts if record else 0) + 1, at, None)

@@ -27,8 +27,7 @@ COACH_FLAG_LOGIT = 1.0
 MIN_DAYS_FOR_OBSERVED_PACE = 2.0
 RISK_PREVIEW_STEPS = 400
 MIN_MINUTES_FOR_OWN_RATE = 30.0
-RISK_REASONS = ("complete", "overdue", "not_reachable", "behind_pace", "coach_flagged",
-                "on_track")
+RISK_REASONS = ("complete", "overdue", "not_reachable", "behind_pace", "coach_flagged", "on_track")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +46,22 @@ class MilestoneRisk:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"learner_id": self.learner_id, "pathway_id": self.pathway_id,
-                "milestone_id": self.milestone_id, "due_date": self.due_date.isoformat(),
-                "probability_of_missing": self.probability_of_missing,
-                "main_reason": self.main_reason, "minutes_needed": self.minutes_needed,
-                "minutes_available": self.minutes_available,
-                "pace_minutes_per_day": self.pace_minutes_per_day}
+        return {
+            "learner_id": self.learner_id,
+            "pathway_id": self.pathway_id,
+            "milestone_id": self.milestone_id,
+            "due_date": self.due_date.isoformat(),
+            "probability_of_missing": self.probability_of_missing,
+            "main_reason": self.main_reason,
+            "minutes_needed": self.minutes_needed,
+            "minutes_available": self.minutes_available,
+            "pace_minutes_per_day": self.pace_minutes_per_day,
+        }
 
 
-def observed_pace(catalog: Catalog, state: LearnerState, pathway_id: str,
-                  now: datetime) -> float | None:
+def observed_pace(
+    catalog: Catalog, state: LearnerState, pathway_id: str, now: datetime
+) -> float | None:
     """Minutes per day the learner has put in since starting the pathway, if known."""
     started = state.started.get(pathway_id)
     if started is None:
@@ -64,14 +69,22 @@ def observed_pace(catalog: Catalog, state: LearnerState, pathway_id: str,
     days = (now - started).total_seconds() / 86400.0
     if days < MIN_DAYS_FOR_OBSERVED_PACE:
         return None
-    minutes = sum(catalog.lessons[lid].duration_minutes * rec.attempts
-                  for lid, rec in state.lessons.items() if lid in catalog.lessons)
+    minutes = sum(
+        catalog.lessons[lid].duration_minutes * rec.attempts
+        for lid, rec in state.lessons.items()
+        if lid in catalog.lessons
+    )
     return minutes / days
 
 
-def at_risk(catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime,
-            pathway_id: str | None = None,
-            minutes_per_day: float | None = None) -> list[MilestoneRisk]:
+def at_risk(
+    catalog: Catalog,
+    state: LearnerState,
+    params: ModelParams,
+    now: datetime,
+    pathway_id: str | None = None,
+    minutes_per_day: float | None = None,
+) -> list[MilestoneRisk]:
     """Risk of missing each milestone that has a due date, for one learner."""
     require_aware(now)
     pathway = catalog.pathway(pathway_id)
@@ -79,8 +92,9 @@ def at_risk(catalog: Catalog, state: LearnerState, params: ModelParams, now: dat
     planned = minutes_per_day or state.minutes_per_day or DEFAULT_MINUTES_PER_DAY
     seen = observed_pace(catalog, state, pathway.id, now)
     pace = max(seen, 0.1) if seen is not None else planned
-    preview = preview_path(catalog, state, params, now, pathway.id, minutes_per_day=pace,
-                           max_steps=RISK_PREVIEW_STEPS)
+    preview = preview_path(
+        catalog, state, params, now, pathway.id, minutes_per_day=pace, max_steps=RISK_PREVIEW_STEPS
+    )
     out = []
     for milestone, forecast in zip(pathway.milestones, preview.milestones, strict=True):
         if milestone.due_days is None:
@@ -89,8 +103,9 @@ def at_risk(catalog: Catalog, state: LearnerState, params: ModelParams, now: dat
         days_left = (due - now).total_seconds() / 86400.0
         available = max(0.0, days_left) * pace
         needed = forecast.expected_minutes
-        flagged = any(c in state.coach_flags for m_c in milestone.competencies
-                      for c in catalog.closure(m_c))
+        flagged = any(
+            c in state.coach_flags for m_c in milestone.competencies for c in catalog.closure(m_c)
+        )
         if forecast.complete_now:
             prob, reason = 0.0, "complete"
         elif days_left <= 0:
@@ -115,13 +130,25 @@ def at_risk(catalog: Catalog, state: LearnerState, params: ModelParams, now: dat
                 reason = "coach_flagged"
             else:
                 reason = "on_track"
-        out.append(MilestoneRisk(state.learner_id, pathway.id, milestone.id, due, prob, reason,
-                                 needed, available, pace))
+        out.append(
+            MilestoneRisk(
+                state.learner_id,
+                pathway.id,
+                milestone.id,
+                due,
+                prob,
+                reason,
+                needed,
+                available,
+                pace,
+            )
+        )
     return out
 
 
-def _progress(catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime,
-              comps: list[str]) -> float:
+def _progress(
+    catalog: Catalog, state: LearnerState, params: ModelParams, now: datetime, comps: list[str]
+) -> float:
     """Share of the way to mastery, averaged over competencies (0 = nothing, 1 = all)."""
     total = 0.0
     for comp in comps:
@@ -130,11 +157,19 @@ def _progress(catalog: Catalog, state: LearnerState, params: ModelParams, now: d
     return total / len(comps)
 
 
-def _own_rate_minutes(catalog: Catalog, state: LearnerState, params: ModelParams,
-                      now: datetime, milestone_comps: tuple[str, ...]) -> float | None:
+def _own_rate_minutes(
+    catalog: Catalog,
+    state: LearnerState,
+    params: ModelParams,
+    now: datetime,
+    milestone_comps: tuple[str, ...],
+) -> float | None:
     """Minutes still needed at the rate this learner has progressed so far, if measurable."""
-    spent = sum(catalog.lessons[lid].duration_minutes * rec.attempts
-                for lid, rec in state.lessons.items() if lid in catalog.lessons)
+    spent = sum(
+        catalog.lessons[lid].duration_minutes * rec.attempts
+        for lid, rec in state.lessons.items()
+        if lid in catalog.lessons
+    )
     if spent < MIN_MINUTES_FOR_OWN_RATE:
         return None
     comps = sorted(set().union(*(catalog.closure(c) for c in milestone_comps)))

@@ -62,10 +62,16 @@ class CompetencyState:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
         return {
-            "p": self.p, "updated": _time(self.updated), "stability_days": self.stability_days,
-            "attempts": self.attempts, "failures": self.failures, "last_score": self.last_score,
-            "last_lesson": self.last_lesson, "assessed": self.assessed,
-            "mastered_by_override": self.mastered_by_override, "checked": _time(self.checked),
+            "p": self.p,
+            "updated": _time(self.updated),
+            "stability_days": self.stability_days,
+            "attempts": self.attempts,
+            "failures": self.failures,
+            "last_score": self.last_score,
+            "last_lesson": self.last_lesson,
+            "assessed": self.assessed,
+            "mastered_by_override": self.mastered_by_override,
+            "checked": _time(self.checked),
         }
 
     @classmethod
@@ -99,15 +105,21 @@ class LessonRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"attempts": self.attempts, "last_at": _time(self.last_at),
-                "last_score": self.last_score}
+        return {
+            "attempts": self.attempts,
+            "last_at": _time(self.last_at),
+            "last_score": self.last_score,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LessonRecord:
         """Rebuild from `to_dict` output."""
         last = data.get("last_score")
-        return cls(int(data.get("attempts", 0)), _parse_time(data.get("last_at"), "last_at"),
-                   None if last is None else float(last))
+        return cls(
+            int(data.get("attempts", 0)),
+            _parse_time(data.get("last_at"), "last_at"),
+            None if last is None else float(last),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +150,15 @@ class Override:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"kind": self.kind, "at": _time(self.at), "by": self.by,
-                "lesson_id": self.lesson_id, "competency_id": self.competency_id,
-                "note": self.note, "active": self.active}
+        return {
+            "kind": self.kind,
+            "at": _time(self.at),
+            "by": self.by,
+            "lesson_id": self.lesson_id,
+            "competency_id": self.competency_id,
+            "note": self.note,
+            "active": self.active,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Override:
@@ -148,9 +166,15 @@ class Override:
         at = _parse_time(data.get("at"), "at")
         if at is None:
             raise StateError("override.at is required")
-        return cls(str(data["kind"]), at, str(data.get("by", "")), data.get("lesson_id"),
-                   data.get("competency_id"), str(data.get("note", "")),
-                   bool(data.get("active", True)))
+        return cls(
+            str(data["kind"]),
+            at,
+            str(data.get("by", "")),
+            data.get("lesson_id"),
+            data.get("competency_id"),
+            str(data.get("note", "")),
+            bool(data.get("active", True)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,10 +220,13 @@ class LearnerState:
             mpd = data.get("minutes_per_day")
             return cls(
                 learner_id=str(data["learner_id"]),
-                competencies={str(k): CompetencyState.from_dict(v)
-                              for k, v in data.get("competencies", {}).items()},
-                lessons={str(k): LessonRecord.from_dict(v)
-                         for k, v in data.get("lessons", {}).items()},
+                competencies={
+                    str(k): CompetencyState.from_dict(v)
+                    for k, v in data.get("competencies", {}).items()
+                },
+                lessons={
+                    str(k): LessonRecord.from_dict(v) for k, v in data.get("lessons", {}).items()
+                },
                 ability=float(data.get("ability", 0.0)),
                 overrides=tuple(Override.from_dict(o) for o in data.get("overrides", [])),
                 coach_flags=tuple(str(c) for c in data.get("coach_flags", [])),
@@ -228,9 +255,9 @@ def _positional_constructor(cls: type[_T]) -> Callable[..., _T]:
     fills an unfrozen twin with the same slots (hence the same memory layout) and then gives
     the object its real class: the result is an ordinary, immutable `cls` instance.
     """
-    twin = make_dataclass(f"_{cls.__name__}Draft",
-                          [(f.name, f.type) for f in fields(cls)],
-                          slots=True)
+    twin = make_dataclass(
+        f"_{cls.__name__}Draft", [(f.name, f.type) for f in fields(cls)], slots=True
+    )
 
     def build(*values: Any) -> _T:
         obj = twin(*values)

@@ -36,8 +36,11 @@ def filtered_mastery(scenario: str, size: int, seed: int, particles: int) -> flo
     for learner in np.unique(log.learner[test_idx]):
         rows = test_idx[log.learner[test_idx] == learner]
         mastered = prng.random((particles, world.n_comp)) < world.prior
-        ability = prng.normal(0.0, world.ability_sd, particles) if world.ability_sd \
+        ability = (
+            prng.normal(0.0, world.ability_sd, particles)
+            if world.ability_sd
             else np.zeros(particles)
+        )
         weight = np.full(particles, 1.0 / particles)
         for i in rows:
             lesson = np.full(particles, int(log.lesson[i]))
@@ -46,7 +49,7 @@ def filtered_mastery(scenario: str, size: int, seed: int, particles: int) -> flo
             p = p_correct(world, mastered, lesson, ability)
             weight = weight * (p if log.correct[i] else 1.0 - p)
             weight /= weight.sum()
-            if 1.0 / np.sum(weight ** 2) < particles / 2:  # resample when degenerate
+            if 1.0 / np.sum(weight**2) < particles / 2:  # resample when degenerate
                 pick = prng.choice(particles, particles, p=weight)
                 mastered, ability = mastered[pick], ability[pick]
                 weight = np.full(particles, 1.0 / particles)
@@ -61,8 +64,10 @@ def main() -> None:
     args = parser.parse_args()
     for scenario in ("clean", "realistic"):
         value = filtered_mastery(scenario, 30_000, args.seed, args.particles)
-        print(f"{scenario} 30,000: particle filter with the true model ({args.particles:,} "
-              f"particles), mastery AUC vs truth {value:.4f}")
+        print(
+            f"{scenario} 30,000: particle filter with the true model ({args.particles:,} "
+            f"particles), mastery AUC vs truth {value:.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,16 +13,21 @@ from .learner_models import T0
 from .simulator import make_world
 
 
-def update_latency(catalog: rc.Catalog, params: rc.ModelParams, samples: int,
-                   seed: int) -> list[int]:
+def update_latency(
+    catalog: rc.Catalog, params: rc.ModelParams, samples: int, seed: int
+) -> list[int]:
     """Nanoseconds per `update` call on a learner with growing history."""
     rng = np.random.default_rng(seed)
     lessons = list(catalog.lessons)
     state = rc.new_learner("bench")
     out = []
     for i in range(samples):
-        obs = rc.Observation("bench", lessons[int(rng.integers(len(lessons)))],
-                             T0 + timedelta(minutes=10 * i), score=float(rng.random() < 0.6))
+        obs = rc.Observation(
+            "bench",
+            lessons[int(rng.integers(len(lessons)))],
+            T0 + timedelta(minutes=10 * i),
+            score=float(rng.random() < 0.6),
+        )
         started = time.perf_counter_ns()
         state = rc.update(state, obs, catalog, params)
         out.append(time.perf_counter_ns() - started)
@@ -44,8 +49,9 @@ def recommend_latency(n_lessons: int, samples: int, seed: int) -> tuple[list[int
     states = []
     for j in range(20):
         known = int(len(comps) * j / 20)
-        state = rc.pre_assess(rc.new_learner(f"u{j}"), dict.fromkeys(comps[:known], 1.0),
-                              catalog, params, T0)
+        state = rc.pre_assess(
+            rc.new_learner(f"u{j}"), dict.fromkeys(comps[:known], 1.0), catalog, params, T0
+        )
         states.append(state)
     rc.recommend(catalog, states[0], params, T0, "goal")  # builds the per-pathway caches
     for i in range(samples):

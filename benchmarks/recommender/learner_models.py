@@ -22,8 +22,8 @@ class Evaluation:
     """Held-out predictions of one model."""
 
     name: str
-    next_pred: NDArray[np.float64]        # per test observation
-    mastery_pred: NDArray[np.float64]     # per (test observation, lesson competency)
+    next_pred: NDArray[np.float64]  # per test observation
+    mastery_pred: NDArray[np.float64]  # per (test observation, lesson competency)
     fit_seconds: float | None
 
 
@@ -46,15 +46,21 @@ def observations(world: World, log: Log, mask: NDArray[np.bool_]) -> list[rc.Obs
     """The masked log as engine observations."""
     out = []
     for i in np.flatnonzero(mask):
-        out.append(rc.Observation(
-            str(int(log.learner[i])), world.lesson_id(int(log.lesson[i])),
-            T0 + timedelta(days=float(log.step[i]) / STEPS_PER_DAY),
-            score=float(log.correct[i]), success=bool(log.correct[i])))
+        out.append(
+            rc.Observation(
+                str(int(log.learner[i])),
+                world.lesson_id(int(log.lesson[i])),
+                T0 + timedelta(days=float(log.step[i]) / STEPS_PER_DAY),
+                score=float(log.correct[i]),
+                success=bool(log.correct[i]),
+            )
+        )
     return out
 
 
-def evaluate_ours(world: World, log: Log, catalog: rc.Catalog, train: NDArray[np.bool_],
-                  test: NDArray[np.bool_]) -> tuple[Evaluation, rc.ModelParams]:
+def evaluate_ours(
+    world: World, log: Log, catalog: rc.Catalog, train: NDArray[np.bool_], test: NDArray[np.bool_]
+) -> tuple[Evaluation, rc.ModelParams]:
     history = observations(world, log, train)
     started = time.perf_counter()
     params, _ = rc.fit_params(history, catalog)
@@ -66,25 +72,30 @@ def evaluate_ours(world: World, log: Log, catalog: rc.Catalog, train: NDArray[np
         lesson = catalog.lessons[obs.lesson_id]
         next_pred.append(rc.predict_success(state, lesson, params, obs.timestamp))
         for part in sorted(lesson.competencies, key=lambda p: p.id):
-            mastery_pred.append(rc.mastery_of(state, part.id, catalog, params,
-                                              obs.timestamp).probability)
+            mastery_pred.append(
+                rc.mastery_of(state, part.id, catalog, params, obs.timestamp).probability
+            )
         states[obs.learner_id] = rc.update(state, obs, catalog, params)
-    return Evaluation("Skillpath", np.array(next_pred), np.array(mastery_pred),
-                      fit_seconds), params
+    return Evaluation("Skillpath", np.array(next_pred), np.array(mastery_pred), fit_seconds), params
 
 
-def evaluate_pybkt(world: World, log: Log, train: NDArray[np.bool_],
-                   test: NDArray[np.bool_]) -> Evaluation:
+def evaluate_pybkt(
+    world: World, log: Log, train: NDArray[np.bool_], test: NDArray[np.bool_]
+) -> Evaluation:
     """pyBKT 1.4.3 with one row per (observation, competency), as multi-skill data is fed to it."""
     import pandas as pd
     from pyBKT.models import Model
 
     def frame(mask: NDArray[np.bool_]) -> pd.DataFrame:
         obs_idx, comps = pairs(world, log, mask)
-        return pd.DataFrame({"order_id": np.arange(len(obs_idx)),
-                             "user_id": log.learner[obs_idx].astype(str),
-                             "skill_name": [world.comp_id(int(c)) for c in comps],
-                             "correct": log.correct[obs_idx]})
+        return pd.DataFrame(
+            {
+                "order_id": np.arange(len(obs_idx)),
+                "user_id": log.learner[obs_idx].astype(str),
+                "skill_name": [world.comp_id(int(c)) for c in comps],
+                "correct": log.correct[obs_idx],
+            }
+        )
 
     train_df = frame(train)
     model = Model(seed=42, num_fits=1)
@@ -100,16 +111,19 @@ def evaluate_pybkt(world: World, log: Log, train: NDArray[np.bool_],
     position = np.searchsorted(test_idx, obs_idx)
     num = np.bincount(position, weights * per_pair, len(test_idx))
     den = np.bincount(position, weights, len(test_idx))
-    return Evaluation("pyBKT 1.4.3", num / den, predicted["state_predictions"].to_numpy(),
-                      fit_seconds)
+    return Evaluation(
+        "pyBKT 1.4.3", num / den, predicted["state_predictions"].to_numpy(), fit_seconds
+    )
 
 
-def evaluate_running_accuracy(world: World, log: Log, train: NDArray[np.bool_],
-                              test: NDArray[np.bool_]) -> Evaluation:
+def evaluate_running_accuracy(
+    world: World, log: Log, train: NDArray[np.bool_], test: NDArray[np.bool_]
+) -> Evaluation:
     """Per learner and competency, the running share of correct answers (smoothed)."""
     t_idx, t_comp = pairs(world, log, train)
     base = (np.bincount(t_comp, log.correct[t_idx], world.n_comp) + 1) / (
-        np.bincount(t_comp, minlength=world.n_comp) + 2)
+        np.bincount(t_comp, minlength=world.n_comp) + 2
+    )
     hits: dict[tuple[int, int], list[float]] = {}
     next_pred, mastery_pred = [], []
     for i in np.flatnonzero(test):
@@ -138,8 +152,10 @@ def evaluate_true_bkt(world: World, log: Log, test: NDArray[np.bool_]) -> Evalua
         comps = np.flatnonzero(world.weights[lesson])
         w = world.weights[lesson, comps]
         ps = [belief.get((int(log.learner[i]), int(c)), float(world.prior[c])) for c in comps]
-        per = [p * (1 - world.slip[c]) + (1 - p) * world.guess[c] for p, c in zip(ps, comps,
-                                                                              strict=True)]
+        per = [
+            p * (1 - world.slip[c]) + (1 - p) * world.guess[c]
+            for p, c in zip(ps, comps, strict=True)
+        ]
         next_pred.append(float(np.dot(w, per) / w.sum()))
         mastery_pred.extend(ps)
         y = log.correct[i]

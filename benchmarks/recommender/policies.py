@@ -26,7 +26,7 @@ CAP = 300
 class PolicyResult:
     name: str
     proficient: list[bool]
-    lessons: list[int]        # lessons until truly proficient (cap when never)
+    lessons: list[int]  # lessons until truly proficient (cap when never)
     minutes: list[float]
     premature: list[bool]
 
@@ -42,8 +42,9 @@ class _Learner:
 
     def take(self, lesson: int) -> int:
         lessons = np.array([lesson])
-        correct = int(self.rng.random() < p_correct(self.world, self.mastered, lessons,
-                                                    self.ability)[0])
+        correct = int(
+            self.rng.random() < p_correct(self.world, self.mastered, lessons, self.ability)[0]
+        )
         self.mastered = learn_step(self.world, self.mastered, lessons, self.ability, self.rng)
         self.step += 1
         return correct
@@ -52,8 +53,14 @@ class _Learner:
         return bool(self.mastered[0, goal].all())
 
 
-def _run(name: str, world: World, goal: list[int], learners: int, seed: int,
-         make_policy: Callable[[_Learner], Callable[[int | None], int | None]]) -> PolicyResult:
+def _run(
+    name: str,
+    world: World,
+    goal: list[int],
+    learners: int,
+    seed: int,
+    make_policy: Callable[[_Learner], Callable[[int | None], int | None]],
+) -> PolicyResult:
     result = PolicyResult(name, [], [], [], [])
     for i in range(learners):
         learner = _Learner(world, np.random.default_rng([seed, i]))
@@ -103,6 +110,7 @@ def fixed_order(world: World, goal: list[int], learners: int, seed: int) -> Poli
     def make(_: _Learner) -> Callable[[int | None], int | None]:
         it = iter(course)
         return lambda _last: next(it, None)
+
     return _run("fixed course order", world, goal, learners, seed, make)
 
 
@@ -130,12 +138,19 @@ def score_range(world: World, goal: list[int], learners: int, seed: int) -> Poli
             if "score" in state and state["score"] < 0.4 and state["tries"]:
                 return min(options, key=lambda i: world.difficulty[i])
             return options[state["turn"] % len(options)]
+
         return choose
+
     return _run("score-range rule (Canvas-like)", world, goal, learners, seed, make)
 
 
-def greedy_pybkt(world: World, goal: list[int], learners: int, seed: int,
-                 bkt: dict[int, tuple[float, float, float, float]]) -> PolicyResult:
+def greedy_pybkt(
+    world: World,
+    goal: list[int],
+    learners: int,
+    seed: int,
+    bkt: dict[int, tuple[float, float, float, float]],
+) -> PolicyResult:
     """Greedy on pyBKT's parameters: the lesson with the most expected mastery gain on the
     earliest competency below 0.95 whose prerequisites are at 0.95; done at 0.95.
 
@@ -143,8 +158,9 @@ def greedy_pybkt(world: World, goal: list[int], learners: int, seed: int,
     expected gain is zero: greedy chooses among the teaching lessons.
     """
     comps = _closure(world, goal)
-    by_comp = {c: [i for i in _lessons_of(world, c) if world.kind[i] != "assessment"]
-               for c in comps}
+    by_comp = {
+        c: [i for i in _lessons_of(world, c) if world.kind[i] != "assessment"] for c in comps
+    }
 
     def make(_: _Learner) -> Callable[[int | None], int | None]:
         belief = {c: bkt[c][0] for c in range(world.n_comp)}
@@ -165,20 +181,32 @@ def greedy_pybkt(world: World, goal: list[int], learners: int, seed: int,
             for c in comps:
                 if belief[c] >= 0.95 or not all(belief[p] >= 0.95 for p in world.prereqs[c]):
                     continue
-                best = max(by_comp[c], key=lambda i: sum(
-                    world.weights[i, k] * (1 - belief[int(k)]) * bkt[int(k)][1]
-                    for k in np.flatnonzero(world.weights[i])))
+                best = max(
+                    by_comp[c],
+                    key=lambda i: sum(
+                        world.weights[i, k] * (1 - belief[int(k)]) * bkt[int(k)][1]
+                        for k in np.flatnonzero(world.weights[i])
+                    ),
+                )
                 previous.append(best)
                 return best
             lowest = min(comps, key=lambda c: belief[c])
             previous.append(by_comp[lowest][0])
             return by_comp[lowest][0]
+
         return choose
+
     return _run("greedy on pyBKT", world, goal, learners, seed, make)
 
 
-def skillpath(world: World, goal: list[int], learners: int, seed: int,
-              catalog: rc.Catalog, params: rc.ModelParams) -> PolicyResult:
+def skillpath(
+    world: World,
+    goal: list[int],
+    learners: int,
+    seed: int,
+    catalog: rc.Catalog,
+    params: rc.ModelParams,
+) -> PolicyResult:
     def make(learner: _Learner) -> Callable[[int | None], int | None]:
         box: dict[str, object] = {"state": rc.new_learner("sim"), "lesson": None}
 
@@ -187,22 +215,31 @@ def skillpath(world: World, goal: list[int], learners: int, seed: int,
             state = box["state"]
             assert isinstance(state, rc.LearnerState)
             if last is not None and box["lesson"] is not None:
-                state = rc.update(state, rc.Observation(
-                    "sim", str(box["lesson"]), now, score=float(last), success=bool(last)),
-                    catalog, params)
+                state = rc.update(
+                    state,
+                    rc.Observation(
+                        "sim", str(box["lesson"]), now, score=float(last), success=bool(last)
+                    ),
+                    catalog,
+                    params,
+                )
                 box["state"] = state
             rec = rc.recommend(catalog, state, params, now, "goal")
             if rec.lesson_id is None and not rec.goal_reached and state.coach_flags:
                 # The human coach steps in: assigns the easiest lesson on a flagged skill.
                 comp = state.coach_flags[0]
                 easiest = min(catalog.lessons_for(comp), key=lambda x: (x.difficulty, x.id))
-                state = rc.apply_override(state, rc.Override(
-                    "assign", now, "coach", lesson_id=easiest.id, note="coach session"))
+                state = rc.apply_override(
+                    state,
+                    rc.Override("assign", now, "coach", lesson_id=easiest.id, note="coach session"),
+                )
                 box["state"] = state
                 rec = rc.recommend(catalog, state, params, now, "goal")
             box["lesson"] = rec.lesson_id
             if rec.lesson_id is None:
                 return None
             return int(rec.lesson_id.rsplit("/", 1)[1])
+
         return choose
+
     return _run("Skillpath policy", world, goal, learners, seed, make)

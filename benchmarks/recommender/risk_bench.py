@@ -19,8 +19,15 @@ from .policies import _Learner
 from .simulator import World
 
 
-def risk_auc_data(world: World, catalog: rc.Catalog, params: rc.ModelParams, learners: int,
-                  seed: int, check_day: int, due_days: int) -> tuple[list[float], list[bool]]:
+def risk_auc_data(
+    world: World,
+    catalog: rc.Catalog,
+    params: rc.ModelParams,
+    learners: int,
+    seed: int,
+    check_day: int,
+    due_days: int,
+) -> tuple[list[float], list[bool]]:
     """(predicted P(missing), missed) per learner."""
     predicted, missed = [], []
     for i in range(learners):
@@ -40,13 +47,19 @@ def risk_auc_data(world: World, catalog: rc.Catalog, params: rc.ModelParams, lea
                 if rec.lesson_id is None:
                     break
                 correct = learner.take(int(rec.lesson_id.rsplit("/", 1)[1]))
-                state = rc.update(state, rc.Observation("r", rec.lesson_id, now,
-                                                        score=float(correct),
-                                                        success=bool(correct)),
-                                  catalog, params)
+                state = rc.update(
+                    state,
+                    rc.Observation(
+                        "r", rec.lesson_id, now, score=float(correct), success=bool(correct)
+                    ),
+                    catalog,
+                    params,
+                )
             end = T0 + timedelta(days=day + 1)
-            if all(rc.mastery_of(state, c, catalog, params, end).mastered
-                   for c in catalog.pathway("goal").milestones[0].competencies):
+            if all(
+                rc.mastery_of(state, c, catalog, params, end).mastered
+                for c in catalog.pathway("goal").milestones[0].competencies
+            ):
                 complete = True
                 break
         if risk is None:  # done before the check: certainly not missed

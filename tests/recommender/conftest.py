@@ -20,25 +20,56 @@ EXAMPLE: dict[str, Any] = {
     "format": "skillpath-catalog/1",
     "competencies": [
         {"id": "comm.basics", "name": "Customer communication basics"},
-        {"id": "comm.escalation", "name": "Escalation writing", "parent": "comm.basics",
-         "mastery_threshold": 0.85},
+        {
+            "id": "comm.escalation",
+            "name": "Escalation writing",
+            "parent": "comm.basics",
+            "mastery_threshold": 0.85,
+        },
     ],
     "lessons": [
-        {"id": BASICS, "title": "Tone and clarity", "format": "video", "duration_minutes": 5,
-         "difficulty": 0.2, "competencies": [{"id": "comm.basics", "weight": 1}]},
-        {"id": SCENARIO, "title": "Clarify next steps after a delay", "kind": "practice",
-         "format": "scenario", "duration_minutes": 7, "difficulty": 0.5,
-         "competencies": [{"id": "comm.escalation", "weight": 1}],
-         "requires": ["comm.basics"]},
-        {"id": CHECK, "title": "Escalation check", "kind": "assessment", "duration_minutes": 4,
-         "difficulty": 0.6, "competencies": [{"id": "comm.escalation", "weight": 1}]},
+        {
+            "id": BASICS,
+            "title": "Tone and clarity",
+            "format": "video",
+            "duration_minutes": 5,
+            "difficulty": 0.2,
+            "competencies": [{"id": "comm.basics", "weight": 1}],
+        },
+        {
+            "id": SCENARIO,
+            "title": "Clarify next steps after a delay",
+            "kind": "practice",
+            "format": "scenario",
+            "duration_minutes": 7,
+            "difficulty": 0.5,
+            "competencies": [{"id": "comm.escalation", "weight": 1}],
+            "requires": ["comm.basics"],
+        },
+        {
+            "id": CHECK,
+            "title": "Escalation check",
+            "kind": "assessment",
+            "duration_minutes": 4,
+            "difficulty": 0.6,
+            "competencies": [{"id": "comm.escalation", "weight": 1}],
+        },
     ],
     "pathways": [
-        {"id": "support.onboarding", "title": "Support associate, first two weeks",
-         "role": "support-associate",
-         "goal": [{"competency": "comm.escalation", "level": 0.85}],
-         "milestones": [{"id": "m1", "title": "Writes clear escalations",
-                         "competencies": ["comm.escalation"], "due_days": 14}]},
+        {
+            "id": "support.onboarding",
+            "title": "Support associate, first two weeks",
+            "role": "support-associate",
+            "goal": [{"competency": "comm.escalation", "level": 0.85}],
+            "milestones": [
+                {
+                    "id": "m1",
+                    "title": "Writes clear escalations",
+                    "competencies": ["comm.escalation"],
+                    "due_days": 14,
+                }
+            ],
+        },
     ],
 }
 
@@ -49,9 +80,12 @@ def example_document() -> dict[str, Any]:
 
 
 def lesson_doc(lesson_id: str, comps: list[tuple[str, float]], **fields: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"id": f"https://l.example.org/{lesson_id}", "title": lesson_id,
-                           "duration_minutes": fields.pop("duration_minutes", 5),
-                           "competencies": [{"id": c, "weight": w} for c, w in comps]}
+    doc: dict[str, Any] = {
+        "id": f"https://l.example.org/{lesson_id}",
+        "title": lesson_id,
+        "duration_minutes": fields.pop("duration_minutes", 5),
+        "competencies": [{"id": c, "weight": w} for c, w in comps],
+    }
     doc.update(fields)
     return doc
 
@@ -61,25 +95,43 @@ def chain_document() -> dict[str, Any]:
     return {
         "format": "skillpath-catalog/1",
         "competencies": [
-            {"id": "a", "name": "A"}, {"id": "b", "name": "B"}, {"id": "c", "name": "C"},
+            {"id": "a", "name": "A"},
+            {"id": "b", "name": "B"},
+            {"id": "c", "name": "C"},
             {"id": "d", "name": "D", "critical": True},
         ],
         "lessons": [
             lesson_doc("a1", [("a", 1)], difficulty=0.3),
-            lesson_doc("b1", [("b", 1)], requires=["a"], difficulty=0.6,
-                       alternatives=["https://l.example.org/b1-video"]),
+            lesson_doc(
+                "b1",
+                [("b", 1)],
+                requires=["a"],
+                difficulty=0.6,
+                alternatives=["https://l.example.org/b1-video"],
+            ),
             lesson_doc("b1-video", [("b", 1)], requires=["a"], difficulty=0.6, format="video"),
             lesson_doc("b-easy", [("b", 1)], requires=["a"], difficulty=0.2, duration_minutes=9),
             lesson_doc("c1", [("c", 1)], requires=["b"]),
             lesson_doc("d1", [("d", 1)], requires=["c"], kind="practice"),
             lesson_doc("d-check", [("d", 1)], requires=["c"], kind="assessment"),
-            lesson_doc("bc-mixed", [("b", 0.5), ("c", 0.5)], requires=["a"], kind="practice",
-                       duration_minutes=12),
+            lesson_doc(
+                "bc-mixed",
+                [("b", 0.5), ("c", 0.5)],
+                requires=["a"],
+                kind="practice",
+                duration_minutes=12,
+            ),
         ],
         "pathways": [
-            {"id": "p", "title": "P", "goal": [{"competency": "d", "level": 0.8}],
-             "milestones": [{"id": "m1", "title": "B", "competencies": ["b"], "due_days": 7},
-                            {"id": "m2", "title": "D", "competencies": ["d"], "due_days": 21}]},
+            {
+                "id": "p",
+                "title": "P",
+                "goal": [{"competency": "d", "level": 0.8}],
+                "milestones": [
+                    {"id": "m1", "title": "B", "competencies": ["b"], "due_days": 7},
+                    {"id": "m2", "title": "D", "competencies": ["d"], "due_days": 21},
+                ],
+            },
         ],
     }
 

@@ -34,7 +34,8 @@ def test_unknown_competency_is_reported_with_its_json_path() -> None:
     doc["lessons"][3]["competencies"][0]["id"] = "escalaton"
     assert ("lessons[3].competencies[0].id", 'unknown competency "escalaton"') in errors_of(doc)
     assert 'lessons[3].competencies[0].id: unknown competency "escalaton"' in str(
-        CatalogError(errors_of(doc)))
+        CatalogError(errors_of(doc))
+    )
 
 
 def test_all_problems_are_reported_at_once() -> None:
@@ -45,8 +46,13 @@ def test_all_problems_are_reported_at_once() -> None:
     doc["lessons"][2]["kind"] = "quiz"
     doc["pathways"][0]["goal"] = []
     paths = [p for p, _ in errors_of(doc)]
-    assert paths == ["format", "competencies[0].mastery_threshold", "lessons[1].duration_minutes",
-                     "lessons[2].kind", "pathways[0].goal"]
+    assert paths == [
+        "format",
+        "competencies[0].mastery_threshold",
+        "lessons[1].duration_minutes",
+        "lessons[2].kind",
+        "pathways[0].goal",
+    ]
 
 
 def test_required_fields_and_types() -> None:
@@ -56,8 +62,12 @@ def test_required_fields_and_types() -> None:
     doc["lessons"][1]["id"] = "not-an-iri"
     doc["pathways"][0]["milestones"][0]["due_days"] = 1.5
     paths = {p for p, _ in errors_of(doc)}
-    assert {"lessons[0].title", "competencies[1].id", "lessons[1].id",
-            "pathways[0].milestones[0].due_days"} <= paths
+    assert {
+        "lessons[0].title",
+        "competencies[1].id",
+        "lessons[1].id",
+        "pathways[0].milestones[0].due_days",
+    } <= paths
 
 
 def test_a_requires_cycle_is_reported() -> None:
@@ -81,8 +91,11 @@ def test_unknown_references_everywhere() -> None:
     doc["pathways"][0]["next"] = ["nowhere"]
     doc["pathways"][0]["milestones"][0]["competencies"] = ["zz"]
     paths = {p for p, _ in errors_of(doc)}
-    assert {"lessons[1].alternatives[0]", "pathways[0].next[0]",
-            "pathways[0].milestones[0].competencies[0]"} <= paths
+    assert {
+        "lessons[1].alternatives[0]",
+        "pathways[0].next[0]",
+        "pathways[0].milestones[0].competencies[0]",
+    } <= paths
 
 
 def test_extra_fields_are_kept() -> None:
@@ -107,6 +120,7 @@ def test_not_an_object_and_duplicates() -> None:
 
 def test_lookups_and_prerequisite_hops(chain: object) -> None:
     from recommender import Catalog
+
     assert isinstance(chain, Catalog)
     assert chain.prerequisites("c") == ("a", "b")  # bc-mixed teaches c and requires a
     assert chain.prerequisites_within("d", 3) == ["c", "a", "b"]

@@ -37,20 +37,28 @@ def url(name: str) -> str:
     return f"https://l.example.org/{name}"
 
 
-def catalog(lessons: list[dict[str, Any]], comps: list[str], goal: str,
-            level: float = 0.8) -> Catalog:
-    return load_catalog({
-        "format": "skillpath-catalog/1",
-        "competencies": [{"id": c, "name": c.upper()} for c in comps],
-        "lessons": lessons,
-        "pathways": [{"id": "p", "title": "P", "goal": [{"competency": goal, "level": level}]}],
-    })
+def catalog(
+    lessons: list[dict[str, Any]], comps: list[str], goal: str, level: float = 0.8
+) -> Catalog:
+    return load_catalog(
+        {
+            "format": "skillpath-catalog/1",
+            "competencies": [{"id": c, "name": c.upper()} for c in comps],
+            "lessons": lessons,
+            "pathways": [{"id": "p", "title": "P", "goal": [{"competency": goal, "level": level}]}],
+        }
+    )
 
 
-def did(state: LearnerState, cat: Catalog, lesson: str, score: float,
-        minutes: float = 0.0) -> LearnerState:
-    return update(state, Observation("u1", url(lesson), NOW + timedelta(minutes=minutes),
-                                     score=score), cat, PARAMS)
+def did(
+    state: LearnerState, cat: Catalog, lesson: str, score: float, minutes: float = 0.0
+) -> LearnerState:
+    return update(
+        state,
+        Observation("u1", url(lesson), NOW + timedelta(minutes=minutes), score=score),
+        cat,
+        PARAMS,
+    )
 
 
 def later(minutes: float) -> Any:
@@ -59,12 +67,16 @@ def later(minutes: float) -> Any:
 
 # A goal competency "g" taught directly (g1, g2) and, as a minor part, by a lesson mainly
 # about "x" (x-and-g).
-DIRECT = catalog([
-    lesson_doc("x1", [("x", 1)]),
-    lesson_doc("x-and-g", [("x", 1), ("g", 0.5)]),
-    lesson_doc("g1", [("g", 1)], difficulty=0.2),
-    lesson_doc("g2", [("g", 1)], difficulty=0.9),
-], ["x", "g"], "g")
+DIRECT = catalog(
+    [
+        lesson_doc("x1", [("x", 1)]),
+        lesson_doc("x-and-g", [("x", 1), ("g", 0.5)]),
+        lesson_doc("g1", [("g", 1)], difficulty=0.2),
+        lesson_doc("g2", [("g", 1)], difficulty=0.9),
+    ],
+    ["x", "g"],
+    "g",
+)
 
 
 def test_success_only_on_a_lesson_mainly_about_something_else_does_not_reach_the_goal() -> None:
@@ -86,8 +98,9 @@ def test_the_check_is_the_most_diagnostic_direct_lesson() -> None:
     params = replace(PARAMS, difficulty_effect=1.5)
     state = new_learner("u1")
     for i in range(40):
-        state = update(state, Observation("u1", url("x-and-g"), later(i), score=1.0), DIRECT,
-                       params)
+        state = update(
+            state, Observation("u1", url("x-and-g"), later(i), score=1.0), DIRECT, params
+        )
     rec = recommend(DIRECT, state, params, later(41), "p")
     # a pass on the hard lesson is less likely to be a lucky guess than on the easy one
     assert rec.lesson_id == url("g2")
@@ -120,8 +133,12 @@ def test_the_goal_needs_fresh_evidence() -> None:
 
 def checked_state(p: float, **others: float) -> LearnerState:
     comps = {"g": CompetencyState(p, NOW, 36500.0, 5, 0, 1.0, url("g1"), checked=NOW)}
-    comps.update({c: CompetencyState(q, NOW, 36500.0, 5, 0, 1.0, None, checked=NOW)
-                  for c, q in others.items()})
+    comps.update(
+        {
+            c: CompetencyState(q, NOW, 36500.0, 5, 0, 1.0, None, checked=NOW)
+            for c, q in others.items()
+        }
+    )
     return replace(new_learner("u1"), competencies=comps)
 
 
@@ -133,8 +150,9 @@ def test_the_goal_level_must_survive_two_more_failures() -> None:
 
 def test_a_goal_estimate_ahead_of_its_prerequisites_is_not_trusted() -> None:
     chain = load_catalog(chain_document())
-    strong = CompetencyState(0.999, NOW, 36500.0, 9, 0, 1.0, url("d-check"), assessed=True,
-                             checked=NOW)
+    strong = CompetencyState(
+        0.999, NOW, 36500.0, 9, 0, 1.0, url("d-check"), assessed=True, checked=NOW
+    )
     known = CompetencyState(0.99, NOW, 36500.0, 5, 0, 1.0, None, checked=NOW)
     comps = {"a": known, "b": known, "c": known, "d": strong}
     state = replace(new_learner("u1"), competencies=comps)
@@ -145,12 +163,16 @@ def test_a_goal_estimate_ahead_of_its_prerequisites_is_not_trusted() -> None:
 
 
 # "b" is built on "a"; one lesson on b does not declare the requirement.
-GATED = catalog([
-    lesson_doc("a1", [("a", 1)]),
-    lesson_doc("a2", [("a", 1)]),
-    lesson_doc("b1", [("b", 1)], requires=["a"]),
-    lesson_doc("b-free", [("b", 1)]),
-], ["a", "b"], "b")
+GATED = catalog(
+    [
+        lesson_doc("a1", [("a", 1)]),
+        lesson_doc("a2", [("a", 1)]),
+        lesson_doc("b1", [("b", 1)], requires=["a"]),
+        lesson_doc("b-free", [("b", 1)]),
+    ],
+    ["a", "b"],
+    "b",
+)
 
 
 def test_a_stuck_prerequisite_is_not_skipped_over() -> None:
@@ -171,8 +193,12 @@ def test_when_stuck_the_policy_goes_back_to_a_prerequisite_not_solidly_known() -
     failed = LessonRecord(1, NOW, 0.1)
     lessons = {url(x): failed for x in ("b1", "b1-video", "b-easy", "bc-mixed")}
     lessons[url("a1")] = LessonRecord(2, NOW + timedelta(minutes=1), 1.0)
-    state = replace(new_learner("u1"), competencies={"a": shaky, "b": flagged},
-                    lessons=lessons, coach_flags=("b",))
+    state = replace(
+        new_learner("u1"),
+        competencies={"a": shaky, "b": flagged},
+        lessons=lessons,
+        coach_flags=("b",),
+    )
     rec = recommend(chain, state, PARAMS, NOW + timedelta(minutes=2), "p")
     assert rec.lesson_id == url("a1")
     assert [r.code for r in rec.reasons] == ["remediation", "prerequisite"]
@@ -180,10 +206,14 @@ def test_when_stuck_the_policy_goes_back_to_a_prerequisite_not_solidly_known() -
 
 
 def test_a_flag_blocks_only_lessons_mainly_about_the_flagged_competency() -> None:
-    cat = catalog([
-        lesson_doc("x1", [("x", 1)]),
-        lesson_doc("y-with-x", [("y", 1), ("x", 0.4)]),
-    ], ["x", "y"], "y")
+    cat = catalog(
+        [
+            lesson_doc("x1", [("x", 1)]),
+            lesson_doc("y-with-x", [("y", 1), ("x", 0.4)]),
+        ],
+        ["x", "y"],
+        "y",
+    )
     state = new_learner("u1")
     for i in range(3):
         state = did(state, cat, "x1", 0.0, i)
@@ -194,12 +224,16 @@ def test_a_flag_blocks_only_lessons_mainly_about_the_flagged_competency() -> Non
 
 
 def test_remediation_prefers_teaching_material_on_the_competency() -> None:
-    cat = catalog([
-        lesson_doc("b-hard", [("b", 1)], difficulty=0.8),
-        lesson_doc("b-check", [("b", 1)], kind="assessment", difficulty=0.2),
-        lesson_doc("a-with-b", [("a", 1), ("b", 0.5)], difficulty=0.3),
-        lesson_doc("b-practice", [("b", 1)], kind="practice", difficulty=0.5),
-    ], ["a", "b"], "b")
+    cat = catalog(
+        [
+            lesson_doc("b-hard", [("b", 1)], difficulty=0.8),
+            lesson_doc("b-check", [("b", 1)], kind="assessment", difficulty=0.2),
+            lesson_doc("a-with-b", [("a", 1), ("b", 0.5)], difficulty=0.3),
+            lesson_doc("b-practice", [("b", 1)], kind="practice", difficulty=0.5),
+        ],
+        ["a", "b"],
+        "b",
+    )
     state = did(new_learner("u1"), cat, "b-hard", 0.1)
     rec = recommend(cat, state, PARAMS, later(1), "p")
     assert rec.reasons[0].code == "remediation"
@@ -207,10 +241,14 @@ def test_remediation_prefers_teaching_material_on_the_competency() -> None:
 
 
 def test_gains_outside_the_pathway_do_not_count() -> None:
-    cat = catalog([
-        lesson_doc("g-and-z", [("g", 1), ("z", 1)], duration_minutes=5),
-        lesson_doc("g-only", [("g", 1)], duration_minutes=4.5),
-    ], ["g", "z"], "g")
+    cat = catalog(
+        [
+            lesson_doc("g-and-z", [("g", 1), ("z", 1)], duration_minutes=5),
+            lesson_doc("g-only", [("g", 1)], duration_minutes=4.5),
+        ],
+        ["g", "z"],
+        "g",
+    )
     rec = recommend(cat, new_learner("u1"), PARAMS, NOW, "p")
     assert rec.lesson_id == url("g-only")
 
@@ -231,8 +269,10 @@ def test_checked_round_trips_and_old_states_load() -> None:
 
 
 CHAIN = load_catalog(chain_document())
-events = st.lists(st.tuples(st.sampled_from(sorted(CHAIN.lessons)), st.floats(0.0, 1.0),
-                            st.floats(0.0, 48.0)), max_size=40)
+events = st.lists(
+    st.tuples(st.sampled_from(sorted(CHAIN.lessons)), st.floats(0.0, 1.0), st.floats(0.0, 48.0)),
+    max_size=40,
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -242,8 +282,12 @@ def test_a_declared_goal_rests_on_direct_fresh_evidence(history: list, pause: fl
     hours = 0.0
     for lesson, score, gap in history:
         hours += gap
-        state = update(state, Observation("u1", lesson, NOW + timedelta(hours=hours),
-                                          score=score), CHAIN, PARAMS)
+        state = update(
+            state,
+            Observation("u1", lesson, NOW + timedelta(hours=hours), score=score),
+            CHAIN,
+            PARAMS,
+        )
     now = NOW + timedelta(hours=hours + pause)
     rec = recommend(CHAIN, state, PARAMS, now, "p")
     if rec.goal_reached:
@@ -251,16 +295,21 @@ def test_a_declared_goal_rests_on_direct_fresh_evidence(history: list, pause: fl
         assert cs.failures == 0 and cs.checked is not None and cs.updated is not None
         assert now - cs.updated <= timedelta(days=1)
         skip_at = CHAIN.pathway("p").thresholds.skip_at_or_above
-        assert all(mastery_of(state, c, CHAIN, PARAMS, now, skip_at).mastered
-                   for c in ("a", "b", "c"))
+        assert all(
+            mastery_of(state, c, CHAIN, PARAMS, now, skip_at).mastered for c in ("a", "b", "c")
+        )
 
 
 # "g" taught alone (g1) and together with "x" at equal weight (g-with-x).
-SHARED = catalog([
-    lesson_doc("x1", [("x", 1)]),
-    lesson_doc("g-with-x", [("g", 1), ("x", 1)]),
-    lesson_doc("g1", [("g", 1)]),
-], ["x", "g"], "g")
+SHARED = catalog(
+    [
+        lesson_doc("x1", [("x", 1)]),
+        lesson_doc("g-with-x", [("g", 1), ("x", 1)]),
+        lesson_doc("g1", [("g", 1)]),
+    ],
+    ["x", "g"],
+    "g",
+)
 
 
 def test_a_pass_the_other_competency_explains_does_not_confirm() -> None:
@@ -277,13 +326,20 @@ def test_a_pass_the_other_competency_explains_does_not_confirm() -> None:
 
 
 def test_gaps_are_closed_before_goal_checks() -> None:
-    cat = load_catalog({
-        "format": "skillpath-catalog/1",
-        "competencies": [{"id": c, "name": c.upper()} for c in ("g", "h")],
-        "lessons": [lesson_doc("g1", [("g", 1)]), lesson_doc("h1", [("h", 1)])],
-        "pathways": [{"id": "p", "title": "P", "goal": [{"competency": "g", "level": 0.8},
-                                                         {"competency": "h", "level": 0.8}]}],
-    })
+    cat = load_catalog(
+        {
+            "format": "skillpath-catalog/1",
+            "competencies": [{"id": c, "name": c.upper()} for c in ("g", "h")],
+            "lessons": [lesson_doc("g1", [("g", 1)]), lesson_doc("h1", [("h", 1)])],
+            "pathways": [
+                {
+                    "id": "p",
+                    "title": "P",
+                    "goal": [{"competency": "g", "level": 0.8}, {"competency": "h", "level": 0.8}],
+                }
+            ],
+        }
+    )
     unchecked = CompetencyState(0.999, NOW, 36500.0, 5, 0, 1.0, url("g1"))
     state = replace(new_learner("u1"), competencies={"g": unchecked})
     rec = recommend(cat, state, PARAMS, NOW, "p")
@@ -311,10 +367,14 @@ def test_checks_that_cannot_tell_rotate_instead_of_repeating() -> None:
 
 
 def test_only_failures_on_lessons_mainly_about_a_competency_count_towards_the_coach() -> None:
-    cat = catalog([
-        lesson_doc("x1", [("x", 1)]),
-        lesson_doc("y-with-x", [("y", 1), ("x", 0.4)]),
-    ], ["x", "y"], "y")
+    cat = catalog(
+        [
+            lesson_doc("x1", [("x", 1)]),
+            lesson_doc("y-with-x", [("y", 1), ("x", 0.4)]),
+        ],
+        ["x", "y"],
+        "y",
+    )
     state = new_learner("u1")
     for i in range(3):
         state = did(state, cat, "y-with-x", 0.0, i)
@@ -328,14 +388,23 @@ def test_only_failures_on_lessons_mainly_about_a_competency_count_towards_the_co
 
 
 def test_a_gap_is_worked_on_with_material_mainly_about_it() -> None:
-    cat = load_catalog({
-        "format": "skillpath-catalog/1",
-        "competencies": [{"id": c, "name": c.upper()} for c in ("x", "y")],
-        "lessons": [lesson_doc("x-long", [("x", 1)], duration_minutes=30),
-                    lesson_doc("y-with-x", [("y", 1), ("x", 0.5)], duration_minutes=5)],
-        "pathways": [{"id": "p", "title": "P", "goal": [{"competency": "x", "level": 0.8},
-                                                         {"competency": "y", "level": 0.8}]}],
-    })
+    cat = load_catalog(
+        {
+            "format": "skillpath-catalog/1",
+            "competencies": [{"id": c, "name": c.upper()} for c in ("x", "y")],
+            "lessons": [
+                lesson_doc("x-long", [("x", 1)], duration_minutes=30),
+                lesson_doc("y-with-x", [("y", 1), ("x", 0.5)], duration_minutes=5),
+            ],
+            "pathways": [
+                {
+                    "id": "p",
+                    "title": "P",
+                    "goal": [{"competency": "x", "level": 0.8}, {"competency": "y", "level": 0.8}],
+                }
+            ],
+        }
+    )
     rec = recommend(cat, new_learner("u1"), PARAMS, NOW, "p")
     # y-with-x closes more gap per minute in total, but x is only its minor part
     assert rec.competency_id == "x" and rec.lesson_id == url("x-long")

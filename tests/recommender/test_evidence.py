@@ -30,8 +30,13 @@ def url(name: str) -> str:
     return f"https://l.example.org/{name}"
 
 
-def obs(lesson: str, at: datetime = NOW, score: float | None = None,
-        success: bool | None = None, voided: bool = False) -> Observation:
+def obs(
+    lesson: str,
+    at: datetime = NOW,
+    score: float | None = None,
+    success: bool | None = None,
+    voided: bool = False,
+) -> Observation:
     return Observation("u1", url(lesson), at, score=score, success=success, voided=voided)
 
 
@@ -50,8 +55,10 @@ def test_one_failure_matches_the_hand_computed_bkt_step(chain: Catalog) -> None:
 
 
 def test_partial_credit_counts_partially(chain: Catalog) -> None:
-    ps = [update(new_learner("u1"), obs("a1", score=s), chain, PARAMS).competencies["a"].p
-          for s in (0.0, 0.5, 1.0)]
+    ps = [
+        update(new_learner("u1"), obs("a1", score=s), chain, PARAMS).competencies["a"].p
+        for s in (0.0, 0.5, 1.0)
+    ]
     assert ps[0] < ps[1] < ps[2]
 
 
@@ -102,8 +109,9 @@ def test_voided_and_unknown_observations_change_nothing(chain: Catalog) -> None:
     assert update(state, obs("a1", score=1.0, voided=True), chain, PARAMS) is state
     other = Observation("u1", "https://elsewhere.example.org/x", NOW, score=1.0)
     assert update(state, other, chain, PARAMS) is state
-    rebuilt = replay(state, [obs("a1", score=1.0), obs("a1", score=0.0, voided=True)], chain,
-                     PARAMS)
+    rebuilt = replay(
+        state, [obs("a1", score=1.0), obs("a1", score=0.0, voided=True)], chain, PARAMS
+    )
     assert rebuilt == update(state, obs("a1", score=1.0), chain, PARAMS)
 
 
@@ -129,8 +137,9 @@ def test_critical_competency_needs_a_passed_assessment(chain: Catalog) -> None:
         state = update(state, obs("d1", NOW + timedelta(minutes=i), score=1.0), chain, PARAMS)
     est = mastery_of(state, "d", chain, PARAMS, NOW + timedelta(hours=1))
     assert est.probability > 0.8 and not est.mastered
-    state = update(state, obs("d-check", NOW + timedelta(hours=1), score=1.0, success=True),
-                   chain, PARAMS)
+    state = update(
+        state, obs("d-check", NOW + timedelta(hours=1), score=1.0, success=True), chain, PARAMS
+    )
     assert mastery_of(state, "d", chain, PARAMS, NOW + timedelta(hours=1)).mastered
 
 

@@ -13,8 +13,13 @@ DOC = {
     "format": "skillpath-catalog/1",
     "competencies": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}, {"id": "z", "name": "Z"}],
     "lessons": [
-        {"id": f"https://x.example.org/{c}", "title": c, "duration_minutes": 5,
-         "competencies": [{"id": c, "weight": 1}]} for c in ("a", "b", "z")
+        {
+            "id": f"https://x.example.org/{c}",
+            "title": c,
+            "duration_minutes": 5,
+            "competencies": [{"id": c, "weight": 1}],
+        }
+        for c in ("a", "b", "z")
     ],
 }
 TRUE = {"a": (0.3, 0.2, 0.25, 0.1), "b": (0.1, 0.1, 0.15, 0.2)}
@@ -29,8 +34,14 @@ def simulate(learners: int, seed: int, steps: tuple[int, int] = (3, 25)) -> list
             known = rng.random() < prior
             for k in range(int(rng.integers(*steps))):
                 correct = rng.random() < ((1 - slip) if known else guess)
-                out.append(Observation(f"u{u}", f"https://x.example.org/{comp}",
-                                       start + timedelta(minutes=k), score=float(correct)))
+                out.append(
+                    Observation(
+                        f"u{u}",
+                        f"https://x.example.org/{comp}",
+                        start + timedelta(minutes=k),
+                        score=float(correct),
+                    )
+                )
                 known = known or rng.random() < learn
     return out
 

@@ -33,8 +33,9 @@ def knows(chain: Catalog, *comps: str, at: datetime = NOW) -> LearnerState:
     return pre_assess(new_learner("u1"), dict.fromkeys(comps, 1.0), chain, PARAMS, at)
 
 
-def did(state: LearnerState, chain: Catalog, lesson: str, score: float | None,
-        at: datetime = NOW) -> LearnerState:
+def did(
+    state: LearnerState, chain: Catalog, lesson: str, score: float | None, at: datetime = NOW
+) -> LearnerState:
     return update(state, Observation("u1", url(lesson), at, score=score), chain, PARAMS)
 
 
@@ -69,8 +70,7 @@ def test_a_low_score_inserts_an_easier_or_alternative_lesson(chain: Catalog) -> 
     assert recommend(chain, state, PARAMS, NOW, "p").lesson_id == url("b-easy")
 
 
-def test_remediation_goes_back_to_prerequisites_when_nothing_easier_remains(
-        chain: Catalog) -> None:
+def test_remediation_goes_back_to_prerequisites_when_nothing_easier_remains(chain: Catalog) -> None:
     state = knows(chain, "b")  # b is mastered, a (two hops back from c) is not
     state = did(state, chain, "c1", 0.1)
     rec = recommend(chain, state, PARAMS, NOW, "p")
@@ -81,8 +81,7 @@ def test_remediation_goes_back_to_prerequisites_when_nothing_easier_remains(
     assert rec.lesson_id == url("a1")
 
 
-def test_remediation_does_not_reteach_prerequisites_the_learner_masters(
-        chain: Catalog) -> None:
+def test_remediation_does_not_reteach_prerequisites_the_learner_masters(chain: Catalog) -> None:
     state = did(knows(chain, "a", "b"), chain, "c1", 0.1)
     rec = recommend(chain, state, PARAMS, NOW, "p")
     # Nothing easier on c and both prerequisites mastered: the failure is c's, so the
@@ -91,14 +90,16 @@ def test_remediation_does_not_reteach_prerequisites_the_learner_masters(
 
 
 def test_a_pre_assessment_score_at_or_above_skip_threshold_skips(chain: Catalog) -> None:
-    state = pre_assess(new_learner("u1"), {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.92}, chain,
-                       PARAMS, NOW)
+    state = pre_assess(
+        new_learner("u1"), {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.92}, chain, PARAMS, NOW
+    )
     assert state.competencies["d"].p < 0.8  # the model alone would not call it mastered
     rec = recommend(chain, state, PARAMS, NOW, "p")
     assert rec.goal_reached and rec.lesson_id is None
     assert codes(rec) == ["goal_reached"]
-    below = pre_assess(new_learner("u1"), {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.85}, chain,
-                       PARAMS, NOW)
+    below = pre_assess(
+        new_learner("u1"), {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.85}, chain, PARAMS, NOW
+    )
     assert not recommend(chain, below, PARAMS, NOW, "p").goal_reached
 
 
@@ -136,16 +137,19 @@ def test_format_preference_and_alternatives(chain: Catalog) -> None:
 
 def test_time_budget(chain: Catalog) -> None:
     state = knows(chain, "a")
-    assert recommend(chain, state, PARAMS, NOW, "p", Preferences(minutes=3)).reasons[0].code \
+    assert (
+        recommend(chain, state, PARAMS, NOW, "p", Preferences(minutes=3)).reasons[0].code
         == "over_budget"
+    )
     fits = recommend(chain, state, PARAMS, NOW, "p", Preferences(minutes=6))
     assert chain.lesson(fits.lesson_id or "").duration_minutes <= 6
 
 
 def test_overrides_win_and_are_recorded(chain: Catalog) -> None:
     state = new_learner("u1")
-    pinned = apply_override(state, Override("pin", NOW, "teacher", lesson_id=url("c1"),
-                                            note="do this first"))
+    pinned = apply_override(
+        state, Override("pin", NOW, "teacher", lesson_id=url("c1"), note="do this first")
+    )
     rec = recommend(chain, pinned, PARAMS, NOW, "p")
     assert rec.lesson_id == url("c1") and codes(rec) == ["pinned_by_instructor"]
     assert pinned.overrides[-1].note == "do this first"
@@ -161,8 +165,12 @@ def test_overrides_win_and_are_recorded(chain: Catalog) -> None:
     skipped = apply_override(state, Override("skip", NOW, "teacher", lesson_id=url("a1")))
     assert recommend(chain, skipped, PARAMS, NOW, "p").lesson_id != url("a1")
 
-    marked = apply_override(state, Override("mark_mastered", NOW, "teacher", competency_id="a",
-                                            note="showed it in the workshop"))
+    marked = apply_override(
+        state,
+        Override(
+            "mark_mastered", NOW, "teacher", competency_id="a", note="showed it in the workshop"
+        ),
+    )
     rec = recommend(chain, marked, PARAMS, NOW, "p")
     assert chain.lesson(rec.lesson_id or "").competencies[0].id == "b"
 
@@ -178,4 +186,8 @@ def test_after_three_failures_the_same_material_is_not_repeated(chain: Catalog) 
     state = did(state, chain, "bc-mixed", 0.1, NOW + timedelta(hours=1))
     rec = recommend(chain, state, PARAMS, NOW + timedelta(hours=2), "p")
     assert rec.lesson_id is None or rec.lesson_id not in {
-        url("b1"), url("b1-video"), url("b-easy"), url("bc-mixed")}
+        url("b1"),
+        url("b1-video"),
+        url("b-easy"),
+        url("bc-mixed"),
+    }

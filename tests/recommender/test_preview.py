@@ -59,8 +59,9 @@ def test_preview_is_recomputed_from_evidence(chain: Catalog) -> None:
 
 
 def test_a_pin_appears_first_and_then_the_path_moves_on(chain: Catalog) -> None:
-    state = apply_override(new_learner("u1"), Override(
-        "pin", NOW, "teacher", lesson_id="https://l.example.org/b-easy"))
+    state = apply_override(
+        new_learner("u1"), Override("pin", NOW, "teacher", lesson_id="https://l.example.org/b-easy")
+    )
     preview = preview_path(chain, state, PARAMS, NOW, "p")
     assert preview.steps[0].lesson_id == "https://l.example.org/b-easy"
     assert preview.steps[1].lesson_id != "https://l.example.org/b-easy"

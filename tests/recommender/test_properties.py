@@ -38,8 +38,7 @@ events = st.lists(
     ),
     max_size=25,
 )
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def run(history: list[tuple[str, float | None, bool | None, float]]) -> tuple[LearnerState, float]:
@@ -47,8 +46,12 @@ def run(history: list[tuple[str, float | None, bool | None, float]]) -> tuple[Le
     hours = 0.0
     for lesson, score, success, gap in history:
         hours += gap
-        state = update(state, Observation("u1", lesson, NOW + timedelta(hours=hours),
-                                          score=score, success=success), CATALOG, PARAMS)
+        state = update(
+            state,
+            Observation("u1", lesson, NOW + timedelta(hours=hours), score=score, success=success),
+            CATALOG,
+            PARAMS,
+        )
     return state, hours
 
 
@@ -96,6 +99,8 @@ def test_recommendations_respect_requires_and_state_round_trips(history: list) -
         lesson = CATALOG.lessons[rec.lesson_id]
         skip_at = CATALOG.pathway("p").thresholds.skip_at_or_above
         from recommender import mastery_of
-        assert all(mastery_of(state, r, CATALOG, PARAMS, now, skip_at).mastered
-                   for r in lesson.requires), (rec, table)
+
+        assert all(
+            mastery_of(state, r, CATALOG, PARAMS, now, skip_at).mastered for r in lesson.requires
+        ), (rec, table)
     assert rec.sentence

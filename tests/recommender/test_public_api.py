@@ -7,8 +7,22 @@ import pathlib
 
 import recommender
 
-FORBIDDEN = {"flask", "sqlalchemy", "requests", "redis", "httpx", "urllib3", "aiohttp",
-             "http", "marshmallow", "pylti1p3", "lti_tool", "xapi", "adapters", "socket"}
+FORBIDDEN = {
+    "flask",
+    "sqlalchemy",
+    "requests",
+    "redis",
+    "httpx",
+    "urllib3",
+    "aiohttp",
+    "http",
+    "marshmallow",
+    "pylti1p3",
+    "lti_tool",
+    "xapi",
+    "adapters",
+    "socket",
+}
 ALLOWED_THIRD_PARTY = {"numpy", "fsrs"}
 
 

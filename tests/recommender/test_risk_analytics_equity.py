@@ -63,13 +63,15 @@ def cohort(chain: Catalog) -> list[Observation]:
     out = []
     for u in range(25):
         t = NOW + timedelta(days=u)
-        out += [Observation(f"u{u}", url("a1"), t, score=0.0),
-                Observation(f"u{u}", url("a1"), t + timedelta(minutes=10), score=1.0),
-                Observation(f"u{u}", url("a1"), t + timedelta(minutes=20), score=1.0),
-                Observation(f"u{u}", url("a1"), t + timedelta(minutes=30), score=1.0),
-                # b-easy: everyone fails, before and after
-                Observation(f"u{u}", url("b-easy"), t + timedelta(minutes=40), score=0.0),
-                Observation(f"u{u}", url("b-easy"), t + timedelta(minutes=50), score=0.1)]
+        out += [
+            Observation(f"u{u}", url("a1"), t, score=0.0),
+            Observation(f"u{u}", url("a1"), t + timedelta(minutes=10), score=1.0),
+            Observation(f"u{u}", url("a1"), t + timedelta(minutes=20), score=1.0),
+            Observation(f"u{u}", url("a1"), t + timedelta(minutes=30), score=1.0),
+            # b-easy: everyone fails, before and after
+            Observation(f"u{u}", url("b-easy"), t + timedelta(minutes=40), score=0.0),
+            Observation(f"u{u}", url("b-easy"), t + timedelta(minutes=50), score=0.1),
+        ]
     return out
 
 
@@ -95,11 +97,18 @@ def test_equity_audit_reports_disparity(chain: Catalog) -> None:
     chain.lessons[hard.id] = hard
     adv = Recommendation(url("b1"), (Reason("gap", "b", url("b1")),), "x")
     rem = Recommendation(url("b-easy"), (Reason("remediation", "b", url("b-easy")),), "y")
-    records = [("g1a", adv), ("g1a", adv), ("g1b", adv), ("g1b", rem),
-               ("g2a", adv), ("g2a", rem), ("g2b", rem), ("g2b", rem)]
+    records = [
+        ("g1a", adv),
+        ("g1a", adv),
+        ("g1b", adv),
+        ("g1b", rem),
+        ("g2a", adv),
+        ("g2a", rem),
+        ("g2b", rem),
+        ("g2b", rem),
+    ]
     groups = {"g1a": "one", "g1b": "one", "g2a": "two", "g2b": "two"}
-    reached = {"g1a": {"m1": True}, "g1b": {"m1": True}, "g2a": {"m1": True},
-               "g2b": {"m1": False}}
+    reached = {"g1a": {"m1": True}, "g1b": {"m1": True}, "g2a": {"m1": True}, "g2b": {"m1": False}}
     report = equity_audit(chain, records, groups, reached)
     assert report.groups["one"].advanced_rate == 0.75
     assert report.groups["two"].advanced_rate == 0.25
@@ -119,12 +128,14 @@ def test_equity_audit_without_groups_has_nothing_to_compare(chain: Catalog) -> N
 def test_with_history_the_learners_own_rate_drives_the_forecast(chain: Catalog) -> None:
     fast = start_pathway(new_learner("u1"), "p", NOW)
     for i in range(8):  # 40 minutes of steady success on a
-        fast = update(fast, Observation("u1", url("a1"), NOW + timedelta(hours=i), score=1.0),
-                      chain, PARAMS)
+        fast = update(
+            fast, Observation("u1", url("a1"), NOW + timedelta(hours=i), score=1.0), chain, PARAMS
+        )
     slow = start_pathway(new_learner("u2"), "p", NOW)
     for i in range(8):  # 40 minutes of failing
-        slow = update(slow, Observation("u2", url("a1"), NOW + timedelta(hours=i), score=0.0),
-                      chain, PARAMS)
+        slow = update(
+            slow, Observation("u2", url("a1"), NOW + timedelta(hours=i), score=0.0), chain, PARAMS
+        )
     later = NOW + timedelta(days=3)
     fast_risk = at_risk(chain, fast, PARAMS, later, "p")[0]
     slow_risk = at_risk(chain, slow, PARAMS, later, "p")[0]
