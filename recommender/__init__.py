@@ -19,8 +19,12 @@ Evidence and learner model
     `LearnerState`, `CompetencyState`, `LessonRecord`: what the engine knows about a learner;
     `new_learner(learner_id)` starts one.
     `ModelParams`, `CompetencyParams`: model parameters (`ModelParams.defaults()` are the
-    priors); `fit_params(history, catalog) -> (ModelParams, FitReport)` fits them by
-    vectorised EM.
+    priors); `fit_params(history, catalog, min_observations=..., holdout=...)
+    -> (ModelParams, FitReport)` fits them by vectorised EM, with a report the product can
+    store (`FitReport.to_dict()`: observations used, time taken, competencies left at the
+    priors, and with `holdout` a `HeldOut` comparison with the starting parameters).
+    A result's `success` flag and its scaled score mean different things: see `scores`
+    (`evidence_value`), whose score model `fit_params` learns from the data.
     `update(state, observation, catalog, params) -> LearnerState`: one incremental update.
     `replay(state, observations, catalog, params)`: rebuild after voided statements.
     `pre_assess(state, {competency: score}, catalog, params, now)`: set the starting point.
@@ -81,7 +85,7 @@ from .evidence import (
     update,
 )
 from .explanations import REASON_CODES, Reason
-from .fitting import FitReport, fit_params
+from .fitting import FitReport, HeldOut, fit_params
 from .memory import recall
 from .observation import Observation
 from .overrides import apply_override, start_pathway, withdraw_override
@@ -105,6 +109,7 @@ __all__ = [
     "FitReport",
     "GoalLevel",
     "GroupRates",
+    "HeldOut",
     "LearnerState",
     "Lesson",
     "LessonCompetency",

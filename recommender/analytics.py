@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog
-from .evidence import FAILED_BELOW, mastery_of, update
+from .evidence import mastery_of, update
 from .observation import Observation
 from .params import ModelParams
+from .scores import failed
 from .state import new_learner
 
 MIN_ATTEMPTS_TO_FLAG = 20
@@ -127,8 +128,7 @@ def cohort_analytics(
             is_scored = not obs.is_exposure
             if is_scored:
                 scored[lesson.id] += 1
-                score = obs.score if obs.score is not None else float(bool(obs.success))
-                struggled[lesson.id] += score < FAILED_BELOW or obs.success is False
+                struggled[lesson.id] += failed(obs.score, obs.success, params.score_evidence)
             for part in lesson.competencies:
                 comp = part.id
                 est = mastery_of(state, comp, catalog, params, obs.timestamp)

@@ -6,8 +6,8 @@ Pure: imports only the standard library. `load_catalog` (in `catalog_loader`) bu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import UnknownIdError
@@ -19,7 +19,8 @@ LESSON_FORMATS = ("video", "text", "interactive", "simulation", "scenario", "aud
 
 @dataclass(frozen=True, slots=True)
 class Competency:
-    """Something that can be learned; `parent` places it in a framework tree."""
+    """Something that can be learned; `parent` places it in a framework tree;
+    `prerequisites` are the competencies the catalog says must be learned before it."""
 
     id: str
     name: str
@@ -28,14 +29,28 @@ class Competency:
     mastery_threshold: float = 0.8
     critical: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    prerequisites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class LessonCompetency:
-    """One competency a lesson teaches or measures, with its weight in (0, 1]."""
+    """One competency of a lesson: how much the lesson teaches it and how much its score
+    measures it, each in [0, 1].
+
+    `weight` is the version-1 field that stands for both; `teaches` and `measures` default to
+    it. `weight` itself defaults to the larger of the two when only they are given.
+    """
 
     id: str
     weight: float = 1.0
+    teaches: float = -1.0  # -1: the same as `weight`
+    measures: float = -1.0
+
+    def __post_init__(self) -> None:
+        if self.teaches < 0.0:
+            object.__setattr__(self, "teaches", self.weight)
+        if self.measures < 0.0:
+            object.__setattr__(self, "measures", self.weight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +71,29 @@ class Lesson:
     extra: Mapping[str, Any] = field(default_factory=dict)
     # The largest competency weight (the lesson's main competencies have it): computed once.
     main_weight: float = field(init=False, repr=False, compare=False, default=0.0)
+    # Sum of `measures` over the parts (0: the lesson's score says nothing about mastery).
+    measured: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
+        if self.kind == "assessment" and any(p.teaches for p in self.competencies):
+            # An assessment measures and teaches nothing: whatever its parts say.
+            parts = tuple(replace(p, teaches=0.0) for p in self.competencies)
+            object.__setattr__(self, "competencies", parts)
         top = max((part.weight for part in self.competencies), default=0.0)
         object.__setattr__(self, "main_weight", top)
+        object.__setattr__(self, "measured", sum(p.measures for p in self.competencies))
 
 
 def is_main(lesson: Lesson, competency_id: str) -> bool:
     """Is the competency the lesson's main one (largest weight, ties included)?"""
     top = lesson.main_weight
     return any(part.id == competency_id and part.weight >= top for part in lesson.competencies)
+
+
+def main_competencies(lesson: Lesson) -> tuple[str, ...]:
+    """The competencies a lesson is mainly about (largest weight, ties included)."""
+    top = lesson.main_weight
+    return tuple(part.id for part in lesson.competencies if part.weight >= top)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +155,13 @@ class Catalog:
             for part in lesson.competencies:
                 by_comp[part.id].append(lesson)
         self._lessons_by_competency = {c: tuple(v) for c, v in by_comp.items()}
-        prereqs: dict[str, set[str]] = {c: set() for c in self.competencies}
-        for lesson in self.lessons.values():
-            for part in lesson.competencies:
-                prereqs[part.id].update(r for r in lesson.requires if r != part.id)
-        self._prerequisites = {c: tuple(sorted(v)) for c, v in prereqs.items()}
+        self.declares_prerequisites = any(c.prerequisites for c in self.competencies.values())
+        self._prerequisites = {
+            c: tuple(sorted(v))
+            for c, v in prerequisite_graph(
+                self.competencies.values(), self.lessons.values()
+            ).items()
+        }
         self._pathway_order: dict[str, list[str]] = {}
         self._pathway_set: dict[str, frozenset[str]] = {}
         self._closure: dict[str, frozenset[str]] = {}
@@ -166,7 +196,8 @@ class Catalog:
         return self._lessons_by_competency.get(competency_id, ())
 
     def prerequisites(self, competency_id: str) -> tuple[str, ...]:
-        """Competencies required by the lessons on this competency (one hop back)."""
+        """The competency's prerequisites (one hop back): as the competencies declare them,
+        or, in a catalog where none does, what the lessons mainly about it require."""
         return self._prerequisites.get(competency_id, ())
 
     def prerequisites_within(self, competency_id: str, hops: int) -> list[str]:
@@ -233,3 +264,24 @@ class Catalog:
             )
             self._closure[competency_id] = cached
         return cached
+
+
+def prerequisite_graph(
+    competencies: Iterable[Competency], lessons: Iterable[Lesson]
+) -> dict[str, set[str]]:
+    """Competency -> its prerequisites.
+
+    When any competency declares `prerequisites`, those are the graph and a lesson's
+    `requires` only gates that lesson. Otherwise (how version-1 catalogs said it) a lesson's
+    `requires` are read as prerequisites of the competencies the lesson is mainly about; a
+    competency that is only a minor part of the lesson (reviewed or touched on) does not
+    inherit them.
+    """
+    comps = list(competencies)
+    graph: dict[str, set[str]] = {c.id: set(c.prerequisites) for c in comps}
+    if any(graph.values()):
+        return graph
+    for lesson in lessons:
+        for main in main_competencies(lesson):
+            graph[main].update(r for r in lesson.requires if r != main)
+    return graph

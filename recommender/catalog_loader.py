@@ -24,12 +24,14 @@ from .catalog import (
     Milestone,
     Pathway,
     Thresholds,
+    prerequisite_graph,
 )
 from .errors import CatalogError
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 _TOP = {"format", "competencies", "lessons", "pathways"}
-_COMP = {"id", "name", "description", "parent", "mastery_threshold", "critical"}
+_COMP = {"id", "name", "description", "parent", "mastery_threshold", "critical", "prerequisites"}
+_PART = {"id", "weight", "teaches", "measures"}
 _LESSON = {
     "id",
     "title",
@@ -202,23 +204,45 @@ def load_catalog(document: Mapping[str, Any]) -> Catalog:
         if not isinstance(critical, bool):
             check.fail(f"{p}.critical", "must be a boolean")
             critical = False
+        prerequisites = check.array(doc, "prerequisites", f"{p}.prerequisites", required=False)
+        for j, pre in enumerate(prerequisites):
+            if not isinstance(pre, str):
+                check.fail(f"{p}.prerequisites[{j}]", "must be a competency id")
+            elif pre == cid:
+                check.fail(f"{p}.prerequisites[{j}]", "a competency cannot be its own prerequisite")
         if cid is None or name is None:
             continue
         if cid in comps:
             check.fail(f"{p}.id", f'duplicate competency id "{cid}"')
             continue
-        comps[cid] = Competency(cid, name, desc or "", parent, thr, critical, _extra(doc, _COMP))
+        declared = tuple(dict.fromkeys(x for x in prerequisites if isinstance(x, str) and x != cid))
+        comps[cid] = Competency(
+            cid, name, desc or "", parent, thr, critical, _extra(doc, _COMP), declared
+        )
         if parent is not None:
             parents[cid] = parent
     for i, raw in enumerate(raw_comps):
-        if isinstance(raw, Mapping) and isinstance(raw.get("parent"), str):
-            if raw["parent"] not in comps:
-                check.fail(f"competencies[{i}].parent", f'unknown competency "{raw["parent"]}"')
+        if not isinstance(raw, Mapping):
+            continue
+        if isinstance(raw.get("parent"), str) and raw["parent"] not in comps:
+            check.fail(f"competencies[{i}].parent", f'unknown competency "{raw["parent"]}"')
+        pres = raw.get("prerequisites")
+        for j, pre in enumerate(pres if isinstance(pres, list) else []):
+            if isinstance(pre, str) and pre not in comps:
+                check.fail(f"competencies[{i}].prerequisites[{j}]", f'unknown competency "{pre}"')
     cycle = _find_cycle({c: {p} for c, p in parents.items() if p in comps})
     if cycle:
         check.fail("competencies", "cycle in parent: " + " -> ".join(cycle))
+    declared_graph = {c: {x for x in v.prerequisites if x in comps} for c, v in comps.items()}
+    cycle = _find_cycle(declared_graph)
+    if cycle:
+        check.fail("competencies", "cycle in prerequisites: " + " -> ".join(cycle))
 
     lessons = _load_lessons(check, raw_lessons, comps)
+    if not cycle:
+        cycle = _find_cycle(_order_graph(comps, lessons))
+        if cycle:
+            check.fail("lessons", "cycle in requires: " + " -> ".join(cycle))
     pathways = _load_pathways(check, raw_paths, comps)
     if check.errors:
         raise CatalogError(check.errors)
@@ -229,7 +253,6 @@ def _load_lessons(
     check: _Checker, raw_lessons: list[Any], comps: Mapping[str, Competency]
 ) -> dict[str, Lesson]:
     lessons: dict[str, Lesson] = {}
-    requires_graph: dict[str, set[str]] = {}
     for i, raw in enumerate(raw_lessons):
         p = f"lessons[{i}]"
         doc = check.obj(raw, p)
@@ -270,20 +293,11 @@ def _load_lessons(
             if cdoc is None:
                 continue
             cid = check.string(cdoc, "id", f"{cp}.id", required=True)
-            weight = check.number(
-                cdoc,
-                "weight",
-                f"{cp}.weight",
-                required=True,
-                default=1.0,
-                low=0.0,
-                high=1.0,
-                low_open=True,
-            )
+            part = _lesson_part(check, cdoc, cp, kind)
             if cid is not None and cid not in comps:
                 check.fail(f"{cp}.id", f'unknown competency "{cid}"')
-            elif cid is not None:
-                parts.append(LessonCompetency(cid, weight))
+            elif cid is not None and part is not None:
+                parts.append(LessonCompetency(cid, *part))
         requires: list[str] = []
         for j, rid in enumerate(check.array(doc, "requires", f"{p}.requires", required=False)):
             if not isinstance(rid, str) or rid not in comps:
@@ -311,8 +325,6 @@ def _load_lessons(
         if lid in lessons:
             check.fail(f"{p}.id", f'duplicate lesson id "{lid}"')
             continue
-        for part in parts:
-            requires_graph.setdefault(part.id, set()).update(requires)
         lessons[lid] = Lesson(
             lid,
             title,
@@ -332,10 +344,63 @@ def _load_lessons(
             for j, aid in enumerate(raw["alternatives"]):
                 if isinstance(aid, str) and aid not in lessons:
                     check.fail(f"lessons[{i}].alternatives[{j}]", f'unknown lesson "{aid}"')
-    cycle = _find_cycle(requires_graph)
-    if cycle:
-        check.fail("lessons", "cycle in requires: " + " -> ".join(cycle))
     return lessons
+
+
+def _lesson_part(
+    check: _Checker, doc: Mapping[str, Any], path: str, kind: str
+) -> tuple[float, float, float] | None:
+    """(weight, teaches, measures) of one lesson competency, or None when it is invalid.
+
+    `weight` (version 1) stands for both; `teaches` and `measures` say each apart and default
+    to `weight`, or to 0 when there is no `weight`.
+    """
+    split = "teaches" in doc or "measures" in doc
+    errors = len(check.errors)
+    weight = check.number(
+        doc,
+        "weight",
+        f"{path}.weight",
+        required=not split,
+        default=0.0,
+        low=0.0,
+        high=1.0,
+        low_open=True,
+    )
+    fallback = weight if "weight" in doc else 0.0
+    teaches = check.number(
+        doc, "teaches", f"{path}.teaches", required=False, default=fallback, low=0.0, high=1.0
+    )
+    measures = check.number(
+        doc, "measures", f"{path}.measures", required=False, default=fallback, low=0.0, high=1.0
+    )
+    if kind == "assessment" and "teaches" in doc and teaches > 0.0:
+        check.fail(f"{path}.teaches", "an assessment teaches nothing (make it a practice)")
+    if split and teaches == 0.0 and measures == 0.0 and len(check.errors) == errors:
+        check.fail(path, "must teach or measure the competency (teaches or measures above 0)")
+    if len(check.errors) > errors:
+        return None
+    if "weight" not in doc:
+        weight = max(teaches, measures)
+    return weight, teaches, measures
+
+
+def _order_graph(
+    comps: Mapping[str, Competency], lessons: Mapping[str, Lesson]
+) -> dict[str, set[str]]:
+    """What must come before what: the prerequisite graph (declared, or read from the
+    lessons' `requires` in a version-1 catalog), plus, for each competency that lessons
+    teach, the competencies that every lesson teaching it requires (none of them can be
+    taken before those). A cycle here is a real one: no order of learning satisfies it."""
+    graph = prerequisite_graph(comps.values(), lessons.values())
+    routes: dict[str, list[set[str]]] = {}
+    for lesson in lessons.values():
+        for part in lesson.competencies:
+            if part.teaches > 0.0 and part.id not in lesson.requires:
+                routes.setdefault(part.id, []).append(set(lesson.requires))
+    for comp, needs in routes.items():
+        graph[comp] = graph.get(comp, set()) | set.intersection(*needs)
+    return graph
 
 
 def _load_pathways(

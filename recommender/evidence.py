@@ -1,11 +1,13 @@
 """Evidence into belief: update a learner's state with one observation, read mastery back.
 
 Pure: imports only the standard library. The update is a knowledge-tracing step per
-competency of the lesson: a Bayesian posterior on a soft (partial-credit) outcome, tempered by
-the competency's weight in the lesson so that a multi-competency lesson never blames one
-competency for all of a failure, then a learning transition. Forgetting between observations
-follows `memory.recall`. An exposure (no score, no success) is not evidence: it only applies
-part of the learning transition.
+competency of the lesson. Where the lesson's score measures a competency, a Bayesian
+posterior on the result's evidence value (see `scores`: a success flag is the outcome, a score
+alone counts through the fitted score model), tempered by how much the score measures that
+competency so that a multi-competency lesson never blames one competency for all of a
+failure; where the lesson teaches a competency, a learning transition weighted by how much it
+teaches it. Forgetting between observations follows `memory.recall`. An exposure (no score,
+no success) is not evidence: it only applies part of the learning transition.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from .memory import (
 from .observation import Observation
 from .overrides import with_overrides_applied
 from .params import ModelParams
+from .scores import evidence_value
+from .scores import failed as failed_result
 from .state import (
     CompetencyState,
     LearnerState,
@@ -35,7 +39,6 @@ from .state import (
     build_lesson_record,
 )
 
-FAILED_BELOW = 0.6
 COACH_AFTER_FAILURES = 3
 
 
@@ -71,14 +74,6 @@ def current_probability(cs: CompetencyState, now: datetime) -> float:
     return cs.p * recall(days_between(cs.updated, now), cs.stability_days)
 
 
-def _score_of(obs: Observation) -> float | None:
-    if obs.score is not None:
-        return float(obs.score)
-    if obs.success is not None:
-        return 1.0 if obs.success else 0.0
-    return None
-
-
 def _shifted(p: float, shift: float) -> float:
     """sigmoid(logit(p) + shift), p clipped to [1e-6, 1 - 1e-6] for the logit. One function
     with no min/max calls: `update` runs it twice per competency of the lesson."""
@@ -108,33 +103,43 @@ def emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
 def predict_success(
     state: LearnerState, lesson: Lesson, params: ModelParams, now: datetime
 ) -> float:
-    """P(success) of this learner on this lesson at `now`: weighted over its competencies."""
+    """P(success) of this learner on this lesson at `now`: weighted over the competencies its
+    score measures (over all of them when it measures none)."""
     shift = lesson_shift(state, lesson, params)
     total = 0.0
     weights = 0.0
+    measured = lesson.measured > 0.0
     for part in lesson.competencies:
+        weight = part.measures if measured else part.weight
+        if weight <= 0.0:
+            continue
         cp = params.for_competency(part.id)
         known, unknown = emissions(cp.guess, cp.slip, shift)
         p = current_probability(competency_state(state, part.id, params), now)
-        total += part.weight * (p * known + (1.0 - p) * unknown)
-        weights += part.weight
+        total += weight * (p * known + (1.0 - p) * unknown)
+        weights += weight
     return total / weights
 
 
 def update(
     state: LearnerState, obs: Observation, catalog: Catalog, params: ModelParams
 ) -> LearnerState:
-    """A new state with one observation applied; voided or unknown-lesson ones change nothing."""
+    """A new state with one observation applied; voided or unknown-lesson ones change nothing.
+
+    Each competency the lesson's score measures gets the evidence (the result's evidence
+    value, see `scores`, tempered by how much the score measures it); each competency the
+    lesson teaches then gets the learning transition, weighted by how much it teaches it.
+    """
     lesson = catalog.lessons.get(obs.lesson_id)
     if lesson is None or obs.voided:
         return state
     now = obs.timestamp
-    score = _score_of(obs)
+    table = params.score_evidence
+    score = evidence_value(obs.score, obs.success, table)
     before = state.competencies
     comps = dict(before)
-    teaches = lesson.kind != "assessment"
     shift = lesson_shift(state, lesson, params)
-    failed = score is not None and (obs.success is False or score < FAILED_BELOW)
+    failed = score is not None and failed_result(obs.score, obs.success, table)
     success = not failed
     flags = tuple(state.coach_flags)  # rebuilt only when a flag changes
     # P(success) before this observation, accumulated in the same pass (for the ability
@@ -157,9 +162,9 @@ def update(
             days = (now - updated).total_seconds() / SECONDS_PER_DAY
             kept = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
         p = cs.p * kept
-        weight = part.weight
+        teach = part.teaches
         if score is None:
-            gain = cp.learn * params.exposure_learning * weight if teaches else 0.0
+            gain = cp.learn * params.exposure_learning * teach
             comps[comp] = build_competency_state(
                 p + (1.0 - p) * gain,
                 now,
@@ -173,26 +178,48 @@ def update(
                 cs.checked,
             )
             continue
-        known, unknown = emissions(cp.guess, cp.slip, shift)
-        expected += weight * (p * known + (1.0 - p) * unknown)
-        weights += weight
-        like_m = score * known + (1.0 - score) * (1.0 - known)
-        like_n = score * unknown + (1.0 - score) * (1.0 - unknown)
-        denom = p * like_m + (1.0 - p) * like_n
-        post = p * like_m / denom if denom > 0.0 else p
-        post = p + weight * (post - p)
-        if teaches:
-            post = post + (1.0 - post) * cp.learn * weight
+        weight = part.measures
+        post = p
+        if weight > 0.0:
+            known, unknown = emissions(cp.guess, cp.slip, shift)
+            expected += weight * (p * known + (1.0 - p) * unknown)
+            weights += weight
+            like_m = score * known + (1.0 - score) * (1.0 - known)
+            like_n = score * unknown + (1.0 - score) * (1.0 - unknown)
+            denom = p * like_m + (1.0 - p) * like_n
+            post = p * like_m / denom if denom > 0.0 else p
+            post = p + weight * (post - p)
+        if teach > 0.0:
+            post = post + (1.0 - post) * cp.learn * teach
+        if weight <= 0.0:
+            # Taught but not measured: learning only, no attempt on it.
+            comps[comp] = build_competency_state(
+                _clip(post),
+                now,
+                cs.stability_days,
+                cs.attempts,
+                cs.failures,
+                cs.last_score,
+                lesson.id,
+                cs.assessed,
+                cs.mastered_by_override,
+                cs.checked,
+            )
+            continue
         stability = (
             next_stability(cs.stability_days, kept, success) if post >= 0.5 else cs.stability_days
         )
-        passed_assessment = not teaches and (
+        passed_assessment = lesson.kind == "assessment" and (
             obs.success is True
-            or (obs.success is None and score >= catalog.competencies[comp].mastery_threshold)
+            or (
+                obs.success is None
+                and obs.score is not None
+                and obs.score >= catalog.competencies[comp].mastery_threshold
+            )
         )
         # An attempt on a competency is a lesson mainly about it: failing a lesson where it
         # is a minor part does not count towards the coach flag.
-        main = weight >= top
+        main = part.weight >= top
         failures = 0 if not failed else cs.failures + 1 if main else cs.failures
         if failures >= COACH_AFTER_FAILURES and comp not in flags:
             flags += (comp,)
@@ -211,7 +238,7 @@ def update(
             stability,
             cs.attempts + 1,
             failures,
-            score,
+            obs.score if obs.score is not None else score,
             lesson.id,
             cs.assessed or passed_assessment,
             cs.mastered_by_override,
@@ -223,10 +250,12 @@ def update(
         ability = max(-3.0, min(3.0, ability + params.ability_rate * residual))
     record = state.lessons.get(lesson.id)
     lessons = dict(state.lessons)
+    raw = obs.score if obs.score is not None else score
     lessons[lesson.id] = build_lesson_record(
         (record.attempts if record else 0) + 1,
         now,
-        score if score is not None else (record.last_score if record else None),
+        raw if raw is not None else (record.last_score if record else None),
+        obs.success if score is not None else (record.last_success if record else None),
     )
     return build_learner_state(
         state.learner_id,

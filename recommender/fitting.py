@@ -1,45 +1,113 @@
-"""Fit the learner model's per-competency parameters from an organisation's history.
+"""Fit the learner model's parameters from an organisation's history.
 
 Pure: imports the standard library and numpy. Expectation-maximisation for a two-state
 knowledge-tracing model, vectorised across all (learner, competency) sequences at once:
 sequences are sorted by length so that the sequences still running at step t are a prefix,
-and each forward/backward step is one numpy operation over that prefix. Partial credit is a
-soft emission; a lesson's competency weight tempers its evidence (likelihood ** weight), as
-in the online update; exposures carry learning but no evidence. Beta pseudo-counts pull
-competencies with little data toward the defaults.
+and each forward/backward step is one numpy operation over that prefix. A lesson's evidence
+goes to the competencies its score measures (likelihood ** measure weight, as in the online
+update) and its learning to those it teaches; exposures carry learning but no evidence. Beta
+pseudo-counts pull competencies with little data toward the defaults, and competencies below
+a minimum of evidence keep them.
 
-Entries with the same lesson competency and the same score are one *case*: they share their
-emissions and learning rate, so each EM iteration computes those per case (a few hundred
-values with 0/1 scores) and gathers them, and sums the posteriors per case before the
-M-step instead of weighting every entry.
+A result is a success flag (the outcome) or a score alone. The score model (see `scores`)
+is fitted in the same EM: the hidden outcome behind a score-only result has a posterior given
+mastery, which updates how scores are spread after a pass and after a fail; the scores of
+flagged results show that directly.
+
+Entries with the same lesson competency and the same evidence class (failed, passed, a tenth
+of the score range, exposure) are one *case*: they share their emissions and learning rate,
+so each EM iteration computes those per case and gathers them, and sums the posteriors per
+case before the M-step instead of weighting every entry.
 """
 
 from __future__ import annotations
 
+import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .catalog import Catalog
+from .evidence import predict_success, update
 from .memory import FORGETTING_FACTOR as _FACTOR
 from .observation import Observation
 from .params import CompetencyParams, ModelParams
+from .scores import CLASSES, EXPOSURE, FAILED, FIRST_BIN, SCORE_BINS, failed
+from .state import new_learner
 
 _F = NDArray[np.float64]
 _I = NDArray[np.intp]
 _PSEUDO = 2.0
 _MAX_GUESS_SLIP = 0.4
+# Pseudo statements behind the score model's starting shape, per outcome.
+_SCORE_PSEUDO = 20.0
+MIN_OBSERVATIONS = 20
+_SHARP = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class HeldOut:
+    """How well parameters predict the held-out learners' results (pass or fail).
+
+    `auc` and `calibration` (mean absolute gap between predicted and observed pass rates over
+    ten bins of predictions) for the fitted parameters, and the same for the parameters the
+    fit started from (`base_*`).
+    """
+
+    learners: int
+    observations: int
+    auc: float
+    calibration: float
+    base_auc: float
+    base_calibration: float
+
+    def to_dict(self) -> dict[str, float | int]:
+        """A JSON-safe dict."""
+        return {
+            "learners": self.learners,
+            "observations": self.observations,
+            "auc": self.auc,
+            "calibration": self.calibration,
+            "base_auc": self.base_auc,
+            "base_calibration": self.base_calibration,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class FitReport:
-    """How the fit went: iterations, final log-likelihood, observations per competency."""
+    """How the fit went, in a form the product can store beside the parameters.
+
+    `observations` counts the scored evidence per competency; `observations_used` the
+    statements the fit read (known lessons, not voided); `at_priors` the competencies that had
+    fewer than `min_observations` scored observations and kept the base parameters;
+    `seconds` the time taken; `heldout` the held-out check when one was asked for.
+    """
 
     iterations: int
     log_likelihood: float
     observations: dict[str, int]
+    observations_used: int = 0
+    seconds: float = 0.0
+    min_observations: int = 0
+    at_priors: tuple[str, ...] = ()
+    heldout: HeldOut | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {
+            "iterations": self.iterations,
+            "log_likelihood": self.log_likelihood,
+            "observations": dict(sorted(self.observations.items())),
+            "observations_used": self.observations_used,
+            "seconds": self.seconds,
+            "min_observations": self.min_observations,
+            "at_priors": list(self.at_priors),
+            "heldout": None if self.heldout is None else self.heldout.to_dict(),
+        }
 
 
 @dataclass(slots=True)
@@ -49,15 +117,18 @@ class _Layout:
     last_of_seq: _I  # flat index of each sequence's last step
     case: _I  # flat, time-major: the entry's case
     case_comp: _I  # per case: competency index
-    case_score: _F  # per case: nan for exposure
-    case_weight: _F  # per case: the competency's weight in the lesson
-    case_teach: _F  # learning opportunity after it (0 for assessment)
+    case_class: _I  # per case: evidence class (see `evidence_class`)
+    case_measure: _F  # per case: how much the lesson's score measures the competency
+    case_share: _F  # per case: that measure over the lesson's total (sums to 1 per statement)
+    case_teach: _F  # per case: learning opportunity after it (0 for assessment)
     case_count: _F  # per case: how many flat entries
     obs_of_flat: _I  # the observation each flat entry belongs to
     obs_learner: _I  # per observation, in time order
-    obs_score: _F  # per observation; nan for exposure
+    obs_class: _I  # per observation: evidence class
     obs_difficulty: _F
     gap_days: _F  # flat: days since the previous step of the sequence
+    flagged_bins: NDArray[np.float64]  # [2, SCORE_BINS]: scores of failed / passed statements
+    observations_used: int
 
 
 def _compact(key: _I, size: int) -> tuple[_I, _I]:
@@ -92,10 +163,12 @@ def _layout(
     rows_lesson: list[int] = []
     rows_time: list[float] = []
     rows_score: list[float] = []
+    rows_flag: list[int] = []
     # This loop is the fit's largest fixed cost: bound methods save a lookup per call.
     add_learner, add_lesson = rows_learner.append, rows_lesson.append
-    add_time, add_score = rows_time.append, rows_score.append
+    add_time, add_score, add_flag = rows_time.append, rows_score.append, rows_flag.append
     lesson_of, learner_of = lesson_index.get, learners.setdefault
+    flag_of = {None: -1, False: 0, True: 1}
     nan = float("nan")
     for obs in history:
         li = lesson_of(obs.lesson_id)
@@ -104,17 +177,15 @@ def _layout(
         add_learner(learner_of(obs.learner_id, len(learners)))
         add_lesson(li)
         add_time(obs.timestamp.timestamp())
-        add_score(
-            obs.score
-            if obs.score is not None
-            else (nan if obs.success is None else float(obs.success))
-        )
+        add_score(nan if obs.score is None else obs.score)
+        add_flag(flag_of[obs.success])
     if not rows_learner:
         return None
     seconds = np.array(rows_time)
     learner = np.array(rows_learner, dtype=np.intp)
     lesson = np.array(rows_lesson, dtype=np.intp)
     score = np.array(rows_score)
+    flag = np.array(rows_flag, dtype=np.intp)
     # A history grouped by learner in time order needs no sort (lexsort is stable, so it
     # would return the identity).
     grouped = bool(np.all(learner[1:] >= learner[:-1])) and bool(
@@ -122,25 +193,35 @@ def _layout(
     )
     if not grouped:
         order = np.lexsort((seconds, learner))
-        seconds, learner, lesson, score = (
+        seconds, learner, lesson, score, flag = (
             seconds[order],
             learner[order],
             lesson[order],
             score[order],
+            flag[order],
         )
     days = seconds / 86400.0
+    has_score = ~np.isnan(score)
+    bins = np.minimum(
+        (np.where(has_score, score, 0.0) * SCORE_BINS).astype(np.intp), SCORE_BINS - 1
+    )
+    obs_class = np.where(flag >= 0, FAILED + flag, np.where(has_score, FIRST_BIN + bins, EXPOSURE))
+    # Scores of flagged statements: what a pass and a fail score, seen directly.
+    both = (flag >= 0) & has_score
+    flagged_bins = np.zeros((2, SCORE_BINS))
+    np.add.at(flagged_bins, (flag[both], bins[both]), 1.0)
     # Lesson -> competencies as flat tables.
-    part_lesson, part_comp, part_weight = [], [], []
-    kind_teach = np.zeros(len(lesson_ids))
+    part_lesson, part_comp, part_measure, part_teach, part_share = [], [], [], [], []
     difficulty = np.zeros(len(lesson_ids))
     for i, lid in enumerate(lesson_ids):
         item = catalog.lessons[lid]
-        kind_teach[i] = 0.0 if item.kind == "assessment" else 1.0
         difficulty[i] = item.difficulty
         for piece in item.competencies:
             part_lesson.append(i)
             part_comp.append(comp_index[piece.id])
-            part_weight.append(piece.weight)
+            part_measure.append(piece.measures)
+            part_teach.append(piece.teaches)
+            part_share.append(piece.measures / item.measured if item.measured else 0.0)
     pl = np.array(part_lesson, dtype=np.intp)
     pc = np.array(part_comp, dtype=np.intp)
     starts = np.searchsorted(pl, np.arange(len(lesson_ids)))
@@ -172,19 +253,12 @@ def _layout(
     active = np.bincount(position, minlength=int(lengths.max()))
     offsets = np.concatenate([[0], np.cumsum(active)]).astype(np.intp)
     flat = offsets[position] + rank[seq_id]
-    # Cases: (lesson part, score); nan (exposure) is one score value for np.unique.
-    score_values, score_class = np.unique(score, return_inverse=True)
-    n_values = len(score_values)
-    case_keys, case_e = _compact(
-        part_e * n_values + score_class.reshape(-1)[obs_e], len(part_lesson) * n_values
-    )
-    case_part = case_keys // n_values
-    case_score = score_values[case_keys % n_values]
-    case_weight = np.array(part_weight)[case_part]
-    case_teach = (
-        kind_teach[pl[case_part]]
-        * case_weight
-        * np.where(np.isnan(case_score), exposure_learning, 1.0)
+    # Cases: (lesson part, evidence class).
+    case_keys, case_e = _compact(part_e * CLASSES + obs_class[obs_e], len(part_lesson) * CLASSES)
+    case_part = case_keys // CLASSES
+    case_class = case_keys % CLASSES
+    case_teach = np.array(part_teach)[case_part] * np.where(
+        case_class == EXPOSURE, exposure_learning, 1.0
     )
     out_case = np.empty(n_entries, dtype=np.intp)
     out_case[flat] = case_e
@@ -203,15 +277,18 @@ def _layout(
         last_of_seq,
         out_case,
         pc[case_part],
-        case_score,
-        case_weight,
+        case_class,
+        np.array(part_measure)[case_part],
+        np.array(part_share)[case_part],
         case_teach,
         case_count,
         out_obs,
         learner,
-        score,
+        obs_class,
         difficulty[lesson],
         out_gap,
+        flagged_bins,
+        len(lesson),
     )
 
 
@@ -255,14 +332,32 @@ def fit_params(
     base: ModelParams | None = None,
     max_iterations: int = 200,
     tolerance: float = 1e-7,
+    *,
+    min_observations: int = MIN_OBSERVATIONS,
+    holdout: float = 0.0,
 ) -> tuple[ModelParams, FitReport]:
-    """Per-competency parameters fitted by EM from observations; defaults where data is thin."""
+    """Parameters fitted by EM from observations, with a report the product can store.
+
+    Per competency: prior, learning, guess, slip (competencies with fewer than
+    `min_observations` scored observations keep `base`'s and are listed in the report);
+    for the whole catalog: the score model (what a score without a success flag says, see
+    `scores`), the memory stability, the learner-ability rate and the difficulty effect.
+    With `holdout` in (0, 1), that share of the learners (chosen by a stable hash of their
+    id) is left out of the fit and used to compare the fitted parameters with `base`
+    (`FitReport.heldout`); the parameters are then fitted on the others only.
+    """
+    started = time.perf_counter()
     base = base or ModelParams.defaults()
+    held: list[Observation] = []
+    if holdout > 0.0:
+        history, held = _split_learners(history, holdout)
     comp_ids = list(catalog.competencies)
     comp_index = {c: i for i, c in enumerate(comp_ids)}
     lay = _layout(history, catalog, comp_index, base.exposure_learning)
     if lay is None:
-        return base, FitReport(0, 0.0, {})
+        return base, FitReport(
+            0, 0.0, {}, seconds=time.perf_counter() - started, min_observations=min_observations
+        )
     n_comp = len(comp_ids)
     start = [base.for_competency(c) for c in comp_ids]
     prior = np.array([p.prior for p in start])
@@ -270,19 +365,15 @@ def fit_params(
     guess = np.array([p.guess for p in start])
     slip = np.array([p.slip for p in start])
     d = base.default
-    # Invariants of the EM loop, per case. With a = 1 - 2s, the emissions are
-    # s(1-slip) + (1-s)slip = s + slip*a and s*guess + (1-s)(1-guess) = (1-s) - guess*a; an
-    # exposure (not scored) gets s = 1, a = 0 for the first and 1 - s = 1 for the second, so
-    # both are 1.0 there without a `where` per iteration.
-    scored = ~np.isnan(lay.case_score)
-    s = np.where(scored, lay.case_score, 0.0)
-    a = np.where(scored, 1.0 - 2.0 * s, 0.0)
-    s_known = np.where(scored, s, 1.0)
-    s_unknown = np.where(scored, 1.0 - s, 1.0)
-    w_scored = np.where(scored, lay.case_weight, 0.0)
-    failed_part = 1.0 - s
+    cls = lay.case_class
+    scored = cls != EXPOSURE
+    w = np.where(scored, lay.case_measure, 0.0)  # evidence weight per case
+    is_bin = cls >= FIRST_BIN
+    case_bin = np.where(is_bin, cls - FIRST_BIN, 0)
+    share = np.where(is_bin, lay.case_share, 0.0) * lay.case_count
+    score_model = _ScoreModel(lay.flagged_bins, base.score_evidence)
     comp_c = lay.case_comp
-    n_obs = np.bincount(comp_c[scored], lay.case_count[scored], n_comp).astype(np.int64)
+    n_obs = np.bincount(comp_c[w > 0], lay.case_count[w > 0], n_comp).astype(np.int64)
     cnt0 = np.bincount(lay.comp_of_seq, minlength=n_comp)
     n_seq = len(lay.comp_of_seq)
     # A sequence's last step is followed by no response, so the learning it may bring is
@@ -293,12 +384,9 @@ def fit_params(
     loglik = -np.inf
     iteration = 0
     for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported afterwards
-        work.gather(
-            lay,
-            np.power(s_known + slip[comp_c] * a, lay.case_weight),
-            np.power(s_unknown - guess[comp_c] * a, lay.case_weight),
-            learn[comp_c] * lay.case_teach,
-        )
+        sv = score_model.values()[cls]
+        g, sl = guess[comp_c], slip[comp_c]
+        work.gather(lay, *_emissions(sv, scored, w, g, sl), learn[comp_c] * lay.case_teach)
         ll = _forward_backward(lay, prior[lay.comp_of_seq], work)
         gamma = work.gamma
         gamma_first = gamma[:n_seq]  # every sequence has a step 0, in rank order
@@ -307,19 +395,26 @@ def fit_params(
         )
         gamma_l = np.bincount(lay.case, gamma, len(comp_c))  # summed per case
         gamma_n = lay.case_count - gamma_l
-        wn = gamma_n * w_scored
-        wl = gamma_l * w_scored
+        # P(the hidden result was a pass | this evidence, mastered / not): 1 or 0 with a
+        # success flag, in between for a score alone.
+        pass_l = (1.0 - sl) * sv / np.maximum((1.0 - sl) * sv + sl * (1.0 - sv), 1e-12)
+        pass_n = g * sv / np.maximum(g * sv + (1.0 - g) * (1.0 - sv), 1e-12)
+        wn = gamma_n * w
+        wl = gamma_l * w
         # Mastery is absorbing within a sequence, so its expected N -> L transitions add
         # up to P(L at its last step) - P(L at its first step).
         gain = np.bincount(lay.comp_of_seq, gamma[lay.last_of_seq] - gamma_first, n_comp)
-        opp, wn_s, wn_sum, wl_f, wl_sum = (
+        opp, wn_pass, wn_sum, wl_fail, wl_sum = (
             np.bincount(comp_c, column, n_comp)
-            for column in (gamma_n * lay.case_teach, wn * s, wn, wl * failed_part, wl)
+            for column in (gamma_n * lay.case_teach, wn * pass_n, wn, wl * (1.0 - pass_l), wl)
         )
         opp -= np.bincount(lay.comp_of_seq, (1.0 - gamma[lay.last_of_seq]) * teach_last, n_comp)
+        if is_bin.any():
+            passes = (gamma_l * pass_l + gamma_n * pass_n) / np.maximum(lay.case_count, 1.0)
+            score_model.update(case_bin[is_bin], (share * passes)[is_bin], share[is_bin])
         learn = (gain + _PSEUDO * d.learn) / (np.maximum(opp, 0.0) + _PSEUDO)
-        guess = (wn_s + _PSEUDO * d.guess) / (wn_sum + _PSEUDO)
-        slip = (wl_f + _PSEUDO * d.slip) / (wl_sum + _PSEUDO)
+        guess = (wn_pass + _PSEUDO * d.guess) / (wn_sum + _PSEUDO)
+        slip = (wl_fail + _PSEUDO * d.slip) / (wl_sum + _PSEUDO)
         prior = np.clip(prior, 0.001, 0.999)
         learn = np.clip(learn, 0.001, 0.999)
         guess = np.clip(guess, 0.001, _MAX_GUESS_SLIP)
@@ -328,24 +423,35 @@ def fit_params(
             loglik = ll
             break
         loglik = ll
+    sv = score_model.values()[cls]
     g, sl = guess[comp_c], slip[comp_c]
-    work.gather(
-        lay,
-        np.power(s_known + sl * a, lay.case_weight),
-        np.power(s_unknown - g * a, lay.case_weight),
-        learn[comp_c] * lay.case_teach,
-    )
+    work.gather(lay, *_emissions(sv, scored, w, g, sl), learn[comp_c] * lay.case_teach)
     stability, before = _fit_stability(lay, prior[lay.comp_of_seq], work)
     per_entry = before * (1 - sl)[lay.case] + (1 - before) * g[lay.case]
-    weight = lay.case_weight[lay.case]
-    weight_sum = np.bincount(lay.obs_of_flat, weight, len(lay.obs_score))
-    base_pred = np.bincount(lay.obs_of_flat, weight * per_entry, len(lay.obs_score)) / weight_sum
-    ability_rate, difficulty_effect = _fit_offsets(lay, base_pred)
-    params = replace(base, ability_rate=ability_rate, difficulty_effect=difficulty_effect)
+    weight = w[lay.case]
+    n_all = len(lay.obs_class)
+    weight_sum = np.bincount(lay.obs_of_flat, weight, n_all)
+    measured = weight_sum > 0.0
+    base_pred = np.bincount(lay.obs_of_flat, weight * per_entry, n_all) / np.where(
+        measured, weight_sum, 1.0
+    )
+    value = np.where(
+        measured & (lay.obs_class != EXPOSURE), score_model.values()[lay.obs_class], np.nan
+    )
+    ability_rate, difficulty_effect = _fit_offsets(lay, base_pred, value)
+    has_bins = bool((lay.obs_class >= FIRST_BIN).any())
+    params = replace(
+        base,
+        ability_rate=ability_rate,
+        difficulty_effect=difficulty_effect,
+        score_evidence=score_model.table() if has_bins else base.score_evidence,
+    )
     counts: dict[str, int] = {}
+    thin: list[str] = []
     for i, c in enumerate(comp_ids):
         counts[c] = int(n_obs[i])
-        if n_obs[i] == 0:
+        if n_obs[i] < max(min_observations, 1):
+            thin.append(c)
             continue
         params = params.with_competency(
             c,
@@ -353,7 +459,58 @@ def fit_params(
                 float(prior[i]), float(learn[i]), float(guess[i]), float(slip[i]), stability
             ),
         )
-    return params, FitReport(iteration, float(loglik), counts)
+    checked = _heldout(held, catalog, params, base) if held else None
+    return params, FitReport(
+        iteration,
+        float(loglik),
+        counts,
+        lay.observations_used,
+        time.perf_counter() - started,
+        min_observations,
+        tuple(thin),
+        checked,
+    )
+
+
+def _emissions(sv: _F, scored: NDArray[np.bool_], w: _F, guess: _F, slip: _F) -> tuple[_F, _F]:
+    """Per-case likelihoods of the evidence if mastered and if not, tempered by the measure
+    weight: s(1 - slip) + (1 - s) slip and s guess + (1 - s)(1 - guess), 1 for exposure."""
+    a = np.where(scored, 1.0 - 2.0 * sv, 0.0)
+    known = np.where(scored, sv, 1.0) + slip * a
+    unknown = np.where(scored, 1.0 - sv, 1.0) - guess * a
+    return np.power(known, w), np.power(unknown, w)
+
+
+class _ScoreModel:
+    """What a score without a success flag says: the distribution of scores (per tenth of
+    the range) after a pass and after a fail. Starts from the scores of flagged statements
+    plus a weak prior shape (a higher score is likelier after a pass), then learns from the
+    score-only statements through the knowledge-tracing model."""
+
+    def __init__(self, flagged: _F, start: tuple[float, ...]) -> None:
+        centres = (np.arange(SCORE_BINS) + 0.5) / SCORE_BINS
+        shape = np.stack([(1.0 - centres) ** _SHARP, centres**_SHARP])
+        self.prior = _SCORE_PSEUDO * shape / shape.sum(1, keepdims=True) + flagged
+        if start and not flagged.any():
+            table = np.clip(np.array(start), 1e-3, 1 - 1e-3)
+            self.dist = np.stack([1.0 - table, table])
+            self.dist /= self.dist.sum(1, keepdims=True)
+        else:
+            self.dist = self.prior / self.prior.sum(1, keepdims=True)
+
+    def table(self) -> tuple[float, ...]:
+        fail, passed = self.dist
+        return tuple(float(v) for v in passed / (passed + fail))
+
+    def values(self) -> _F:
+        """Evidence value per class: (exposure, failed, passed, then one per bin)."""
+        return np.concatenate([[0.5, 0.0, 1.0], np.array(self.table())])
+
+    def update(self, bins: _I, passes: _F, totals: _F) -> None:
+        passed = np.bincount(bins, passes, SCORE_BINS)
+        fail = np.bincount(bins, totals - passes, SCORE_BINS)
+        counts = self.prior + np.stack([fail, passed])
+        self.dist = counts / counts.sum(1, keepdims=True)
 
 
 def _forward_backward(lay: _Layout, prior: _F, work: _Work) -> float:
@@ -399,7 +556,7 @@ _RATES = (0.0, 0.05, 0.1, 0.2, 0.3)
 _DIFFICULTY_EFFECTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
-def _fit_offsets(lay: _Layout, base_pred: _F) -> tuple[float, float]:
+def _fit_offsets(lay: _Layout, base_pred: _F, value: _F) -> tuple[float, float]:
     """Grid-search the learner-ability rate and the difficulty effect by log-likelihood.
 
     Replays the online rule (ability += rate * residual) for all learners at once, one
@@ -412,8 +569,8 @@ def _fit_offsets(lay: _Layout, base_pred: _F) -> tuple[float, float]:
     position = np.arange(n) - starts[np.cumsum(first) - 1]
     by_position = _stable_order(position, int(position.max()) + 1)
     bounds = np.concatenate([[0], np.cumsum(np.bincount(position))])
-    scored = ~np.isnan(lay.obs_score)
-    y = np.where(scored, lay.obs_score, 0.0)
+    scored = ~np.isnan(value)
+    y = np.where(scored, value, 0.0)
     base_logit = np.log(np.clip(base_pred, 1e-6, 1 - 1e-6) / np.clip(1 - base_pred, 1e-6, 1))
     n_learners = int(learner.max()) + 1
     # With 0/1 scores, y log(p + e) + (1 - y) log(1 - p + e) is the log of the one chosen
@@ -423,7 +580,8 @@ def _fit_offsets(lay: _Layout, base_pred: _F) -> tuple[float, float]:
     def score_loglik(ok: _F, yy: _F, one: NDArray[np.bool_], p: _F) -> float:
         if binary:
             return float(np.sum(ok * np.log(np.where(one, p, 1 - p) + 1e-9)))
-        return float(np.sum(ok * (yy * np.log(p + 1e-9) + (1 - yy) * np.log(1 - p + 1e-9))))
+        # The likelihood of an evidence value s: P(pass) s + P(fail) (1 - s).
+        return float(np.sum(ok * np.log(p * yy + (1 - p) * (1 - yy) + 1e-9)))
 
     centred = 0.5 - lay.obs_difficulty
     ok_all = scored.astype(np.float64)
@@ -503,3 +661,77 @@ def _fit_stability(lay: _Layout, prior: _F, work: _Work) -> tuple[float, _F]:
             spare = best[2] if best[2] is not prior else np.empty_like(before)
             best = (total, stability, before)
     return best[1], best[2]
+
+
+def _split_learners(
+    history: Iterable[Observation], share: float
+) -> tuple[list[Observation], list[Observation]]:
+    """(kept, held out): a learner is held out when a stable hash of the id falls in `share`."""
+    kept: list[Observation] = []
+    held: list[Observation] = []
+    cut = int(share * 10_000)
+    verdict: dict[str, bool] = {}
+    for obs in history:
+        out = verdict.get(obs.learner_id)
+        if out is None:
+            out = verdict[obs.learner_id] = zlib.crc32(obs.learner_id.encode()) % 10_000 < cut
+        (held if out else kept).append(obs)
+    return kept, held
+
+
+def _heldout(
+    held: list[Observation], catalog: Catalog, params: ModelParams, base: ModelParams
+) -> HeldOut:
+    """Replay the held-out learners through the online model with both parameter sets."""
+    by_learner: dict[str, list[Observation]] = {}
+    for obs in held:
+        by_learner.setdefault(obs.learner_id, []).append(obs)
+    outcome: list[float] = []
+    predicted: dict[int, list[float]] = {0: [], 1: []}
+    for j, chosen in enumerate((params, base)):
+        for learner_id, items in by_learner.items():
+            state = new_learner(learner_id)
+            for obs in sorted(items, key=lambda o: o.timestamp):
+                lesson = catalog.lessons.get(obs.lesson_id)
+                if lesson is None or obs.voided:
+                    continue
+                if not obs.is_exposure and lesson.measured:
+                    predicted[j].append(predict_success(state, lesson, chosen, obs.timestamp))
+                    if j == 0:
+                        outcome.append(0.0 if failed(obs.score, obs.success) else 1.0)
+                state = update(state, obs, catalog, chosen)
+    y = np.array(outcome)
+    return HeldOut(
+        len(by_learner),
+        len(outcome),
+        _auc(y, np.array(predicted[0])),
+        _calibration(y, np.array(predicted[0])),
+        _auc(y, np.array(predicted[1])),
+        _calibration(y, np.array(predicted[1])),
+    )
+
+
+def _auc(y: _F, p: _F) -> float:
+    """Area under the ROC curve with average ranks for ties (nan without both outcomes)."""
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    if not positives or not negatives:
+        return float("nan")
+    order = np.argsort(p, kind="mergesort")
+    _, first, counts = np.unique(p[order], return_index=True, return_counts=True)
+    ranks = np.empty(len(p))
+    ranks[order] = np.repeat(first + (counts + 1) / 2.0, counts)
+    return float(
+        (ranks[y == 1.0].sum() - positives * (positives + 1) / 2.0) / (positives * negatives)
+    )
+
+
+def _calibration(y: _F, p: _F) -> float:
+    """Mean absolute gap between predicted and observed pass rates over ten bins of
+    predictions, weighted by how many predictions each bin holds."""
+    if not len(y):
+        return float("nan")
+    bins = np.minimum((p * 10).astype(np.intp), 9)
+    n = np.bincount(bins, minlength=10)
+    gap = np.abs(np.bincount(bins, p, 10) - np.bincount(bins, y, 10))
+    return float(gap.sum() / n.sum())

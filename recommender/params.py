@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import StateError
+from .scores import SCORE_BINS
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,9 @@ class ModelParams:
 
     `ability_rate`: how fast the per-learner ability offset follows prediction residuals;
     `difficulty_effect`: logit shift of P(success) per unit of lesson difficulty below 0.5;
-    `exposure_learning`: share of `learn` an unscored exposure produces.
+    `exposure_learning`: share of `learn` an unscored exposure produces;
+    `score_evidence`: the fitted score model, the evidence value of a score without a success
+    flag per tenth of the score range (`scores.SCORE_BINS` values; empty: the score itself).
     """
 
     competencies: Mapping[str, CompetencyParams] = field(default_factory=dict)
@@ -65,6 +68,12 @@ class ModelParams:
     difficulty_effect: float = 0.0
     exposure_learning: float = 0.5
     review_recall: float = 0.85
+    score_evidence: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        table = self.score_evidence
+        if table and (len(table) != SCORE_BINS or not all(0.0 <= v <= 1.0 for v in table)):
+            raise ValueError(f"score_evidence must be {SCORE_BINS} values in [0, 1] or empty")
 
     def for_competency(self, competency_id: str) -> CompetencyParams:
         """Fitted parameters of a competency, or the defaults."""
@@ -90,6 +99,7 @@ class ModelParams:
             "difficulty_effect": self.difficulty_effect,
             "exposure_learning": self.exposure_learning,
             "review_recall": self.review_recall,
+            "score_evidence": list(self.score_evidence),
         }
 
     @classmethod
@@ -106,6 +116,7 @@ class ModelParams:
                 difficulty_effect=float(data.get("difficulty_effect", 0.0)),
                 exposure_learning=float(data.get("exposure_learning", 0.5)),
                 review_recall=float(data.get("review_recall", 0.85)),
+                score_evidence=tuple(float(v) for v in data.get("score_evidence", ())),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise StateError(f"invalid model parameters: {exc}") from exc

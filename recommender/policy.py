@@ -28,7 +28,6 @@ from typing import Any
 from .catalog import Catalog, Lesson, Pathway, is_main
 from .errors import require_aware
 from .evidence import (
-    FAILED_BELOW,
     MasteryEstimate,
     current_probability,
     emissions,
@@ -40,6 +39,7 @@ from .explanations import Reason, sentence
 from .memory import SECONDS_PER_DAY, days_until_recall
 from .overrides import active_overrides
 from .params import ModelParams
+from .scores import failed
 from .state import CompetencyState, LearnerState
 
 PREREQUISITE_HOPS = 3
@@ -215,7 +215,7 @@ class _View:
             if record.last_at is not None
             and record.last_at >= cs.checked
             and record.last_score is not None
-            and record.last_score >= FAILED_BELOW
+            and not failed(record.last_score, record.last_success, self.params.score_evidence)
             and lid in self.catalog.lessons
             and is_main(self.catalog.lessons[lid], comp)
         ]
@@ -411,7 +411,11 @@ def _usable(view: _View, lesson: Lesson, skipped: set[str | None], budget: float
 def _flag_blocked(view: _View, lesson: Lesson) -> bool:
     """After repeated failures, do not repeat a lesson the learner just failed on that skill."""
     record = view.state.lessons.get(lesson.id)
-    if record is None or record.last_score is None or record.last_score >= FAILED_BELOW:
+    if (
+        record is None
+        or record.last_score is None
+        or not failed(record.last_score, record.last_success, view.params.score_evidence)
+    ):
         return False
     return any(
         p.id in view.state.coach_flags and is_main(lesson, p.id) for p in lesson.competencies
@@ -623,11 +627,10 @@ def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> fl
         cp = params.for_competency(part.id)
         cs = state.competencies.get(part.id)
         p = current_probability(cs, now) if cs else cp.prior
-        if lesson.kind == "assessment":
-            gain += part.weight * p * (1.0 - p) * INFORMATION_WEIGHT
-        else:
-            # Learning plus the information a scored attempt gives.
-            gain += part.weight * ((1.0 - p) * cp.learn + INFORMATION_WEIGHT * p * (1.0 - p))
+        # Learning where the lesson teaches, plus the information its score gives where it
+        # measures.
+        gain += part.teaches * (1.0 - p) * cp.learn
+        gain += part.measures * INFORMATION_WEIGHT * p * (1.0 - p)
     value = gain / lesson.duration_minutes
     record = state.lessons.get(lesson.id)
     if record is not None:
@@ -657,11 +660,11 @@ def _success_ratio(view: _View, lesson: Lesson, comp: str) -> float:
         cp = view.params.for_competency(part.id)
         k, u = emissions(cp.guess, cp.slip, shift)
         if part.id == comp:
-            weight, known, unknown = part.weight, k, u
+            weight, known, unknown = part.measures, k, u
         else:
             cs = view.state.competencies.get(part.id)
             p = current_probability(cs, view.now) if cs else cp.prior
-            others += part.weight * (p * k + (1.0 - p) * u)
+            others += part.measures * (p * k + (1.0 - p) * u)
     return (weight * known + others) / max(weight * unknown + others, 1e-9)
 
 

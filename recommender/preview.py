@@ -195,8 +195,8 @@ def _expected_step(
     for part in lesson.competencies:
         cs = competency_state(state, part.id, params)
         p = current_probability(cs, at)
-        if lesson.kind != "assessment":
-            p = p + (1.0 - p) * params.for_competency(part.id).learn * part.weight
+        if part.teaches > 0.0:
+            p = p + (1.0 - p) * params.for_competency(part.id).learn * part.teaches
         passed = (
             lesson.kind == "assessment" and p >= catalog.competencies[part.id].mastery_threshold
         )

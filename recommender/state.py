@@ -97,11 +97,13 @@ class CompetencyState:
 
 @dataclass(frozen=True, slots=True)
 class LessonRecord:
-    """What a learner did with one lesson: attempts, last time and last score."""
+    """What a learner did with one lesson: attempts, last time, last score and last success
+    flag (None when the last result had none)."""
 
     attempts: int = 0
     last_at: datetime | None = None
     last_score: float | None = None
+    last_success: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -109,16 +111,19 @@ class LessonRecord:
             "attempts": self.attempts,
             "last_at": _time(self.last_at),
             "last_score": self.last_score,
+            "last_success": self.last_success,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LessonRecord:
         """Rebuild from `to_dict` output."""
         last = data.get("last_score")
+        success = data.get("last_success")
         return cls(
             int(data.get("attempts", 0)),
             _parse_time(data.get("last_at"), "last_at"),
             None if last is None else float(last),
+            None if success is None else bool(success),
         )
 
 

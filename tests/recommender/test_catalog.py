@@ -134,3 +134,180 @@ def test_weight_out_of_range_names_its_path() -> None:
     doc = chain_document()
     doc["lessons"].append(lesson_doc("bad", [("a", 1.5)]))
     assert ("lessons[8].competencies[0].weight", "1.5 must be in (0, 1]") in errors_of(doc)
+
+
+# ---- competency prerequisites, what a lesson teaches and measures, real cycles only ----
+
+
+def _doc(comps: list[dict[str, object]], lessons: list[dict[str, object]]) -> dict[str, object]:
+    return {"format": "skillpath-catalog/1", "competencies": comps, "lessons": lessons}
+
+
+def _comps(*ids: str, **prerequisites: list[str]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for cid in ids:
+        doc: dict[str, object] = {"id": cid, "name": cid.upper()}
+        if cid in prerequisites:
+            doc["prerequisites"] = prerequisites[cid]
+        out.append(doc)
+    return out
+
+
+def test_a_lessons_requires_do_not_make_its_minor_competencies_depend_on_them() -> None:
+    # The obvious version-1 encoding of "c needs b, b needs a": each lesson requires the
+    # prerequisites of the competency it is about. The lesson about c also reviews a (a minor
+    # part), and the lesson about b reviews c: neither minor part inherits the requirement.
+    doc = _doc(
+        _comps("a", "b", "c"),
+        [
+            lesson_doc("a1", [("a", 1)]),
+            lesson_doc("b1", [("b", 1), ("a", 0.4)], requires=["a"]),
+            lesson_doc("c1", [("c", 1), ("a", 0.5)], requires=["b"]),
+            lesson_doc("b2", [("b", 1), ("c", 0.3)], requires=["a"]),
+        ],
+    )
+    catalog = load_catalog(doc)  # was rejected: "cycle in requires: a -> b -> a"
+    assert catalog.prerequisites("a") == ()
+    assert catalog.prerequisites("b") == ("a",)
+    assert catalog.prerequisites("c") == ("b",)
+
+
+def test_a_lesson_requiring_its_own_minor_competency_is_not_a_cycle() -> None:
+    # A lesson about b that also practises a, and requires a: was "cycle in requires: a -> a".
+    doc = _doc(
+        _comps("a", "b"),
+        [lesson_doc("a1", [("a", 1)]), lesson_doc("b1", [("b", 1), ("a", 0.5)], requires=["a"])],
+    )
+    assert load_catalog(doc).prerequisites("b") == ("a",)
+
+
+def test_competencies_can_declare_their_prerequisites() -> None:
+    doc = _doc(
+        _comps("a", "b", "c", b=["a"], c=["b", "a"]),
+        [
+            lesson_doc("a1", [("a", 1)]),
+            lesson_doc("b1", [("b", 1)]),
+            # An advanced lesson on b that uses c: a gate on this lesson, not a prerequisite.
+            lesson_doc("b-advanced", [("b", 1)], requires=["c"]),
+            lesson_doc("c1", [("c", 1)]),
+        ],
+    )
+    catalog = load_catalog(doc)
+    assert catalog.declares_prerequisites
+    assert catalog.competency("c").prerequisites == ("b", "a")
+    assert catalog.prerequisites("c") == ("a", "b")
+    assert catalog.prerequisites("b") == ("a",)  # b-advanced's requires stay on that lesson
+    assert catalog.lesson("https://l.example.org/b-advanced").requires == ("c",)
+    assert catalog.prerequisites_within("c", 3) == ["a", "b"]
+
+
+def test_a_cycle_in_declared_prerequisites_is_reported() -> None:
+    doc = _doc(_comps("a", "b", "c", a=["c"], b=["a"], c=["b"]), [lesson_doc("a1", [("a", 1)])])
+    assert errors_of(doc) == [("competencies", "cycle in prerequisites: a -> c -> b -> a")]
+
+
+def test_bad_prerequisites_name_their_path() -> None:
+    doc = _doc(_comps("a", "b", a=["a"], b=["zz", 3]), [lesson_doc("a1", [("a", 1)])])
+    assert set(errors_of(doc)) == {
+        ("competencies[0].prerequisites[0]", "a competency cannot be its own prerequisite"),
+        ("competencies[1].prerequisites[0]", 'unknown competency "zz"'),
+        ("competencies[1].prerequisites[1]", "must be a competency id"),
+    }
+
+
+def test_lesson_gates_that_lock_each_other_out_are_a_real_cycle() -> None:
+    # Every lesson that teaches b requires c and every lesson that teaches c requires b: no
+    # learner can ever take one.
+    lessons = [
+        lesson_doc("b1", [("b", 1)], requires=["c"]),
+        lesson_doc("c1", [("c", 1)], requires=["b"]),
+    ]
+    doc = _doc(_comps("a", "b", "c", c=["a"]), lessons)
+    assert errors_of(doc) == [("lessons", "cycle in requires: b -> c -> b")]
+    # One open way in (a lesson on b without the gate) and it is no cycle.
+    doc["lessons"].append(lesson_doc("b0", [("b", 1)]))  # type: ignore[attr-defined]
+    assert load_catalog(doc).prerequisites("c") == ("a",)
+
+
+def test_what_a_lesson_teaches_and_what_its_score_measures() -> None:
+    doc = _doc(
+        _comps("a", "b", "c"),
+        [
+            {
+                **lesson_doc("mixed", []),
+                "competencies": [
+                    {"id": "a", "teaches": 1, "measures": 1},
+                    {"id": "b", "teaches": 0.5},  # taught as a minor part, not measured
+                    {"id": "c", "weight": 0.6, "measures": 0.2},
+                ],
+            },
+            lesson_doc("check", [("a", 1)], kind="assessment"),
+        ],
+    )
+    catalog = load_catalog(doc)
+    a, b, c = catalog.lesson("https://l.example.org/mixed").competencies
+    assert (a.weight, a.teaches, a.measures) == (1.0, 1.0, 1.0)
+    assert (b.weight, b.teaches, b.measures) == (0.5, 0.5, 0.0)
+    assert (c.weight, c.teaches, c.measures) == (0.6, 0.6, 0.2)
+    (part,) = catalog.lesson("https://l.example.org/check").competencies
+    assert (part.weight, part.teaches, part.measures) == (
+        1.0,
+        0.0,
+        1.0,
+    )  # assessments teach nothing
+
+
+def test_teaches_and_measures_are_validated() -> None:
+    doc = _doc(
+        _comps("a"),
+        [
+            {**lesson_doc("x", []), "competencies": [{"id": "a", "teaches": 0, "measures": 0}]},
+            {**lesson_doc("y", []), "competencies": [{"id": "a", "measures": 1.5}]},
+            {
+                **lesson_doc("z", [], kind="assessment"),
+                "competencies": [{"id": "a", "teaches": 0.5, "measures": 1}],
+            },
+            {**lesson_doc("w", []), "competencies": [{"id": "a"}]},
+        ],
+    )
+    assert set(errors_of(doc)) == {
+        (
+            "lessons[0].competencies[0]",
+            "must teach or measure the competency (teaches or measures above 0)",
+        ),
+        ("lessons[1].competencies[0].measures", "1.5 must be in [0, 1]"),
+        (
+            "lessons[2].competencies[0].teaches",
+            "an assessment teaches nothing (make it a practice)",
+        ),
+        ("lessons[3].competencies[0].weight", "is required"),
+    }
+
+
+def test_version_one_catalogs_load_as_before() -> None:
+    catalog = load_catalog(chain_document())
+    mixed = catalog.lesson("https://l.example.org/bc-mixed")
+    assert [(p.id, p.weight, p.teaches, p.measures) for p in mixed.competencies] == [
+        ("b", 0.5, 0.5, 0.5),
+        ("c", 0.5, 0.5, 0.5),
+    ]
+    check = catalog.lesson("https://l.example.org/d-check").competencies[0]
+    assert (check.teaches, check.measures) == (0.0, 1.0)
+    assert not catalog.declares_prerequisites
+    assert [catalog.prerequisites(c) for c in "abcd"] == [(), ("a",), ("a", "b"), ("c",)]
+
+
+def test_the_example_of_the_format_document_loads() -> None:
+    import json
+    import pathlib
+
+    page = pathlib.Path(__file__).parents[2] / "docs" / "catalog-format.md"
+    text = page.read_text()
+    block = text.split("```json\n", 1)[1].split("```", 1)[0]
+    catalog = load_catalog(json.loads(block))
+    assert catalog.prerequisites("comm.escalation") == ("comm.basics",)
+    scenario = catalog.lesson("https://lessons.example.org/comm/escalation-scenario")
+    assert [(p.id, p.teaches, p.measures) for p in scenario.competencies] == [
+        ("comm.escalation", 1.0, 1.0),
+        ("comm.basics", 0.4, 0.0),
+    ]

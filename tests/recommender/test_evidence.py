@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -163,3 +164,98 @@ def test_ability_follows_the_prediction_residual(chain: Catalog) -> None:
     assert state.ability == pytest.approx(0.1 * (1.0 - before))
     # an easy lesson (difficulty 0.3) is predicted above the plain BKT mixture
     assert before > 0.2 * 0.9 + 0.8 * 0.2
+
+
+# ---- success and score, what a lesson measures and teaches --------------------------------
+
+
+def test_a_pass_is_a_pass_whatever_its_score(chain: Catalog) -> None:
+    plain = update(new_learner("u1"), obs("a1", score=1.0), chain, PARAMS).competencies["a"]
+    for score in (0.62, 0.8, 0.95):
+        passed = update(new_learner("u1"), obs("a1", score=score, success=True), chain, PARAMS)
+        assert passed.competencies["a"].p == pytest.approx(plain.p)
+        assert passed.competencies["a"].failures == 0
+    failed = update(new_learner("u1"), obs("a1", score=0.7, success=False), chain, PARAMS)
+    zero = update(new_learner("u1"), obs("a1", score=0.0), chain, PARAMS)
+    assert failed.competencies["a"].p == pytest.approx(zero.competencies["a"].p)
+    assert failed.competencies["a"].failures == 1
+    assert failed.lessons[url("a1")].last_success is False
+    assert failed.lessons[url("a1")].last_score == 0.7
+
+
+def test_a_score_without_a_flag_counts_through_the_fitted_score_model(chain: Catalog) -> None:
+    # Before any fit the score is read as the chance of a pass; with a fitted score model a
+    # 0.75 from this organisation's content is nearly certainly a pass and a 0.3 a fail.
+    table = (0.0, 0.0, 0.01, 0.02, 0.1, 0.4, 0.9, 0.99, 1.0, 1.0)
+    fitted = replace(PARAMS, score_evidence=table)
+    for score, value in ((0.75, 0.99), (0.3, 0.02)):
+        state = update(new_learner("u1"), obs("a1", score=score), chain, fitted)
+        # post = .2 like_m / (.2 like_m + .8 like_n), then learning
+        like_m = value * 0.9 + (1 - value) * 0.1
+        like_n = value * 0.2 + (1 - value) * 0.8
+        post = 0.2 * like_m / (0.2 * like_m + 0.8 * like_n)
+        assert state.competencies["a"].p == pytest.approx(post + (1 - post) * 0.1)
+    low = update(new_learner("u1"), obs("a1", score=0.55), chain, fitted)
+    assert low.competencies["a"].failures == 1  # 0.55 is likelier after a fail here
+    assert (
+        update(new_learner("u1"), obs("a1", score=0.55), chain, PARAMS).competencies["a"].failures
+        == 1
+    )  # and below 0.6 before any fit
+
+
+MEASURED = {
+    "format": "skillpath-catalog/1",
+    "competencies": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}],
+    "lessons": [
+        {
+            "id": url("ab"),
+            "title": "ab",
+            "duration_minutes": 5,
+            "competencies": [{"id": "a", "teaches": 1, "measures": 1}, {"id": "b", "teaches": 0.5}],
+        },
+        {
+            "id": url("probe"),
+            "title": "probe",
+            "duration_minutes": 5,
+            "competencies": [{"id": "a", "measures": 1}, {"id": "b", "teaches": 1}],
+        },
+    ],
+}
+
+
+def test_evidence_goes_where_the_score_measures_and_learning_where_the_lesson_teaches() -> None:
+    from recommender import load_catalog
+
+    catalog = load_catalog(MEASURED)
+    failed = update(new_learner("u1"), obs("ab", score=0.0, success=False), catalog, PARAMS)
+    # b is not measured: a failure says nothing about it; it only learns, at half weight.
+    assert failed.competencies["b"].p == pytest.approx(0.2 + 0.8 * 0.1 * 0.5)
+    assert failed.competencies["b"].attempts == 0 and failed.competencies["b"].failures == 0
+    post = 0.02 / 0.66
+    assert failed.competencies["a"].p == pytest.approx(post + (1 - post) * 0.1)
+    probe = update(new_learner("u1"), obs("probe", score=1.0, success=True), catalog, PARAMS)
+    post = 0.18 / 0.34  # a: evidence, no learning (the probe does not teach it)
+    assert probe.competencies["a"].p == pytest.approx(post)
+    assert probe.competencies["b"].p == pytest.approx(0.2 + 0.8 * 0.1)
+    # Success on "ab" depends on a only.
+    knows_b = pre_assess(new_learner("u1"), {"b": 1.0}, catalog, PARAMS, NOW)
+    lesson = catalog.lesson(url("ab"))
+    assert predict_success(knows_b, lesson, PARAMS, NOW) == pytest.approx(
+        predict_success(new_learner("u1"), lesson, PARAMS, NOW)
+    )
+
+
+def test_the_score_model_and_the_success_flag_round_trip() -> None:
+    import json
+
+    from recommender import LearnerState
+
+    params = replace(PARAMS, score_evidence=tuple(i / 9 for i in range(10)))
+    assert ModelParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+    with pytest.raises(ValueError):
+        replace(PARAMS, score_evidence=(0.5, 0.5))
+    from recommender import load_catalog
+
+    catalog = load_catalog(MEASURED)
+    state = update(new_learner("u1"), obs("ab", score=0.9, success=False), catalog, params)
+    assert LearnerState.from_dict(json.loads(json.dumps(state.to_dict()))) == state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -25,7 +26,12 @@ DOC = {
 TRUE = {"a": (0.3, 0.2, 0.25, 0.1), "b": (0.1, 0.1, 0.15, 0.2)}
 
 
-def simulate(learners: int, seed: int, steps: tuple[int, int] = (3, 25)) -> list[Observation]:
+def simulate(
+    learners: int, seed: int, steps: tuple[int, int] = (3, 25), evidence: str = "score"
+) -> list[Observation]:
+    """BKT learners. `evidence`: "score" (1/0 as a score without a flag), "flagged" (success
+    plus a noisy score: about 0.8 after a pass, 0.3 after a fail) or "noisy" (that noisy
+    score alone: partial credit without a success flag)."""
     rng = np.random.default_rng(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     out = []
@@ -33,13 +39,16 @@ def simulate(learners: int, seed: int, steps: tuple[int, int] = (3, 25)) -> list
         for comp, (prior, learn, guess, slip) in TRUE.items():
             known = rng.random() < prior
             for k in range(int(rng.integers(*steps))):
-                correct = rng.random() < ((1 - slip) if known else guess)
+                correct = bool(rng.random() < ((1 - slip) if known else guess))
+                noisy = rng.normal(0.8, 0.1) if correct else rng.normal(0.3, 0.12)
+                score = float(correct) if evidence == "score" else float(np.clip(noisy, 0, 1))
                 out.append(
                     Observation(
                         f"u{u}",
                         f"https://x.example.org/{comp}",
                         start + timedelta(minutes=k),
-                        score=float(correct),
+                        score=score,
+                        success=correct if evidence == "flagged" else None,
                     )
                 )
                 known = known or rng.random() < learn
@@ -79,3 +88,66 @@ def test_empty_history_returns_the_base() -> None:
     catalog = load_catalog(DOC)
     params, report = fit_params([], catalog)
     assert report.iterations == 0 and params.competencies == {}
+
+
+@pytest.mark.parametrize("evidence", ["flagged", "noisy"])
+def test_noisy_scores_are_read_for_what_they_say_about_pass_and_fail(evidence: str) -> None:
+    # The same learners as above, their results reported as a success flag with a noisy
+    # score, or as the noisy score alone. Read as a probability of success, a pass at 0.8 and
+    # a fail at 0.3 look alike and the fit ends at the guess/slip cap (0.4).
+    catalog = load_catalog(DOC)
+    params, _ = fit_params(simulate(1500, seed=7, evidence=evidence), catalog)
+    for comp, truth in TRUE.items():
+        got = params.for_competency(comp)
+        assert (got.prior, got.learn, got.guess, got.slip) == pytest.approx(truth, abs=0.05)
+    table = params.score_evidence
+    if evidence == "noisy":  # learned from the data: low scores say fail, high ones pass
+        assert table[2] < 0.05 and table[7] > 0.95
+    else:  # the flagged statements show how each outcome scores
+        assert table == ()
+
+
+def test_a_minor_part_the_score_does_not_measure_does_not_bend_the_fit() -> None:
+    doc = {
+        "format": "skillpath-catalog/1",
+        "competencies": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}],
+        "lessons": [
+            {
+                "id": "https://x.example.org/a",
+                "title": "a",
+                "duration_minutes": 5,
+                "competencies": [
+                    {"id": "a", "teaches": 1, "measures": 1},
+                    {"id": "z", "teaches": 0.5},
+                ],
+            },
+            {
+                "id": "https://x.example.org/b",
+                "title": "b",
+                "duration_minutes": 5,
+                "competencies": [{"id": "b", "weight": 1}],
+            },
+        ],
+    }
+    doc["competencies"].append({"id": "z", "name": "Z"})
+    catalog = load_catalog(doc)
+    params, report = fit_params(simulate(1500, seed=7), catalog)
+    got = params.for_competency("a")
+    assert (got.prior, got.learn, got.guess, got.slip) == pytest.approx(TRUE["a"], abs=0.04)
+    assert report.observations["z"] == 0 and "z" in report.at_priors
+
+
+def test_the_report_says_what_was_used_and_what_stayed_at_the_priors() -> None:
+    catalog = load_catalog(DOC)
+    history = simulate(400, seed=5)
+    params, report = fit_params(history, catalog, min_observations=50, holdout=0.2)
+    assert report.at_priors == ("z",)
+    assert report.min_observations == 50 and report.seconds > 0.0
+    assert report.heldout is not None
+    held = report.heldout
+    assert 0 < held.learners < 400 and held.observations > 0
+    assert report.observations_used + held.observations == len(history)
+    assert held.auc > held.base_auc and held.calibration < held.base_calibration
+    assert json.loads(json.dumps(report.to_dict()))["heldout"]["learners"] == held.learners
+    few, thin = fit_params(history, catalog, min_observations=10**6)
+    assert few.competencies == {} and set(thin.at_priors) == {"a", "b", "z"}

@@ -1,0 +1,354 @@
+"""Run Skillpath and the baselines on every world of the family (`worlds.FAMILY`).
+
+For each world: a history of learners following the course roughly in order (80% to fit
+on, 20% held out) gives the learner-model figures; then the same simulated learners (same
+prior knowledge and ability, drawn from the same seeds) are taught by each policy up to the
+world's cap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+import recommender as rc
+
+from . import baselines as bl
+from .metrics import auc
+from .worlds import FAMILY, Log, SimLearner, World, WorldSpec, generate_log, make_world
+
+TEST_SHARE = 0.2
+STEPS_PER_COMPETENCY = 6
+
+
+@dataclass
+class Sizes:
+    """How many learners each part of a world's run uses."""
+
+    history_learners: int
+    policy_learners: Callable[[int], int]  # by number of goal competencies
+
+
+FULL = Sizes(500, lambda n: 200 if n <= 20 else 100 if n <= 50 else 60)
+QUICK = Sizes(200, lambda n: 40 if n <= 20 else 20 if n <= 50 else 10)
+
+
+@dataclass
+class PolicyResult:
+    name: str
+    proficient: list[bool] = field(default_factory=list)
+    lessons: list[int] = field(default_factory=list)  # until truly proficient
+    premature: list[bool] = field(default_factory=list)
+    declared: list[bool] = field(default_factory=list)
+    known_share: list[float] = field(default_factory=list)  # lessons on a known main competency
+    seconds: float = 0.0
+
+    def rate(self, values: list[bool] | list[float]) -> float:
+        return 100.0 * float(np.mean(values)) if values else float("nan")
+
+    @property
+    def median_lessons(self) -> float:
+        done = [n for n, ok in zip(self.lessons, self.proficient, strict=True) if ok]
+        return float(np.median(done)) if done else float("nan")
+
+
+@dataclass
+class WorldResult:
+    spec: WorldSpec
+    seed: list[int]
+    models: dict[str, tuple[float, float, float | None]]  # name -> (AUC, mastery AUC, fit s)
+    policies: dict[str, PolicyResult]
+    observations: int
+    seconds: float
+    rejected: str | None = None  # the catalog error, when Skillpath could not load the world
+
+
+def split(log: Log, share: float = TEST_SHARE) -> tuple[np.ndarray, np.ndarray]:
+    learners = int(log.learner.max()) + 1
+    test = log.learner >= int(learners * (1 - share))
+    return ~test, test
+
+
+def observations(world: World, log: Log, mask: np.ndarray) -> list[rc.Observation]:
+    out = []
+    for i in np.flatnonzero(mask):
+        flag = int(log.flag[i])
+        out.append(
+            rc.Observation(
+                str(int(log.learner[i])),
+                world.lesson_id(int(log.lesson[i])),
+                log.timestamp(int(i)),
+                score=float(log.score[i]),
+                success=None if flag < 0 else bool(flag),
+            )
+        )
+    return out
+
+
+def evaluate_ours(
+    world: World, log: Log, catalog: rc.Catalog, train: np.ndarray, test: np.ndarray
+) -> tuple[bl.ModelEvaluation, rc.ModelParams]:
+    history = observations(world, log, train)
+    started = time.perf_counter()
+    params, _ = rc.fit_params(history, catalog)
+    fit_seconds = time.perf_counter() - started
+    parts = bl.lesson_parts(world)
+    next_pred, mastery_pred = [], []
+    states: dict[str, rc.LearnerState] = {}
+    for obs in observations(world, log, test):
+        state = states.get(obs.learner_id) or rc.new_learner(obs.learner_id)
+        lesson = catalog.lessons[obs.lesson_id]
+        next_pred.append(rc.predict_success(state, lesson, params, obs.timestamp))
+        for c in np.flatnonzero(parts[world.lesson_index(obs.lesson_id)]):
+            mastery_pred.append(
+                rc.mastery_of(
+                    state, world.comp_id(int(c)), catalog, params, obs.timestamp
+                ).probability
+            )
+        states[obs.learner_id] = rc.update(state, obs, catalog, params)
+    return bl.ModelEvaluation(
+        "Skillpath", np.array(next_pred), np.array(mastery_pred), fit_seconds
+    ), params
+
+
+class SkillpathPolicy(bl.Policy):
+    """Skillpath's `recommend` and `update`, through the public API; when nothing is left
+    because of coach flags, the coach assigns the easiest lesson on a flagged competency."""
+
+    def __init__(self, world: World, catalog: rc.Catalog, params: rc.ModelParams) -> None:
+        self.world, self.catalog, self.params = world, catalog, params
+        self.state = rc.new_learner("sim")
+
+    def next(self, now: datetime) -> int | None:
+        rec = rc.recommend(self.catalog, self.state, self.params, now, "goal")
+        if rec.lesson_id is None and not rec.goal_reached and self.state.coach_flags:
+            comp = self.state.coach_flags[0]
+            easiest = min(self.catalog.lessons_for(comp), key=lambda x: (x.difficulty, x.id))
+            self.state = rc.apply_override(
+                self.state,
+                rc.Override("assign", now, "coach", lesson_id=easiest.id, note="coach session"),
+            )
+            rec = rc.recommend(self.catalog, self.state, self.params, now, "goal")
+        return None if rec.lesson_id is None else self.world.lesson_index(rec.lesson_id)
+
+    def observe(self, lesson: int, score: float, success: bool | None, at: datetime) -> None:
+        obs = rc.Observation("sim", self.world.lesson_id(lesson), at, score=score, success=success)
+        self.state = rc.update(self.state, obs, self.catalog, self.params)
+
+
+def run_policy(
+    name: str, world: World, make: Callable[[], bl.Policy], learners: int, seed: list[int]
+) -> PolicyResult:
+    """Teach `learners` simulated learners with fresh policies; learner i starts the same
+    (prior knowledge, ability) under every policy."""
+    result = PolicyResult(name)
+    goal = np.arange(world.n_comp)
+    started = time.perf_counter()
+    for i in range(learners):
+        learner = SimLearner(
+            world, np.random.default_rng([*seed, i, 0]), np.random.default_rng([*seed, i, 1])
+        )
+        policy = make()
+        reached: int | None = None
+        premature = declared = False
+        on_known = 0
+        taken = 0
+        for n in range(world.cap):
+            if reached is None and learner.knows(goal):
+                reached = n
+            lesson = policy.next(learner.now)
+            if lesson is None:
+                declared = True
+                premature = not learner.knows(goal)
+                break
+            on_known += int(learner.mastered[0, world.main[lesson]])
+            at = learner.now
+            score, success, _ = learner.take(lesson)
+            policy.observe(lesson, score, success, at)
+            taken += 1
+        if reached is None and learner.knows(goal):
+            reached = world.cap
+        result.proficient.append(reached is not None)
+        result.lessons.append(world.cap if reached is None else reached)
+        result.premature.append(premature)
+        result.declared.append(declared)
+        result.known_share.append(on_known / taken if taken else 0.0)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_world(
+    index: int, spec: WorldSpec, seed: int, sizes: Sizes, log_progress: Callable[[str], None]
+) -> WorldResult:
+    started = time.perf_counter()
+    world_seed = [seed, index]
+    world = make_world(spec, np.random.default_rng([*world_seed, 1]))
+    log = generate_log(
+        world,
+        sizes.history_learners,
+        STEPS_PER_COMPETENCY * world.n_comp,
+        np.random.default_rng([*world_seed, 2]),
+    )
+    try:
+        catalog: rc.Catalog | None = rc.load_catalog(world.catalog_document())
+    except rc.CatalogError as exc:
+        catalog, rejected = None, str(exc)
+    train, test = split(log)
+    y = log.label[test]
+    obs_idx, comps = bl.pairs(world, log, test)
+    truth = log.truth[obs_idx, comps]
+    model, bkt_seconds = bl.fit_pybkt(world, log, train)
+    evaluations = [
+        bl.evaluate_pybkt(world, log, model, bkt_seconds, test),
+        bl.evaluate_running_accuracy(world, log, train, test),
+    ]
+    models = {
+        e.name: (auc(y, e.next_pred), auc(truth, e.mastery_pred), e.fit_seconds)
+        for e in evaluations
+    }
+    if catalog is not None:
+        ours, params = evaluate_ours(world, log, catalog, train, test)
+        models[ours.name] = (
+            auc(y, ours.next_pred),
+            auc(truth, ours.mastery_pred),
+            ours.fit_seconds,
+        )
+    log_progress(f"{spec.name}: models done ({time.perf_counter() - started:.0f} s)")
+    learners = sizes.policy_learners(world.n_comp)
+    bkt = bl.pybkt_parameters(world, model)
+    true = bl.true_parameters(world)
+    policy_seed = [*world_seed, 3]
+    makers: dict[str, Callable[[], bl.Policy]] = {
+        "fixed order": lambda: bl.FixedOrder(world),
+        "greedy pyBKT": lambda: bl.Greedy(world, bkt, truth=False),
+        "greedy true": lambda: bl.Greedy(world, true, truth=True),
+    }
+    if catalog is not None:
+        ready = catalog
+        makers["Skillpath"] = lambda: SkillpathPolicy(world, ready, params)
+    policies = {}
+    for name, make in makers.items():
+        policies[name] = run_policy(name, world, make, learners, policy_seed)
+        log_progress(f"{spec.name}: {name} done ({policies[name].seconds:.0f} s)")
+    return WorldResult(
+        spec,
+        world_seed,
+        models,
+        policies,
+        len(log.learner),
+        time.perf_counter() - started,
+        None if catalog else rejected,
+    )
+
+
+def goals(result: WorldResult) -> list[str]:
+    """The issue's goals this world's run misses (empty: all met)."""
+    if result.rejected:
+        return ["catalog rejected"]
+    missed = []
+    ours, bkt = result.models["Skillpath"], result.models["pyBKT"]
+    if ours[0] < bkt[0]:
+        missed.append("AUC")
+    if ours[1] < bkt[1]:
+        missed.append("mastery AUC")
+    sp, gp, gt = (result.policies[n] for n in ("Skillpath", "greedy pyBKT", "greedy true"))
+    prof = sp.rate(sp.proficient)
+    if prof < gp.rate(gp.proficient):
+        missed.append("proficient < greedy pyBKT")
+    if gt.rate(gt.proficient) >= 90.0 and prof < 90.0:
+        missed.append("proficient < 90%")
+    if not sp.median_lessons <= gp.median_lessons and not np.isnan(gp.median_lessons):
+        missed.append("median lessons > greedy pyBKT")
+    if sp.rate(sp.premature) > 5.0:
+        missed.append("premature > 5%")
+    return missed
+
+
+def family_tables(results: list[WorldResult]) -> str:
+    """The learner-model table and the policy table, one row per world."""
+    head1 = [
+        "world",
+        "varies",
+        "obs",
+        "AUC ours",
+        "AUC pyBKT",
+        "AUC run.acc",
+        "mastery AUC ours",
+        "mastery AUC pyBKT",
+        "mastery AUC run.acc",
+        "fit s ours",
+        "fit s pyBKT",
+    ]
+    rows1 = []
+    for r in results:
+        o = r.models.get("Skillpath", (float("nan"), float("nan"), float("nan")))
+        b, a = r.models["pyBKT"], r.models["running accuracy"]
+        rows1.append(
+            [
+                r.spec.name,
+                r.spec.varies,
+                f"{r.observations:,}",
+                f"{o[0]:.3f}",
+                f"{b[0]:.3f}",
+                f"{a[0]:.3f}",
+                f"{o[1]:.3f}",
+                f"{b[1]:.3f}",
+                f"{a[1]:.3f}",
+                f"{o[2]:.2f}",
+                f"{b[2]:.2f}",
+            ]
+        )
+    head2 = [
+        "world",
+        "learners",
+        "cap",
+        "proficient: ours / greedy pyBKT / greedy true / fixed",
+        "median lessons: ours / g.pyBKT / g.true",
+        "premature: ours / g.pyBKT / g.true",
+        "ours: done declared, lessons on known",
+        "goals missed",
+    ]
+    rows2 = []
+    for r in results:
+        p = r.policies
+        sp = p.get("Skillpath", PolicyResult("Skillpath"))
+        gp, gt, fx = p["greedy pyBKT"], p["greedy true"], p["fixed order"]
+        n = len(gp.proficient)
+        cap = r.spec.n_comp * 15
+        rows2.append(
+            [
+                r.spec.name,
+                str(n),
+                str(cap),
+                " / ".join(f"{x.rate(x.proficient):.1f}%" for x in (sp, gp, gt, fx)),
+                " / ".join(f"{x.median_lessons:.0f}" for x in (sp, gp, gt)),
+                " / ".join(f"{x.rate(x.premature):.1f}%" for x in (sp, gp, gt)),
+                f"{sp.rate(sp.declared):.0f}%, {sp.rate(sp.known_share):.0f}%",
+                ", ".join(goals(r)) or "none",
+            ]
+        )
+    return "\n\n".join([_table(head1, rows1), _table(head2, rows2)])
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def run_family(
+    seed: int,
+    sizes: Sizes,
+    only: list[str] | None = None,
+    log_progress: Callable[[str], None] = print,
+) -> list[WorldResult]:
+    results = []
+    for index, spec in enumerate(FAMILY):
+        if only and spec.name not in only:
+            continue
+        results.append(run_world(index, spec, seed, sizes, log_progress))
+    return results
