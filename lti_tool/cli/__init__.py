@@ -10,6 +10,7 @@ import sys
 import click
 
 from lti_tool.cli.learning import catalog, lrs, sync
+from lti_tool.cli.model import fit
 from lti_tool.cli.outbox import outbox, worker
 from lti_tool.cli.platforms import deployment, keys, platform
 from lti_tool.cli.serve import demo, serve
@@ -30,7 +31,7 @@ def init() -> None:
     click.echo("created the tool's signing key" if created else "the tool's signing key exists")
 
 
-for command in (platform, deployment, keys, catalog, lrs, sync, worker, outbox, serve, demo):
+for command in (platform, deployment, keys, catalog, lrs, sync, fit, worker, outbox, serve, demo):
     main.add_command(command)
 
 

@@ -3,6 +3,7 @@ Each command parses, calls one use case, prints."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
@@ -10,9 +11,13 @@ from types import FrameType
 import click
 
 from lti_tool.cli.support import opened
+from lti_tool.container import Container
 from lti_tool.outbox import WorkerOptions, run_worker, worker_once
 from lti_tool.usecases import outbox as outbox_cases
+from lti_tool.usecases.model import refit_due
 from lti_tool.usecases.outbox import STATUSES
+
+log = logging.getLogger("skillpath.worker")
 
 
 @click.command()
@@ -25,8 +30,16 @@ from lti_tool.usecases.outbox import STATUSES
     help="Deliveries in flight at once.",
 )
 @click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000))
-def worker(once: bool, concurrency: int, batch: int) -> None:
-    """Drain the outbox: scores to the LMS, statements to the LRS."""
+@click.option(
+    "--fit-every",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(0, 7 * 86400),
+    help="Seconds between checks for tenants whose learner model is due a refit (0: never).",
+)
+def worker(once: bool, concurrency: int, batch: int, fit_every: int) -> None:
+    """Drain the outbox (scores to the LMS, statements to the LRS) and refit tenants' learner
+    models when enough new evidence arrived."""
     with opened() as services:
         options = WorkerOptions(batch_size=batch, concurrency=concurrency)
         if once:
@@ -47,9 +60,24 @@ def worker(once: bool, concurrency: int, batch: int) -> None:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        if fit_every:
+            threading.Thread(
+                target=refit_loop, args=(services, stop, fit_every), name="skillpath-refit"
+            ).start()
         click.echo("outbox worker running; stop with Ctrl-C or SIGTERM")
         total = run_worker(services, stop, options)
         click.echo(f"worker stopped: delivered {total.delivered}, failed {total.failed}")
+
+
+def refit_loop(services: Container, stop: threading.Event, every: int) -> None:
+    """Refit due learner models every `every` seconds until `stop`; a failed pass is logged
+    and the next one tries again."""
+    while not stop.wait(every):
+        try:
+            for outcome in refit_due(services):
+                log.info("refitted %s: %s", outcome.tenant.issuer, outcome.fit.verdict)
+        except Exception:  # noqa: BLE001 - the next pass tries again
+            log.exception("refitting learner models failed")
 
 
 @click.group()

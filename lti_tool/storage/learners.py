@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import EvidenceRow, LearnerRow
@@ -192,6 +192,54 @@ class EvidenceRepository:
         ):
             row.voided = True
         self._session.flush()
+
+    def count(self, tenant: Tenant) -> int:
+        """How many statements of the tenant still count (not voided)."""
+        return int(
+            self._session.scalar(
+                select(func.count())
+                .select_from(EvidenceRow)
+                .where(
+                    EvidenceRow.issuer == tenant.issuer,
+                    EvidenceRow.client_id == tenant.client_id,
+                    EvidenceRow.voided.is_(False),
+                )
+            )
+            or 0
+        )
+
+    def for_tenant(self, tenant: Tenant) -> list[Observation]:
+        """Every statement of the tenant that still counts, by learner, oldest first (what a
+        fit of the learner model reads)."""
+        rows = self._session.execute(
+            select(
+                EvidenceRow.subject,
+                EvidenceRow.lesson_id,
+                EvidenceRow.timestamp,
+                EvidenceRow.score,
+                EvidenceRow.success,
+                EvidenceRow.duration_seconds,
+                EvidenceRow.statement_id,
+            )
+            .where(
+                EvidenceRow.issuer == tenant.issuer,
+                EvidenceRow.client_id == tenant.client_id,
+                EvidenceRow.voided.is_(False),
+            )
+            .order_by(EvidenceRow.subject, EvidenceRow.timestamp, EvidenceRow.id)
+        )
+        return [
+            Observation(
+                learner_id=subject,
+                lesson_id=lesson_id,
+                timestamp=timestamp,
+                score=score,
+                success=success,
+                duration_seconds=duration,
+                statement_id=statement_id,
+            )
+            for subject, lesson_id, timestamp, score, success, duration, statement_id in rows
+        ]
 
     def for_learner(self, tenant: Tenant, subject: str) -> list[Observation]:
         """The learner's evidence that still counts, oldest first."""

@@ -304,3 +304,30 @@ class AttemptRow(Base):
     response_body: Mapped[str] = mapped_column(Text, default="")
     worker: Mapped[str] = mapped_column(String(100), default="")
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ModelFitRow(Base):
+    """One fit of the learner model to a tenant's own evidence: the parameters, the report
+    (observations used, held-out AUC and calibration against the parameters in use, time
+    taken, competencies left at the priors) and whether it was switched on. Versioned per
+    tenant; the newest active one is what the tenant's pages use."""
+
+    __tablename__ = "model_fits"
+    __table_args__ = (
+        UniqueConstraint("issuer", "client_id", "version", name="uq_model_fit_version"),
+        Index("ix_model_fit_tenant", "issuer", "client_id", "active"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer)
+    catalog_digest: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Switched on for the tenant's pages; a fit that did not beat the parameters in use is
+    # kept as a report only.
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    verdict: Mapped[str] = mapped_column(Text, default="")
+    evidence_seen: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -171,3 +171,19 @@ class ItemToDeliver:
     attempts: int
     uncertain: bool
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFitRecord:
+    """One stored fit of the learner model for a tenant (see `ModelFitRow`)."""
+
+    id: int
+    tenant: Tenant
+    version: int
+    catalog_digest: str
+    params: Mapping[str, Any]
+    report: Mapping[str, Any]
+    active: bool
+    verdict: str
+    evidence_seen: int
+    created_at: datetime

@@ -11,6 +11,7 @@ from functools import cached_property
 from sqlalchemy.orm import Session
 
 from lti_tool.storage.catalogs import CatalogRepository, ParsedCatalogs
+from lti_tool.storage.fits import ModelFitRepository
 from lti_tool.storage.keys import ToolKeyRepository
 from lti_tool.storage.launches import LaunchRepository
 from lti_tool.storage.learners import EvidenceRepository, LearnerRepository
@@ -53,6 +54,10 @@ class Transaction:
     @cached_property
     def evidence(self) -> EvidenceRepository:
         return EvidenceRepository(self._session)
+
+    @cached_property
+    def fits(self) -> ModelFitRepository:
+        return ModelFitRepository(self._session)
 
     @cached_property
     def outbox(self) -> OutboxRepository:

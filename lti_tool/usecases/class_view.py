@@ -18,6 +18,7 @@ from lti_tool.storage import LaunchRecord, Transaction
 from lti_tool.usecases.catalogs import catalog_for
 from lti_tool.usecases.grades import GradeSyncStatus, grade_sync_status
 from lti_tool.usecases.learner_path import goal_progress
+from lti_tool.usecases.model import params_for
 from lti_tool.usecases.path_overrides import learner_records
 from lti_tool.usecases.ports import Ports
 from recommender import (
@@ -75,7 +76,7 @@ def class_progress(
     catalog = catalog_for(tx, instructor.tenant)
     if catalog is None:
         return []
-    params = params or ModelParams.defaults()
+    params = params or params_for(tx, instructor.tenant)
     records = tx.learners.in_course(instructor.course)
     rows = []
     for record in records:
@@ -131,7 +132,7 @@ def learner_preview(
     catalog = catalog_for(tx, instructor.tenant)
     if catalog is None:
         raise NotFound("This course has no Skillpath catalog yet.")
-    params = params or ModelParams.defaults()
+    params = params or params_for(tx, instructor.tenant)
     found = []
     for record in learner_records(tx, instructor, subject):
         try:

@@ -21,6 +21,7 @@ from lti_tool.storage import LaunchRecord, LearnerRecord, Transaction
 from lti_tool.usecases.catalogs import require_catalog
 from lti_tool.usecases.evidence import EvidenceStatus, rebuild_state, refresh
 from lti_tool.usecases.grades import enqueue_progress
+from lti_tool.usecases.model import params_for
 from lti_tool.usecases.ports import Ports
 from lti_tool.usecases.reporting import report_changes
 from lti_tool.usecases.statements import queue_statement, statement_context
@@ -124,7 +125,7 @@ def open_path(
 ) -> dict[str, Any]:
     """The learner's path in the caller's transaction. With an LRS connected
     (`evidence_source`) and `statements_base_url`, what changed is queued as statements."""
-    params = params or ModelParams.defaults()
+    params = params or params_for(tx, launch.tenant)
     catalog = require_catalog(tx, launch.tenant)
     try:
         pathway_id = pathway_of(launch, catalog)
