@@ -27,6 +27,7 @@ from .catalog import (
     prerequisite_graph,
 )
 from .errors import CatalogError
+from .iri import is_absolute_iri
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 _TOP = {"format", "competencies", "lessons", "pathways"}
@@ -125,11 +126,6 @@ class _Checker:
             self.fail(path, f"{value} must be in {left}{low:g}, {high:g}{right}")
             return default
         return float(value)
-
-
-def _absolute_iri(value: str) -> bool:
-    parsed = urlparse(value)
-    return bool(parsed.scheme) and bool(parsed.netloc or parsed.path) and " " not in value
 
 
 def _extra(doc: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
@@ -259,11 +255,11 @@ def _load_lessons(
         if doc is None:
             continue
         lid = check.string(doc, "id", f"{p}.id", required=True)
-        if lid is not None and not _absolute_iri(lid):
+        if lid is not None and not is_absolute_iri(lid):
             check.fail(f"{p}.id", f'"{lid}" must be an absolute IRI')
         title = check.string(doc, "title", f"{p}.title", required=True)
         url = check.string(doc, "url", f"{p}.url", required=False)
-        if url is not None and not (_absolute_iri(url) and urlparse(url).netloc):
+        if url is not None and not (is_absolute_iri(url) and urlparse(url).netloc):
             check.fail(f"{p}.url", f'"{url}" must be an absolute URL')
         kind = check.string(doc, "kind", f"{p}.kind", required=False) or "lesson"
         if kind not in LESSON_KINDS:

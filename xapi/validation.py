@@ -14,26 +14,17 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
+from recommender.iri import is_absolute_iri
 from xapi.errors import StatementInvalid
 from xapi.identity import identifier_count
 from xapi.timestamps import parse_timestamp
 
 __all__ = ["is_absolute_iri", "validate_statement"]
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _DURATION = re.compile(
     r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
 )
-
-
-def is_absolute_iri(value: Any) -> bool:
-    """True for an absolute IRI (a scheme, and for http(s) a host)."""
-    if not isinstance(value, str) or not _SCHEME.match(value):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme not in ("http", "https") or bool(parts.netloc)
 
 
 def validate_statement(statement: Mapping[str, Any]) -> None:

@@ -311,3 +311,31 @@ def test_the_example_of_the_format_document_loads() -> None:
         ("comm.escalation", 1.0, 1.0),
         ("comm.basics", 0.4, 0.0),
     ]
+
+
+def test_lesson_ids_follow_the_one_iri_rule_statements_follow() -> None:
+    """`http:foo` is not an absolute IRI for the catalog any more than for a statement."""
+    import json
+    from pathlib import Path
+
+    from recommender import CatalogError, load_catalog
+    from recommender.iri import is_absolute_iri
+    from xapi.validation import is_absolute_iri as statement_rule
+
+    assert statement_rule is is_absolute_iri
+    for value, ok in (
+        ("https://lessons.example.org/a", True),
+        ("urn:uuid:6b5f2c7e-3c1a-4e1b-9f0a-2d1c3b4a5e6f", True),
+        ("http:foo", False),
+        ("https:///no-host", False),
+        ("lesson-1", False),
+        ("https://x.example/a b", False),
+    ):
+        assert is_absolute_iri(value) is ok, value
+    document = json.loads(
+        (Path(__file__).parents[1] / "fixtures" / "catalog-example.json").read_text()
+    )
+    document["lessons"][0]["id"] = "http:foo"
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(document)
+    assert any(path == "lessons[0].id" for path, _ in raised.value.errors)
