@@ -16,8 +16,8 @@ from werkzeug.serving import make_server
 
 from config import Settings
 from lti_tool.app import create_app
-from lti_tool.demo.lms import DemoConfig, create_demo_lms, demo_sub, load_or_create_key
 from lti_tool.demo.lessons import lesson_url
+from lti_tool.demo.lms import DemoConfig, create_demo_lms, demo_sub, load_or_create_key
 from lti_tool.demo.lrs import DemoLrs
 from lti_tool.lti.registrations import RegistrationInput
 from lti_tool.storage import Tenant

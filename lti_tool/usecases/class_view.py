@@ -255,9 +255,19 @@ def learner_detail(ports: Ports, instructor: LaunchRecord, subject: str) -> dict
                     tx, record, page, catalog, digest, now, telling_for(ports, tx, page)
                 ).snapshot
             state = LearnerState.from_dict(record.state)
+            pathway = catalog.pathway(record.pathway_id)
+            lessons = {
+                lesson.id: lesson
+                for comp in catalog.pathway_competencies(pathway)
+                for lesson in catalog.lessons_for(comp)
+            }
             pathways.append(
                 {
                     "pathway": {"id": record.pathway_id, "title": snapshot["pathway"]["title"]},
+                    "lessons": [
+                        {"lesson_id": lesson.id, "title": lesson.title, "format": lesson.format}
+                        for lesson in sorted(lessons.values(), key=lambda x: (x.title, x.id))
+                    ],
                     "view": snapshot,
                     "overrides": [
                         o.to_dict() | {"pathway_id": record.pathway_id}

@@ -367,8 +367,18 @@ class EvidenceItemSchema(Schema):
     source = fields.String()
 
 
+class LessonChoiceSchema(Schema):
+    lesson_id = fields.String()
+    title = fields.String()
+    format = fields.String()
+
+
 class LearnerPathwayDetailSchema(Schema):
     pathway = fields.Nested(PathwayRefSchema)
+    lessons = fields.List(
+        fields.Nested(LessonChoiceSchema),
+        metadata={"description": "the lessons an instructor may pin, skip or assign"},
+    )
     view = fields.Nested(LearnerPathSchema)
     overrides = fields.List(fields.Nested(OverrideRecordSchema))
     pre_assessment = fields.Dict(allow_none=True)

@@ -5,7 +5,6 @@ they win over the policy at the learner's next launch, are recorded, reach the L
 from __future__ import annotations
 
 import re
-
 import uuid
 from typing import Any
 
