@@ -14,11 +14,34 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_date, format_decimal, format_percent
+from flask_babel import Babel, format_date, format_decimal, format_percent, get_translations
 
 from lti_tool.lti.vocabulary import custom_parameter, launch_locale
 from lti_tool.storage import LaunchRecord
 
+
+def _(text: str) -> str:
+    """Marks a message for extraction (`make translations`); translated per request."""
+    return text
+
+
+LABELS = {
+    "format": {
+        "video": _("video"),
+        "text": _("reading"),
+        "interactive": _("interactive"),
+        "simulation": _("simulation"),
+        "scenario": _("scenario"),
+        "audio": _("audio"),
+    },
+    "kind": {"lesson": _("lesson"), "practice": _("practice"), "assessment": _("assessment")},
+    "status": {
+        "not_started": _("Not started"),
+        "learning": _("Learning"),
+        "mastered": _("Mastered"),
+        "review_due": _("Review due"),
+    },
+}
 LOCALES = ("en", "fr")
 DEFAULT_LOCALE = "en"
 
@@ -64,20 +87,42 @@ def _moment(value: Any) -> datetime | None:
 
 
 def day(value: Any, form: str = "medium") -> str:
-    """A date as the learner writes it (in their time zone)."""
-    moment = _moment(value)
-    return format_date(moment, form) if moment is not None else ""
+    """A date as the learner writes it (in their time zone); each distinct value is
+    formatted once per request (a path repeats the same days)."""
+    cache: dict[tuple[Any, str], str] = g.setdefault("skillpath_days", {})
+    key = (value, form)
+    found = cache.get(key)
+    if found is None:
+        moment = _moment(value)
+        found = cache[key] = format_date(moment, form) if moment is not None else ""
+    return found
+
+
+def _translations() -> Any:
+    """The request's translations, looked up once per request (flask-babel's own lookup
+    costs more than the message it finds, and a class view asks for thousands)."""
+    found = g.get("skillpath_translations")
+    if found is None:
+        found = g.skillpath_translations = get_translations()
+    return found
 
 
 def percent(value: Any) -> str:
-    """A share in [0, 1] as a whole percent in the learner's locale."""
+    """A share in [0, 1] as a whole percent in the learner's locale ("82%", "82 %")."""
     try:
-        return format_percent(float(value), "#,##0%")
+        whole = round(float(value) * 100)
     except (TypeError, ValueError):
         return ""
+    pattern = g.get("skillpath_percent")
+    if pattern is None:  # the locale's way of writing a percent, found once per request
+        pattern = g.skillpath_percent = format_percent(0.5, "#,##0%").replace("50", "{}", 1)
+    return str(pattern).format(whole)
 
 
 def number(value: Any, digits: int = 0) -> str:
+    if not digits and isinstance(value, int | float) and float(value).is_integer():
+        if abs(value) < 1000:  # no grouping, no decimals: the same in every locale
+            return str(int(value))
     try:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(float(value), pattern)
@@ -85,9 +130,27 @@ def number(value: Any, digits: int = 0) -> str:
         return ""
 
 
+def labels() -> dict[str, dict[str, str]]:
+    """The names of formats, lesson kinds and statuses in the learner's language, looked up
+    once per request."""
+    found = g.get("skillpath_labels")
+    if found is None:
+        translations = _translations()
+        found = g.skillpath_labels = {
+            group: {key: translations.ugettext(text) for key, text in names.items()}
+            for group, names in LABELS.items()
+        }
+    return found  # type: ignore[no-any-return]
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda text: _translations().ugettext(text),
+        lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.filters.update(day=day, percent=percent, number=number)
-    app.jinja_env.globals.update(locale=select_locale)
+    app.jinja_env.globals.update(locale=select_locale, labels=labels)

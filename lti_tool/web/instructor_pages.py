@@ -7,9 +7,11 @@ the session, calls one use case, renders; the actions are htmx posts with the Be
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 
 from lti_tool.errors import InvalidBody
 from lti_tool.storage import LaunchRecord
@@ -32,6 +34,7 @@ from lti_tool.usecases.path_overrides import (
     withdraw_overrides,
 )
 from lti_tool.web.auth import container, instructor_launch, session_token
+from lti_tool.web.i18n import percent
 from lti_tool.web.pages import heading_level, page_response
 
 bp = Blueprint("instructor_pages", __name__)
@@ -57,9 +60,87 @@ def class_query() -> ClassQuery:
     )
 
 
+def heat_class(cell: Any) -> str:
+    """The heatmap colour of one cell (darker is higher; mastered its own colour)."""
+    if not cell or cell.get("status") == "not_started":
+        return "heat-none"
+    if cell.get("status") == "mastered":
+        return "heat-m"
+    return f"heat-{min(4, int(float(cell.get('p', 0.0)) * 5))}"
+
+
+def heatmap_rows(view: Any, launch: LaunchRecord) -> list[dict[str, Any]]:
+    """Each row's link and cells, worked out once here: a class of hundreds of learners
+    would otherwise cost thousands of template calls."""
+    token = session_token() or ""
+    link = url_for("instructor_pages.learner", launch_id=launch.id, subject="SUBJECT", t=token)
+    rows = []
+    for row in view.rows:
+        cells = []
+        for comp in view.competencies:
+            cell = row.mastery.get(comp["id"])
+            css = heat_class(cell)
+            started = css != "heat-none"
+            p = float(cell.get("p", 0.0)) if cell else 0.0
+            mark = (
+                {"mastered": " ✓", "review_due": " ↻"}.get(cell.get("status"), "") if cell else ""
+            )
+            cells.append(
+                {
+                    "id": comp["id"],
+                    "css": css,
+                    "percent": str(round(p * 100)) if started else "",
+                    "text": percent(p) + mark if started else "",
+                }
+            )
+        rows.append(
+            {
+                "row": row,
+                "link": link.replace("SUBJECT", quote(row.subject, safe="")),
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+# Rows of the heatmap per page: a class of hundreds is read a page at a time.
+PAGE_SIZE = 100
+# Who needs a person first: the top of the list on the page, all of them one click away.
+ATTENTION_SHOWN = 20
+
+
 def class_page(launch: LaunchRecord) -> str:
     view = class_view(container(), launch, class_query())
-    return render_template("instructor.html", **_context(launch, "class", view=view))
+    pages = max(1, -(-len(view.rows) // PAGE_SIZE))
+    try:
+        number = min(pages, max(1, int(request.args.get("page", "1"))))
+    except ValueError:
+        number = 1
+    shown = replace(view, rows=view.rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
+    paging = {
+        "page": number,
+        "pages": pages,
+        "first": (number - 1) * PAGE_SIZE + 1,
+        "last": (number - 1) * PAGE_SIZE + len(shown.rows),
+        "of": len(view.rows),
+    }
+    return render_template(
+        "instructor.html",
+        **_context(
+            launch,
+            "class",
+            view=view,
+            heatmap=heatmap_rows(shown, launch),
+            paging=paging,
+            attention_shown=ATTENTION_SHOWN,
+            learner_link=url_for(
+                "instructor_pages.learner",
+                launch_id=launch.id,
+                subject="SUBJECT",
+                t=session_token() or "",
+            ),
+        ),
+    )
 
 
 def _detail(launch: LaunchRecord, subject: str, message: str = "") -> str:
