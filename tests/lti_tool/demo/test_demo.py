@@ -112,3 +112,42 @@ def test_the_demo_shows_the_whole_chain(demo_apps: tuple[str, Flask]) -> None:
     assert 'data-testid="roster"' in teacher.text
     for name in ("Alex Rivera", "Sam Lee"):
         assert name in teacher.text
+
+
+def test_a_demo_lesson_reports_to_the_demo_lrs_and_the_path_moves(
+    demo_apps: tuple[str, Flask],
+) -> None:
+    """Jordan opens the card's lesson (a page of the demo LMS), answers its question, comes
+    back: the statement is in the demo LRS, the mastery moved, the gradebook has it."""
+    from lti_tool.outbox.worker import worker_once
+
+    lms, tool = demo_apps
+    with requests.Session() as browser:
+        page = launch_as(browser, lms, "jordan")
+        token = page.url.split("t=")[1]
+        base = page.url.split("/launch/")[0]
+        headers = {"Authorization": f"Bearer {token}"}
+        me = browser.post(base + "/api/v1/me/pre-assessment", json={"skip": True},
+                          headers=headers, timeout=10).json()  # fmt: skip
+        lesson = me["next"]
+        assert lesson["opens"]
+        opened = browser.get(
+            page.url.split("?")[0] + "/open",
+            params={"lesson": lesson["lesson_id"], "t": token},
+            timeout=10,
+        )
+        assert opened.url.startswith(lms + "/lessons/") and "actor=" in opened.url
+        form = parse_form(opened.text, opened.url)
+        from lti_tool.demo.lessons import LESSONS
+
+        right = next(x for x in LESSONS.values() if x.lesson_id == lesson["lesson_id"]).answer
+        answered = browser.post(form.action, data={**form.fields, "choice": str(right)},
+                                timeout=10)  # fmt: skip
+        assert 'data-testid="result"' in answered.text and "Right!" in answered.text
+        back = browser.post(base + "/api/v1/me/returned", headers=headers, timeout=10).json()
+    assert back["next"]["lesson_id"] != lesson["lesson_id"]
+    moved = [m for m in back["mastery"] if m["last_change"]]
+    assert moved and moved[0]["last_change"]["lesson_id"] == lesson["lesson_id"]
+    worker_once(tool.extensions["skillpath"])
+    gradebook = requests.get(lms + "/gradebook", timeout=10).text
+    assert "Mastery: Customer communication basics" in gradebook

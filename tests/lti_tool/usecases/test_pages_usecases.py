@@ -218,3 +218,26 @@ def test_the_french_catalog_is_complete_and_compiled() -> None:
     assert used <= set(translated), sorted(used - set(translated))
     assert all(translated[m] for m in used)
     assert {m.id: m.string for m in mo if m.id} == translated  # `make translations` was run
+
+
+def test_equity_groups_from_a_field_of_the_class_list(
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    sample(tool)
+    course = "course-" + uuid.uuid4().hex[:8]
+    subs = [f"learner-{uuid.uuid4().hex[:6]}" for _ in range(10)]
+    domains = {s: ("north.example" if n < 5 else "south.example") for n, s in enumerate(subs)}
+    platform.roster.set_members(
+        course,
+        [{"user_id": s, "roles": "learner", "email": f"{s}@{d}"} for s, d in domains.items()],
+    )
+    for n, sub in enumerate(subs):
+        me = launch(browser, platform, client_id, user=sub, context_id=course)
+        if n < 5:
+            me.post("/me/pre-assessment", {"answers": RIGHT})
+    teacher = launch(browser, platform, client_id, user="t-1", roles="instructor",
+                     context_id=course, nrps=True)  # fmt: skip
+    report = teacher.get("/course/equity", params={"group_by": "email_domain"}).json()
+    assert set(report["groups"]) == {"north.example", "south.example"}
+    assert report["groups"]["north.example"]["milestone_rate"] > 0
+    assert teacher.get("/course/equity", params={"group_by": "shoe_size"}).status_code == 400
