@@ -89,12 +89,17 @@ def _moment(value: Any) -> datetime | None:
 def day(value: Any, form: str = "medium") -> str:
     """A date as the learner writes it (in their time zone); each distinct value is
     formatted once per request (a path repeats the same days)."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    zone = g.get("skillpath_zone")
+    if zone is None:
+        zone = g.skillpath_zone = ZoneInfo(select_timezone())
+    local = moment.astimezone(zone).date() if moment.tzinfo else moment.date()
     cache: dict[tuple[Any, str], str] = g.setdefault("skillpath_days", {})
-    key = (value, form)
-    found = cache.get(key)
+    found = cache.get((local, form))
     if found is None:
-        moment = _moment(value)
-        found = cache[key] = format_date(moment, form) if moment is not None else ""
+        found = cache[(local, form)] = format_date(local, form)
     return found
 
 
@@ -115,7 +120,7 @@ def percent(value: Any) -> str:
         return ""
     pattern = g.get("skillpath_percent")
     if pattern is None:  # the locale's way of writing a percent, found once per request
-        pattern = g.skillpath_percent = format_percent(0.5, "#,##0%").replace("50", "{}", 1)
+        pattern = g.skillpath_percent = format_percent(0.5).replace("50", "{}", 1)
     return str(pattern).format(whole)
 
 
