@@ -298,6 +298,7 @@ def _profile(app: Any, pages: list[tuple[str, str]]) -> None:
         profile.disable()
         print(label)
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
 
 
 def summary(name: str, values: list[float]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ LABELS = {
         "audio": _("audio"),
     },
     "kind": {"lesson": _("lesson"), "practice": _("practice"), "assessment": _("assessment")},
+    "minutes": {"n": _("%(n)s min")},
     "status": {
         "not_started": _("Not started"),
         "learning": _("Learning"),
@@ -148,6 +149,24 @@ def labels() -> dict[str, dict[str, str]]:
     return found  # type: ignore[no-any-return]
 
 
+def format_label(value: Any) -> str:
+    return labels()["format"].get(str(value), str(value))
+
+
+def kind_label(value: Any) -> str:
+    return labels()["kind"].get(str(value), str(value))
+
+
+def status_label(value: Any) -> str:
+    return labels()["status"].get(str(value), str(value))
+
+
+def minutes_label(value: Any) -> str:
+    """ "8 min" in the learner's language."""
+    text: str = _translations().ugettext("%(n)s min")
+    return text % {"n": number(value)}
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
@@ -157,5 +176,13 @@ def init_app(app: Flask) -> None:
         lambda singular, plural, n: _translations().ungettext(singular, plural, n),
         newstyle=True,
     )
-    app.jinja_env.filters.update(day=day, percent=percent, number=number)
+    app.jinja_env.filters.update(
+        day=day,
+        percent=percent,
+        number=number,
+        format_label=format_label,
+        kind_label=kind_label,
+        status_label=status_label,
+        minutes_label=minutes_label,
+    )
     app.jinja_env.globals.update(locale=select_locale, labels=labels)

@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import gettext
+from markupsafe import Markup, escape
 
 from lti_tool.errors import InvalidBody
 from lti_tool.storage import LaunchRecord
@@ -69,35 +71,39 @@ def heat_class(cell: Any) -> str:
     return f"heat-{min(4, int(float(cell.get('p', 0.0)) * 5))}"
 
 
+MARKS = {"mastered": " ✓", "review_due": " ↻"}
+
+
 def heatmap_rows(view: Any, launch: LaunchRecord) -> list[dict[str, Any]]:
-    """Each row's link and cells, worked out once here: a class of hundreds of learners
-    would otherwise cost thousands of template calls."""
+    """Each row's link and cells, the cells as ready HTML (every value escaped here): a
+    class of hundreds of learners would otherwise cost thousands of template calls."""
     token = session_token() or ""
     link = url_for("instructor_pages.learner", launch_id=launch.id, subject="SUBJECT", t=token)
+    not_started = escape(gettext("not started"))
+    ids = [(comp["id"], escape(comp["id"])) for comp in view.competencies]
     rows = []
     for row in view.rows:
         cells = []
-        for comp in view.competencies:
-            cell = row.mastery.get(comp["id"])
+        for comp_id, comp_html in ids:
+            cell = row.mastery.get(comp_id)
             css = heat_class(cell)
-            started = css != "heat-none"
-            p = float(cell.get("p", 0.0)) if cell else 0.0
-            mark = (
-                {"mastered": " ✓", "review_due": " ↻"}.get(cell.get("status"), "") if cell else ""
-            )
+            if cell is None or css == "heat-none":
+                cells.append(
+                    f'<td class="heat heat-none" data-competency="{comp_html}" data-percent="">'
+                    f'–<span class="visually-hidden"> {not_started}</span></td>'
+                )
+                continue
+            p = float(cell.get("p", 0.0))
+            mark = MARKS.get(str(cell.get("status")), "")
             cells.append(
-                {
-                    "id": comp["id"],
-                    "css": css,
-                    "percent": str(round(p * 100)) if started else "",
-                    "text": percent(p) + mark if started else "",
-                }
+                f'<td class="heat {css}" data-competency="{comp_html}" '
+                f'data-percent="{round(p * 100)}">{escape(percent(p))}{mark}</td>'
             )
         rows.append(
             {
                 "row": row,
                 "link": link.replace("SUBJECT", quote(row.subject, safe="")),
-                "cells": cells,
+                "cells": Markup("".join(cells)),  # every value above is escaped
             }
         )
     return rows
