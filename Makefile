@@ -101,7 +101,7 @@ vendor:
 # The pages' translations: extract the messages, update the catalogs, compile them.
 .PHONY: translations
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -o lti_tool/web/translations/messages.pot lti_tool/web
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -o lti_tool/web/translations/messages.pot lti_tool/web
 	$(BIN)/pybabel update -i lti_tool/web/translations/messages.pot -d lti_tool/web/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d lti_tool/web/translations
 
