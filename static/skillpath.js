@@ -16,7 +16,9 @@
 
   function frameResize() {
     if (window.parent === window) { return; }
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    // The content's height, not the document's: a frame taller than its content would
+    // otherwise report its own height back and never shrink (or grow without end).
+    var height = Math.ceil(body.getBoundingClientRect().height);
     if (height === lastHeight) { return; }
     lastHeight = height;
     window.parent.postMessage({ subject: "lti.frameResize", height: height }, "*");
@@ -65,6 +67,6 @@
   window.addEventListener("focus", backFromLesson);
 
   window.addEventListener("load", frameResize);
-  if (window.ResizeObserver) { new ResizeObserver(frameResize).observe(document.documentElement); }
+  if (window.ResizeObserver) { new ResizeObserver(frameResize).observe(body); }
   frameResize();
 })();

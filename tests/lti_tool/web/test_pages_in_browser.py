@@ -336,13 +336,15 @@ def test_pages_fit_320_px_and_a_600_px_lms_frame(
         '<!doctype html><html lang="en"><title>LMS</title><h1>Course</h1>'
         f'<iframe title="Skillpath" src="{url}" width="900" height="600"></iframe>'
         "<script>window.heights = []; window.addEventListener('message', e => {"
-        " if (e.data && e.data.subject === 'lti.frameResize') window.heights.push(e.data.height);"
+        " if (!e.data || e.data.subject !== 'lti.frameResize') return;"
+        " window.heights.push(e.data.height);"
+        " if (window.grow) document.querySelector('iframe').height = e.data.height;"
         "});</script>"
     )
     host.wait_for_function("window.heights.length > 0", timeout=TIMEOUT)
     height = host.evaluate("window.heights[window.heights.length - 1]")
     frame = host.frame_locator("iframe")
-    content = frame.locator("html").evaluate("e => e.scrollHeight")
+    content = frame.locator("body").evaluate("e => Math.ceil(e.getBoundingClientRect().height)")
     assert height == content and height > 600  # the LMS can grow the frame: no nested scroll
     # The card and its Open button are in the first 600 px of the frame.
     box = frame.get_by_test_id("open-lesson").bounding_box()
@@ -351,3 +353,11 @@ def test_pages_fit_320_px_and_a_600_px_lms_frame(
     host.wait_for_function(f"window.heights.length > 1 || window.heights[0] !== {height}",
                            timeout=TIMEOUT)  # fmt: skip
     assert json.loads(json.dumps(host.evaluate("window.heights")))
+    # An LMS that grows the frame to the height it is told: the page settles, no loop.
+    host.evaluate("window.grow = true; window.heights.push(0)")
+    frame.get_by_label("Format I prefer").select_option("")
+    host.wait_for_function("window.heights[window.heights.length - 1] > 600", timeout=TIMEOUT)
+    host.wait_for_timeout(300)
+    settled = host.evaluate("window.heights.length")
+    host.wait_for_timeout(300)
+    assert host.evaluate("window.heights.length") == settled
