@@ -85,3 +85,27 @@ bench-xapi: $(STAMP) peers
 .PHONY: bench-grades
 bench-grades: $(STAMP)
 	$(BIN)/python -m benchmarks.grades
+
+# The pages' JavaScript from npm, vendored into static/vendor/ (committed; no CDN at run time).
+# Reproducible: exact versions, and the files must match static/vendor/SHA256SUMS.
+HTMX_VERSION := 2.0.11
+CHARTJS_VERSION := 4.5.1
+.PHONY: vendor
+vendor:
+	rm -rf $(PEERS)/vendor && mkdir -p $(PEERS)/vendor static/vendor
+	cd $(PEERS)/vendor && npm pack --silent htmx.org@$(HTMX_VERSION) chart.js@$(CHARTJS_VERSION) >/dev/null
+	tar -xzf $(PEERS)/vendor/htmx.org-$(HTMX_VERSION).tgz -C $(PEERS)/vendor package/dist/htmx.min.js && mv $(PEERS)/vendor/package/dist/htmx.min.js static/vendor/htmx.min.js
+	tar -xzf $(PEERS)/vendor/chart.js-$(CHARTJS_VERSION).tgz -C $(PEERS)/vendor package/dist/chart.umd.min.js && mv $(PEERS)/vendor/package/dist/chart.umd.min.js static/vendor/chart.umd.min.js
+	cd static/vendor && sha256sum -c SHA256SUMS
+
+# The pages' translations: extract the messages, update the catalogs, compile them.
+.PHONY: translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -o lti_tool/web/translations/messages.pot lti_tool/web
+	$(BIN)/pybabel update -i lti_tool/web/translations/messages.pot -d lti_tool/web/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d lti_tool/web/translations
+
+# Page and API server time with 1,000 learners and a 1,000-lesson catalog (BENCHMARKS.md).
+.PHONY: bench-pages
+bench-pages: $(STAMP)
+	$(BIN)/python -m benchmarks.pages

@@ -92,7 +92,7 @@ def launch_query(**params: Any) -> str:
     given_name, family_name, email, context_id ("" for no context), context_title,
     context_label, resource_link_id, resource_link_title, custom (a dict), ags, ags_can_create,
     lineitem (the platform makes a line item for the link), lineitem_score_maximum, nrps,
-    deep_link, target_link_uri, document_target, return_url, product_family_code.
+    deep_link, target_link_uri, document_target, return_url, product_family_code, locale.
     """
     pairs: list[tuple[str, str]] = []
     for name, value in params.items():
@@ -142,6 +142,7 @@ def _launch_from_params(
         document_target=text("document_target", "iframe"),
         return_url=text("return_url"),
         product_family_code=params.get("product_family_code", "lti1p3platform"),
+        locale=text("locale"),
     )
 
 

@@ -262,6 +262,7 @@ class LaunchRequest:
     document_target: str | None = "iframe"
     return_url: str | None = None
     product_family_code: str = "lti1p3platform"
+    locale: str | None = None
 
 
 class PeerOIDCLogin(OIDCLoginAbstract):
@@ -312,6 +313,12 @@ class PeerMessageLaunch(LTIAdvantageMessageLaunchAbstract):
         if launch.custom:
             self.set_custom_parameters_claim(dict(launch.custom))
         self.set_launch_presentation_claim(launch.document_target, launch.return_url)
+        if launch.locale:
+            # The library's setter has no locale; the claim is LTI 1.3's (section 5.4.5).
+            presentation = dict(self.lti_claim_launch_presentation or {})
+            claim = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
+            presentation[claim] = {**presentation.get(claim, {}), "locale": launch.locale}
+            self.lti_claim_launch_presentation = presentation
         self.set_extra_claims(
             {
                 "https://purl.imsglobal.org/spec/lti/claim/tool_platform": {

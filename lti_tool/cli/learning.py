@@ -12,6 +12,7 @@ from lti_tool.cli.support import opened, read_mapping
 from lti_tool.storage import Tenant
 from lti_tool.usecases import admin
 from lti_tool.usecases.evidence_sync import sync_all
+from lti_tool.usecases.learner_refresh import catch_up
 from xapi.errors import XapiError
 
 
@@ -110,6 +111,10 @@ def sync(once: bool, interval: int) -> None:
                     f"{report.endpoint}: read {report.read}, filed {report.filed}, "
                     f"voided {report.voided}, skipped malformed {report.skipped_malformed}"
                 )
+            # The learners whose evidence moved: states brought up to date, views stored.
+            updated = catch_up(container) if reports else 0
+            if updated:
+                click.echo(f"learner states brought up to date: {updated}")
             if once:
                 if not reports:
                     click.echo("no LRS is connected: `skillpath lrs set` first")

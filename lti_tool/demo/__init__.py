@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from config import Settings
 from lti_tool.app import create_app
+from lti_tool.demo.lessons import lesson_url
 from lti_tool.demo.lms import DemoConfig, create_demo_lms, demo_sub, load_or_create_key
 from lti_tool.demo.lrs import DemoLrs
 from lti_tool.lti.registrations import RegistrationInput
@@ -88,7 +89,7 @@ def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
         )
     elif DEPLOYMENT_ID not in registered.deployments:
         admin.add_deployment(services, tenant, DEPLOYMENT_ID)
-    admin.import_catalog(services, json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
+    admin.import_catalog(services, sample_catalog(lms_url))
     # The demo LRS (in the demo LMS process) for this registration; its password is new at
     # every start.
     admin.set_lrs(services, f"{lms_url}/lrs/xapi/", lrs.username, lrs.password, tenant)
@@ -96,6 +97,16 @@ def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
     lms = create_demo_lms(config, key)
 
     return tool, lms
+
+
+def sample_catalog(lms_url: str) -> dict[str, Any]:
+    """The sample catalog with each lesson's `url` at the demo LMS, which serves it."""
+    document: dict[str, Any] = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
+    for lesson in document["lessons"]:
+        url = lesson_url(lms_url, lesson["id"])
+        if url:
+            lesson["url"] = url
+    return document
 
 
 # What Alex did before today, in content that reports to the LRS (not through Skillpath).

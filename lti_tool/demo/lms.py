@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, abort, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from lti_tool.demo.lessons import lessons_blueprint
 from lti_tool.demo.lrs import DemoLrs, lrs_blueprint
 from lti_tool.demo.services import AGS_SCOPES, demo_services
 
@@ -169,7 +170,8 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
                 "name": "Skillpath demo LMS",
                 "product_family_code": "skillpath-demo",
             },
-            LTI + "custom": {},
+            # One gradebook column per competency: the demo's gradebook moves with each lesson.
+            LTI + "custom": {"competency_grades": "yes"},
             AGS_CLAIM: {
                 "scope": list(AGS_SCOPES),
                 "lineitems": f"{config.issuer}/lms/ags/{COURSE['id']}/lineitems",
@@ -204,5 +206,7 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
         app.register_blueprint(services)
     if config.lrs is not None:
         app.register_blueprint(lrs_blueprint(config.lrs))
+        # The lessons of the sample catalog report to the demo LRS, as real content does.
+        app.register_blueprint(lessons_blueprint(config.lrs.store))
     app.config["SECRET_KEY"] = secrets.token_hex(16)
     return app

@@ -118,3 +118,21 @@ def product_family(claims: Mapping[str, Any]) -> str:
         return ""
     code = platform.get("product_family_code")
     return code.strip().lower() if isinstance(code, str) else ""
+
+
+def launch_presentation(claims: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The launch's `launch_presentation` claim (empty when absent or malformed)."""
+    found = claims.get(LAUNCH_PRESENTATION_CLAIM)
+    return found if isinstance(found, Mapping) else {}
+
+
+def launch_locale(claims: Mapping[str, Any]) -> str | None:
+    """The learner's locale from `launch_presentation.locale` (e.g. "fr-CA"), if any."""
+    value = launch_presentation(claims).get("locale")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def in_iframe(claims: Mapping[str, Any]) -> bool:
+    """The platform shows the tool inside its own page (`document_target` "iframe" or
+    "frame"): the tool's headings then start below the platform's page heading."""
+    return launch_presentation(claims).get("document_target") in ("iframe", "frame")

@@ -87,6 +87,11 @@ class CatalogRepository:
 
     def for_tenant(self, tenant: Tenant) -> Catalog | None:
         """The tenant's catalog, else the default one, else None. Parsed once per version."""
+        found = self.effective(tenant)
+        return found[1] if found is not None else None
+
+    def effective(self, tenant: Tenant) -> tuple[str, Catalog] | None:
+        """(digest, catalog) of the catalog the tenant uses: its own, else the default."""
         rows = self._session.execute(
             select(CatalogRow.id, CatalogRow.issuer, CatalogRow.digest).where(
                 ((CatalogRow.issuer == tenant.issuer) & (CatalogRow.client_id == tenant.client_id))
@@ -96,7 +101,7 @@ class CatalogRepository:
         if not rows:
             return None
         row = min(rows, key=lambda r: r.issuer == "")  # the tenant's own first
-        return self._parsed_row(row.id, row.digest)
+        return row.digest, self._parsed_row(row.id, row.digest)
 
     def all_lesson_ids(self) -> set[str]:
         """Every lesson id of every stored catalog (what the background sync looks for)."""

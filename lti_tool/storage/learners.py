@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import EvidenceRow, LearnerRow
-from lti_tool.storage.records import Course, LearnerRecord, Tenant
+from lti_tool.storage.records import Course, EvidenceRecord, LearnerRecord, Tenant
 from recommender import Observation
 
 _FIELDS = (
@@ -69,6 +69,10 @@ class LearnerRepository:
             )
         ).first()
         return _record(row, course) if row is not None else None
+
+    def get(self, learner_id: int) -> LearnerRecord | None:
+        row = self._session.get(LearnerRow, learner_id)
+        return _record(row) if row is not None else None
 
     def create(
         self, course: Course, subject: str, pathway_id: str, state: dict[str, Any], now: datetime
@@ -179,10 +183,12 @@ class EvidenceRepository:
         self._session.flush()
         return added
 
-    def void(self, tenant: Tenant, statement_ids: Sequence[str]) -> None:
-        """Voided statements stop counting (they stay, marked)."""
+    def void(self, tenant: Tenant, statement_ids: Sequence[str]) -> set[str]:
+        """Voided statements stop counting (they stay, marked). Returns the people whose
+        evidence changed (their learner states need a replay)."""
+        affected: set[str] = set()
         if not statement_ids:
-            return
+            return affected
         for row in self._session.scalars(
             select(EvidenceRow).where(
                 EvidenceRow.issuer == tenant.issuer,
@@ -190,8 +196,11 @@ class EvidenceRepository:
                 EvidenceRow.statement_id.in_(list(statement_ids)),
             )
         ):
+            if not row.voided:
+                affected.add(row.subject)
             row.voided = True
         self._session.flush()
+        return affected
 
     def count(self, tenant: Tenant) -> int:
         """How many statements of the tenant still count (not voided)."""
@@ -265,3 +274,86 @@ class EvidenceRepository:
             )
             for row in rows
         ]
+
+    def since(self, tenant: Tenant, subject: str, after_id: int) -> list[tuple[int, Observation]]:
+        """The learner's evidence stored after row `after_id` that still counts, by row id:
+        what an incremental update applies."""
+        rows = self._session.scalars(
+            select(EvidenceRow)
+            .where(
+                EvidenceRow.issuer == tenant.issuer,
+                EvidenceRow.client_id == tenant.client_id,
+                EvidenceRow.subject == subject,
+                EvidenceRow.id > after_id,
+            )
+            .order_by(EvidenceRow.id)
+        )
+        return [(row.id, _observation(row)) for row in rows if not row.voided]
+
+    def latest_id(self, tenant: Tenant, subject: str) -> int:
+        """The newest evidence row id of the learner (0 when none)."""
+        found = self._session.scalar(
+            select(func.max(EvidenceRow.id)).where(
+                EvidenceRow.issuer == tenant.issuer,
+                EvidenceRow.client_id == tenant.client_id,
+                EvidenceRow.subject == subject,
+            )
+        )
+        return int(found or 0)
+
+    def history(self, tenant: Tenant, subject: str) -> list[EvidenceRecord]:
+        """Every statement kept about the learner, voided ones included, newest first."""
+        rows = self._session.scalars(
+            select(EvidenceRow)
+            .where(
+                EvidenceRow.issuer == tenant.issuer,
+                EvidenceRow.client_id == tenant.client_id,
+                EvidenceRow.subject == subject,
+            )
+            .order_by(EvidenceRow.timestamp.desc(), EvidenceRow.id.desc())
+        )
+        return [
+            EvidenceRecord(
+                id=row.id,
+                statement_id=row.statement_id,
+                lesson_id=row.lesson_id,
+                timestamp=row.timestamp,
+                score=row.score,
+                success=row.success,
+                duration_seconds=row.duration_seconds,
+                voided=row.voided,
+                stored_at=row.stored_at,
+            )
+            for row in rows
+        ]
+
+    def for_subjects(self, tenant: Tenant, subjects: Iterable[str]) -> list[Observation]:
+        """The evidence that still counts of several people, oldest first (cohort analytics
+        and exports of one course)."""
+        wanted = sorted(set(subjects))
+        found: list[Observation] = []
+        for start in range(0, len(wanted), 500):
+            rows = self._session.scalars(
+                select(EvidenceRow)
+                .where(
+                    EvidenceRow.issuer == tenant.issuer,
+                    EvidenceRow.client_id == tenant.client_id,
+                    EvidenceRow.subject.in_(wanted[start : start + 500]),
+                    EvidenceRow.voided.is_(False),
+                )
+                .order_by(EvidenceRow.timestamp, EvidenceRow.id)
+            )
+            found.extend(_observation(row) for row in rows)
+        return sorted(found, key=lambda o: o.timestamp)
+
+
+def _observation(row: EvidenceRow) -> Observation:
+    return Observation(
+        learner_id=row.subject,
+        lesson_id=row.lesson_id,
+        timestamp=row.timestamp,
+        score=row.score,
+        success=row.success,
+        duration_seconds=row.duration_seconds,
+        statement_id=row.statement_id,
+    )

@@ -306,6 +306,74 @@ class AttemptRow(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# -- The pages: what the learner and instructor pages read, kept beside each learner record --
+# A page view reads these rows and never the evidence: the learner state is brought up to
+# date when evidence arrives (at launch, on return from a lesson, by the background sync).
+
+
+class LearnerPageRow(Base):
+    """One learner record's bookkeeping for incremental state and its stored view.
+
+    `evidence_cursor` is the highest evidence row id already applied to the state; newer rows
+    are applied one by one (`recommender.update`). `replay_needed` is set when evidence is
+    voided or arrives out of time order; a changed `params_version` also means a replay.
+    `snapshot` is what the learner page shows and `summary` the learner's row in the class
+    view, both computed at `computed_at` from the state."""
+
+    __tablename__ = "learner_pages"
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    display_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    launch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    evidence_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    evidence_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    replay_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    params_version: Mapped[str] = mapped_column(String(64), default="")
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    pre_assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    opened: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RecognitionRow(Base):
+    """A milestone a learner reached, recorded once: shown on their page until seen."""
+
+    __tablename__ = "recognitions"
+    __table_args__ = (UniqueConstraint("learner_id", "milestone_id", name="uq_recognition"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    milestone_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(1000), default="")
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LearnerGroupRow(Base):
+    """The group an instructor's course puts a learner in, for the equity report (from a CSV
+    of `sub,group`). Kept per course: one course's groups never show in another."""
+
+    __tablename__ = "learner_groups"
+    __table_args__ = (
+        UniqueConstraint(
+            "issuer", "client_id", "deployment_id", "context_id", "subject", name="uq_learner_group"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(500))
+    deployment_id: Mapped[str] = mapped_column(String(500))
+    context_id: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(500))
+    group_name: Mapped[str] = mapped_column(String(200))
+
+
 class ModelFitRow(Base):
     """One fit of the learner model to a tenant's own evidence: the parameters, the report
     (observations used, held-out AUC and calibration against the parameters in use, time

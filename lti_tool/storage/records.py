@@ -174,6 +174,74 @@ class ItemToDeliver:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    """One stored statement about a learner, as the instructor's drill-down lists it."""
+
+    id: int
+    statement_id: str
+    lesson_id: str
+    timestamp: datetime
+    score: float | None
+    success: bool | None
+    duration_seconds: float | None
+    voided: bool
+    stored_at: datetime
+
+
+@dataclass(slots=True)
+class LearnerPageRecord:
+    """What the pages keep beside one learner record (see `LearnerPageRow`). Mutable: change
+    it, then `learner_pages.save` it."""
+
+    learner_id: int
+    display_name: str | None = None
+    launch_id: str | None = None
+    evidence_cursor: int = 0
+    evidence_at: datetime | None = None
+    replay_needed: bool = False
+    params_version: str = ""
+    preferences: dict[str, Any] = field(default_factory=dict)
+    pre_assessment: dict[str, Any] | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    opened: dict[str, Any] | None = None
+    snapshot: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    computed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredView:
+    """A learner's stored page view, as a page read finds it (no state, no evidence)."""
+
+    learner_id: int
+    snapshot: Mapping[str, Any] | None
+    computed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassMember:
+    """One learner's row of the class view, from the stored summary."""
+
+    learner_id: int
+    subject: str
+    pathway_id: str
+    display_name: str | None
+    summary: Mapping[str, Any] | None
+    computed_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionRecord:
+    """A milestone a learner reached."""
+
+    milestone_id: str
+    title: str
+    reached_at: datetime
+    seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelFitRecord:
     """One stored fit of the learner model for a tenant (see `ModelFitRow`)."""
 

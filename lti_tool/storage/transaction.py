@@ -17,6 +17,7 @@ from lti_tool.storage.launches import LaunchRepository
 from lti_tool.storage.learners import EvidenceRepository, LearnerRepository
 from lti_tool.storage.lrs import LrsRepository
 from lti_tool.storage.outbox import OutboxRepository
+from lti_tool.storage.pages import GroupRepository, LearnerPageRepository, RecognitionRepository
 from lti_tool.storage.registrations import RegistrationRepository
 
 
@@ -62,6 +63,18 @@ class Transaction:
     @cached_property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self._session)
+
+    @cached_property
+    def learner_pages(self) -> LearnerPageRepository:
+        return LearnerPageRepository(self._session)
+
+    @cached_property
+    def recognitions(self) -> RecognitionRepository:
+        return RecognitionRepository(self._session)
+
+    @cached_property
+    def groups(self) -> GroupRepository:
+        return GroupRepository(self._session)
 
     def flush(self) -> None:
         """Send pending writes now (ids become known; constraint errors surface here)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from lti_tool.errors import ConfigurationError, NoCatalog
 from lti_tool.storage import Tenant, Transaction
+from lti_tool.usecases import pre_assessment
 from recommender import Catalog, CatalogError, load_catalog
 
 
@@ -49,6 +50,12 @@ def import_catalog(tx: Transaction, document: Any, tenant: Tenant, now: datetime
         raise ConfigurationError(
             f"the catalog was not imported: {exc}", details={"errors": exc.errors}
         ) from None
+    extension_problems = _extension_problems(document, list(catalog.competencies))
+    if extension_problems:
+        text = "; ".join(f"{path}: {message}" for path, message in extension_problems)
+        raise ConfigurationError(
+            f"the catalog was not imported: {text}", details={"errors": extension_problems}
+        )
     digest = digest_of(document)
     before = tx.catalogs.digest(tenant)
     changed = before != digest
@@ -62,6 +69,16 @@ def import_catalog(tx: Transaction, document: Any, tenant: Tenant, now: datetime
         lessons=len(catalog.lessons),
         pathways=len(catalog.pathways),
     )
+
+
+def _extension_problems(document: Any, competencies: list[str]) -> list[tuple[str, str]]:
+    """What is wrong with the fields Skillpath's pages read beyond the engine's format (a
+    pathway's pre-assessment), as (JSON path, message)."""
+    found: list[tuple[str, str]] = []
+    for i, pathway in enumerate(document.get("pathways") or []):
+        if isinstance(pathway, dict):
+            found += pre_assessment.problems(pathway, competencies, f"pathways[{i}]")
+    return found
 
 
 def catalog_for(tx: Transaction, tenant: Tenant) -> Catalog | None:

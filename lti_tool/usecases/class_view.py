@@ -1,59 +1,77 @@
-"""The instructor's view of the class: every learner of the course who has opened the path,
-with progress, the next lesson, who is stuck (flagged for a coach) and who is at risk of
-missing a milestone's due date, and why.
+"""The instructor's view of the class: every learner of the course who has opened the path, as
+a mastery heatmap (learners x competencies) with progress, the next lesson, who is stuck
+(flagged for a coach) and who is at risk of missing a milestone's due date, and why; sortable
+and filterable. One learner's drill-down: the path they see, their evidence with dates and
+sources, the instructor's overrides with their notes.
 
-Computed from the learners' persisted states (the LRS is read at each learner's own launch
-and by the background sync), so opening the class view never waits on the LRS.
+Read from each learner's stored summary (kept up to date when their state changes), so the
+class view never replays evidence or waits on the LRS. A summary missing or older than
+`SUMMARY_MAX_AGE` is recomputed from the stored state, a few per view (`RECOMPUTE_PER_VIEW`);
+the background catch-up does the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from lti_tool.errors import NotFound, RosterUnavailable
+from lti_tool.errors import InvalidBody, NotFound, RosterUnavailable
 from lti_tool.lti.services.nrps import Member, read_roster
-from lti_tool.storage import LaunchRecord, Transaction
-from lti_tool.usecases.catalogs import catalog_for
+from lti_tool.storage import ClassMember, LaunchRecord, Transaction
 from lti_tool.usecases.grades import GradeSyncStatus, grade_sync_status
-from lti_tool.usecases.learner_path import goal_progress
-from lti_tool.usecases.model import params_for
+from lti_tool.usecases.learner_path import pathway_of
+from lti_tool.usecases.learner_refresh import recompute, telling_for
+from lti_tool.usecases.learner_view import AT_RISK_FROM, VIEW_VERSION
 from lti_tool.usecases.path_overrides import learner_records
 from lti_tool.usecases.ports import Ports
-from recommender import (
-    LearnerState,
-    ModelParams,
-    UnknownIdError,
-    at_risk,
-    mastery,
-    preview_path,
-    recommend,
-)
+from recommender import Catalog, LearnerState, UnknownIdError
 
-# A milestone whose probability of being missed is at least this is "at risk" on the page.
-AT_RISK_FROM = 0.5
+SUMMARY_MAX_AGE = timedelta(hours=24)
+RECOMPUTE_PER_VIEW = 25
+SHOW = ("all", "attention", "stuck", "at_risk", "goal_reached", "not_started")
+SORTS = ("attention", "name", "progress", "activity")
+
+__all__ = ["AT_RISK_FROM", "ClassQuery", "ClassRow", "ClassView", "class_view"]
+
+
+@dataclass(frozen=True)
+class ClassQuery:
+    """How the instructor sorts and filters the class: `sort` is one of `SORTS` or a
+    competency id (by mastery); `show` one of `SHOW`; `q` a piece of a name or id."""
+
+    sort: str = "attention"
+    descending: bool = False
+    show: str = "all"
+    q: str = ""
 
 
 @dataclass(frozen=True)
 class ClassRow:
     subject: str
+    name: str | None
     pathway_id: str
     progress: float
     next_lesson: str | None
     goal_reached: bool
     stuck_on: list[str]
     risks: list[dict[str, Any]]
-    overrides: int
+    at_risk: bool
+    active_overrides: int
+    mastery: Mapping[str, Mapping[str, Any]]
+    last_activity: str | None
+    as_of: datetime | None
     last_update: datetime
 
     @property
-    def at_risk(self) -> bool:
-        return any(r["probability_of_missing"] >= AT_RISK_FROM for r in self.risks)
+    def needs_attention(self) -> bool:
+        return bool(self.stuck_on) or self.at_risk
 
     def to_json(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
+            "name": self.name,
             "pathway_id": self.pathway_id,
             "progress": self.progress,
             "next_lesson": self.next_lesson,
@@ -61,144 +79,252 @@ class ClassRow:
             "stuck_on": self.stuck_on,
             "at_risk": self.at_risk,
             "risks": self.risks,
-            "active_overrides": self.overrides,
+            "active_overrides": self.active_overrides,
+            "mastery": {c: dict(m) for c, m in self.mastery.items()},
+            "last_activity": self.last_activity,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "last_update": self.last_update.isoformat(),
         }
 
 
-def class_progress(
-    tx: Transaction, instructor: LaunchRecord, now: datetime, params: ModelParams | None = None
-) -> list[ClassRow]:
-    """One row per learner and pathway in the instructor's course (same registration,
-    deployment and context), those who need a person first: stuck, then at risk."""
-    if not instructor.context_id:
-        return []
-    catalog = catalog_for(tx, instructor.tenant)
-    if catalog is None:
-        return []
-    params = params or params_for(tx, instructor.tenant)
-    records = tx.learners.in_course(instructor.course)
-    rows = []
-    for record in records:
+@dataclass(frozen=True)
+class ClassView:
+    competencies: list[dict[str, str]]
+    rows: list[ClassRow]
+    total: int
+    query: ClassQuery
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _row(member: ClassMember, summary: Mapping[str, Any]) -> ClassRow:
+    return ClassRow(
+        subject=member.subject,
+        name=member.display_name,
+        pathway_id=member.pathway_id,
+        progress=float(summary.get("progress") or 0.0),
+        next_lesson=summary.get("next_lesson"),
+        goal_reached=bool(summary.get("goal_reached")),
+        stuck_on=[s["name"] for s in summary.get("stuck_on") or ()],
+        risks=list(summary.get("risks") or ()),
+        at_risk=bool(summary.get("at_risk")),
+        active_overrides=int(summary.get("active_overrides") or 0),
+        mastery=dict(summary.get("mastery") or {}),
+        last_activity=summary.get("last_activity"),
+        as_of=member.computed_at,
+        last_update=member.updated_at,
+    )
+
+
+def _stale(member: ClassMember, now: datetime) -> bool:
+    summary = member.summary or {}
+    return (
+        member.summary is None
+        or summary.get("version") != VIEW_VERSION
+        or member.computed_at is None
+        or now - member.computed_at > SUMMARY_MAX_AGE
+    )
+
+
+def _refreshed(
+    ports: Ports, tx: Transaction, member: ClassMember, catalog: Catalog, digest: str
+) -> dict[str, Any] | None:
+    record = tx.learners.get(member.learner_id)
+    if record is None:
+        return None
+    page = tx.learner_pages.of(record.id)
+    view = recompute(tx, record, page, catalog, digest, ports.now(), telling_for(ports, tx, page))
+    return view.summary
+
+
+def _matches(row: ClassRow, query: ClassQuery) -> bool:
+    if query.q and query.q.lower() not in f"{row.name or ''} {row.subject}".lower():
+        return False
+    if query.show == "attention":
+        return row.needs_attention
+    if query.show == "stuck":
+        return bool(row.stuck_on)
+    if query.show == "at_risk":
+        return row.at_risk
+    if query.show == "goal_reached":
+        return row.goal_reached
+    if query.show == "not_started":
+        return all(m.get("status") == "not_started" for m in row.mastery.values())
+    return True
+
+
+def _sort_key(query: ClassQuery) -> Any:
+    if query.sort == "name":
+        return lambda r: ((r.name or r.subject).lower(), r.subject)
+    if query.sort == "progress":
+        return lambda r: (r.progress, r.subject)
+    if query.sort == "activity":
+        return lambda r: (r.last_activity or "", r.subject)
+    if query.sort == "attention":
+        return lambda r: (not r.stuck_on, not r.at_risk, r.progress, r.subject)
+    comp = query.sort
+    return lambda r: (float((r.mastery.get(comp) or {}).get("p", -1.0)), r.subject)
+
+
+def class_view(
+    ports: Ports, instructor: LaunchRecord, query: ClassQuery | None = None
+) -> ClassView:
+    """The course's learners as the heatmap shows them, sorted and filtered."""
+    query = query or ClassQuery()
+    if query.show not in SHOW:
+        raise InvalidBody(f"show: one of {', '.join(SHOW)}")
+    now = ports.now()
+    with ports.storage.transaction() as tx:
+        found = tx.catalogs.effective(instructor.tenant)
+        if not instructor.context_id or found is None:
+            return ClassView([], [], 0, query)
+        digest, catalog = found
         try:
-            pathway = catalog.pathway(record.pathway_id)
+            link_pathway = catalog.pathway(pathway_of(instructor, catalog))
         except UnknownIdError:
-            continue  # a pathway the current catalog no longer has
-        state = LearnerState.from_dict(record.state)
-        estimates = mastery(state, catalog, params, now)
-        progress = goal_progress(pathway, estimates)
-        recommendation = recommend(catalog, state, params, now, pathway.id)
-        next_lesson = catalog.lessons.get(recommendation.lesson_id or "")
-        risks = [
-            {
-                "milestone_id": r.milestone_id,
-                "due_date": r.due_date.isoformat(),
-                "probability_of_missing": round(r.probability_of_missing, 3),
-                "main_reason": r.main_reason,
+            link_pathway = None
+        competencies = (
+            [
+                {"id": c, "name": catalog.competency(c).name}
+                for c in catalog.pathway_competencies(link_pathway)
+            ]
+            if link_pathway is not None
+            else []
+        )
+        if query.sort not in SORTS and query.sort not in {c["id"] for c in competencies}:
+            raise InvalidBody(f"sort: one of {', '.join(SORTS)} or a competency id")
+        budget = RECOMPUTE_PER_VIEW
+        rows = []
+        for member in tx.learner_pages.class_members(instructor.course):
+            if member.pathway_id not in catalog.pathways:
+                continue  # a pathway the current catalog no longer has
+            summary: Mapping[str, Any] | None = member.summary
+            if _stale(member, now) and budget > 0:
+                budget -= 1
+                summary = _refreshed(ports, tx, member, catalog, digest) or summary
+                member = ClassMember(
+                    member.learner_id,
+                    member.subject,
+                    member.pathway_id,
+                    member.display_name,
+                    summary,
+                    now,
+                    member.updated_at,
+                )
+            if summary is not None:
+                rows.append(_row(member, summary))
+    counts = {
+        "all": len(rows),
+        "stuck": sum(1 for r in rows if r.stuck_on),
+        "at_risk": sum(1 for r in rows if r.at_risk),
+        "goal_reached": sum(1 for r in rows if r.goal_reached),
+    }
+    shown = sorted((r for r in rows if _matches(r, query)), key=_sort_key(query))
+    if query.descending:
+        shown.reverse()
+    return ClassView(competencies, shown, len(rows), query, counts)
+
+
+# -- one learner ---------------------------------------------------------------------------
+
+
+def learner_detail(ports: Ports, instructor: LaunchRecord, subject: str) -> dict[str, Any]:
+    """One learner of the instructor's course: per pathway they opened, the view they see
+    (from the saved state), the overrides with notes; their evidence with dates and sources.
+    NotFound for someone who has not opened the path here."""
+    now = ports.now()
+    with ports.storage.transaction() as tx:
+        found = tx.catalogs.effective(instructor.tenant)
+        if found is None:
+            raise NotFound("This course has no Skillpath catalog yet.")
+        digest, catalog = found
+        pathways = []
+        name = None
+        for record in learner_records(tx, instructor, subject):
+            if record.pathway_id not in catalog.pathways:
+                continue
+            page = tx.learner_pages.of(record.id)
+            name = name or page.display_name
+            snapshot = page.snapshot
+            if (
+                snapshot is None
+                or page.computed_at is None
+                or now - page.computed_at > SUMMARY_MAX_AGE
+                or snapshot.get("catalog") != digest
+            ):
+                snapshot = recompute(
+                    tx, record, page, catalog, digest, now, telling_for(ports, tx, page)
+                ).snapshot
+            state = LearnerState.from_dict(record.state)
+            pathway = catalog.pathway(record.pathway_id)
+            lessons = {
+                lesson.id: lesson
+                for comp in catalog.pathway_competencies(pathway)
+                for lesson in catalog.lessons_for(comp)
             }
-            for r in at_risk(catalog, state, params, now, pathway.id)
-            if r.main_reason != "complete"
-        ]
-        rows.append(
-            ClassRow(
-                subject=record.subject,
-                pathway_id=pathway.id,
-                progress=progress,
-                next_lesson=next_lesson.title if next_lesson else None,
-                goal_reached=recommendation.goal_reached,
-                stuck_on=[
-                    catalog.competency(c).name
-                    for c in state.coach_flags
-                    if c in catalog.competencies
-                ],
-                risks=risks,
-                overrides=sum(1 for o in state.overrides if o.active),
-                last_update=record.updated_at,
+            pathways.append(
+                {
+                    "pathway": {"id": record.pathway_id, "title": snapshot["pathway"]["title"]},
+                    "lessons": [
+                        {"lesson_id": lesson.id, "title": lesson.title, "format": lesson.format}
+                        for lesson in sorted(lessons.values(), key=lambda x: (x.title, x.id))
+                    ],
+                    "view": snapshot,
+                    "overrides": [
+                        o.to_dict() | {"pathway_id": record.pathway_id}
+                        for o in reversed(state.overrides)
+                    ],
+                    "pre_assessment": page.pre_assessment,
+                    "evidence_refreshed_at": record.evidence_refreshed_at.isoformat()
+                    if record.evidence_refreshed_at
+                    else None,
+                }
             )
-        )
-    return sorted(rows, key=lambda r: (not r.stuck_on, not r.at_risk, r.progress, r.subject))
-
-
-def learner_preview(
-    tx: Transaction,
-    instructor: LaunchRecord,
-    subject: str,
-    now: datetime,
-    params: ModelParams | None = None,
-) -> list[dict[str, Any]]:
-    """What one learner of the instructor's course sees, per pathway they opened: the next
-    lesson with its reasons, the path ahead, the mastery per competency, the overrides. From
-    the saved state; raises NotFound for someone who has not opened the path here."""
-    catalog = catalog_for(tx, instructor.tenant)
-    if catalog is None:
-        raise NotFound("This course has no Skillpath catalog yet.")
-    params = params or params_for(tx, instructor.tenant)
-    found = []
-    for record in learner_records(tx, instructor, subject):
-        try:
-            pathway = catalog.pathway(record.pathway_id)
-        except UnknownIdError:
-            continue
-        state = LearnerState.from_dict(record.state)
-        estimates = mastery(state, catalog, params, now)
-        found.append(
+        if not pathways:
+            raise NotFound("This learner has not opened the path in your course yet.")
+        evidence = [
             {
-                "pathway": {"id": pathway.id, "title": pathway.title},
-                "recommendation": recommend(catalog, state, params, now, pathway.id).to_dict(),
-                "preview": preview_path(catalog, state, params, now, pathway.id).to_dict(),
-                "mastery": [
-                    {
-                        "competency_id": c,
-                        "name": catalog.competency(c).name,
-                        "probability": round(estimates[c].probability, 4),
-                        "mastered": estimates[c].mastered,
-                    }
-                    for c in catalog.pathway_competencies(pathway)
-                ],
-                "overrides": [o.to_dict() for o in state.overrides],
-                "evidence_refreshed_at": record.evidence_refreshed_at.isoformat()
-                if record.evidence_refreshed_at
+                "statement_id": e.statement_id,
+                "lesson_id": e.lesson_id,
+                "lesson_title": catalog.lessons[e.lesson_id].title
+                if e.lesson_id in catalog.lessons
+                else e.lesson_id,
+                "kind": catalog.lessons[e.lesson_id].kind
+                if e.lesson_id in catalog.lessons
                 else None,
+                "timestamp": e.timestamp.isoformat(),
+                "stored_at": e.stored_at.isoformat(),
+                "score": e.score,
+                "success": e.success,
+                "duration_seconds": e.duration_seconds,
+                "voided": e.voided,
+                "source": "lrs",
             }
-        )
-    if not found:
-        raise NotFound("This learner has not opened the path in your course yet.")
-    return found
+            for e in tx.evidence.history(instructor.tenant, subject)
+        ]
+    return {"subject": subject, "name": name, "pathways": pathways, "evidence": evidence}
 
 
-def class_list(ports: Ports, instructor: LaunchRecord) -> list[ClassRow]:
-    """The instructor's course, those who need a person first."""
-    with ports.storage.transaction() as tx:
-        return class_progress(tx, instructor, ports.now())
-
-
-def preview_learner(ports: Ports, instructor: LaunchRecord, subject: str) -> list[dict[str, Any]]:
-    """One learner's path as they see it, for their instructor."""
-    with ports.storage.transaction() as tx:
-        return learner_preview(tx, instructor, subject, ports.now())
+# -- the grades and roster tab -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class InstructorPage:
+class GradesAndRoster:
     grades: GradeSyncStatus
-    progress: list[ClassRow]
     roster: list[Member] | None
     roster_error: str | None
 
-    @property
-    def names(self) -> dict[str, str]:
-        return {m.user_id: m.name for m in self.roster or () if m.name}
 
-
-def instructor_page(ports: Ports, instructor: LaunchRecord) -> InstructorPage:
-    """The class view: grade sync, the learners on the path, the class list from the LMS
+def grades_and_roster(
+    ports: Ports, instructor: LaunchRecord, *, roster: bool = True
+) -> GradesAndRoster:
+    """Grade sync (each failure with the platform's answer) and the class list from the LMS
     (never a partial one: when it cannot be read whole, the page says so instead)."""
     with ports.storage.transaction() as tx:
         grades = grade_sync_status(tx, instructor)
-        progress = class_progress(tx, instructor, ports.now())
-    roster, roster_error = None, None
-    try:
-        roster = read_roster(ports.lti_services, ports.store, instructor)
-    except RosterUnavailable as exc:
-        roster_error = exc.message
-    return InstructorPage(grades, progress, roster, roster_error)
+    members, roster_error = None, None
+    if roster:
+        try:
+            members = read_roster(ports.lti_services, ports.store, instructor)
+        except RosterUnavailable as exc:
+            roster_error = exc.message
+    return GradesAndRoster(grades, members, roster_error)

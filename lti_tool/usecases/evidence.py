@@ -1,5 +1,5 @@
-"""A learner's evidence: what the LRS said, kept per tenant and person, and the learner state
-the engine rebuilds from what still counts.
+"""A learner's evidence: what the LRS said, kept per tenant and person (the learner state is
+kept up to date from it by `learner_state`).
 
 The LRS is read at the learner's launch (`refresh`, bounded by a timeout) and by the
 background sync; pages read what is stored.
@@ -13,7 +13,7 @@ from datetime import datetime
 
 from lti_tool.lrs.gateway import EvidenceBatch, EvidenceSource
 from lti_tool.storage import LearnerRecord, Tenant, Transaction
-from recommender import Catalog, LearnerState, ModelParams, new_learner, replay
+from recommender import Catalog
 
 log = logging.getLogger("skillpath.learning")
 
@@ -28,7 +28,11 @@ class EvidenceStatus:
 def store_evidence(tx: Transaction, tenant: Tenant, batch: EvidenceBatch, now: datetime) -> int:
     """Keep new statements (deduplicated by id) and mark voided ones. Returns how many new."""
     added = tx.evidence.add_new(tenant, batch.observations, now)
-    tx.evidence.void(tenant, batch.voided_statement_ids)
+    affected = tx.evidence.void(tenant, batch.voided_statement_ids)
+    if affected:
+        # A voided statement stops counting: these learners' states are replayed (in the
+        # background catch-up, or at their next launch).
+        tx.learner_pages.flag_replay(tenant, affected)
     return added
 
 
@@ -63,23 +67,3 @@ def refresh(
     store_evidence(tx, tenant, batch, now)
     record.evidence_refreshed_at = now
     return EvidenceStatus("fresh", now, "Up to date with the learning record store.")
-
-
-def rebuild_state(
-    tx: Transaction, record: LearnerRecord, catalog: Catalog, params: ModelParams
-) -> LearnerState:
-    """The state from the stored evidence that still counts, keeping instructor overrides."""
-    previous = LearnerState.from_dict(record.state)
-    base = new_learner(record.subject)
-    base = LearnerState(
-        base.learner_id,
-        overrides=previous.overrides,
-        started={**previous.started, record.pathway_id: record.first_launch_at},
-        minutes_per_day=previous.minutes_per_day,
-    )
-    observations = [
-        o
-        for o in tx.evidence.for_learner(record.course.tenant, record.subject)
-        if o.lesson_id in catalog.lessons
-    ]
-    return replay(base, observations, catalog, params)

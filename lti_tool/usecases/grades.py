@@ -94,7 +94,8 @@ def _line_item_target(
     pathway_id: str | None,
     label: str | None,
 ) -> tuple[str | None, LineItemSpec | None]:
-    """(platform's line item URL, or the spec of the line item we own)."""
+    """(platform's line item URL, or the spec of the line item we own). `competency_id` is
+    the tag of a line item of our own (a competency, or `milestone:<id>`)."""
     if competency_id is None and endpoint.lineitem:
         # The platform made the line item for this link: honour it.
         return endpoint.lineitem, None
@@ -137,8 +138,12 @@ def enqueue_progress(
     pathway_id: str | None = None,
     label: str | None = None,
     comment: str | None = None,
+    line_item_tag: str | None = None,
 ) -> ProgressRecorded:
-    """Queue a score for the launch's user in the caller's transaction (`session`)."""
+    """Queue a score for the launch's user in the caller's transaction (`session`).
+    `competency_id` or `line_item_tag` (a milestone's) sends it to a line item of our own
+    with that tag, which the platform must let the tool create."""
+    competency_id = competency_id or line_item_tag
     _validate(score_given, score_maximum, activity_progress, grading_progress)
     adapter = lms_adapter(launch.claims)
     sync = grade_sync_for(launch.claims, adapter)

@@ -1,50 +1,40 @@
-"""The learner's path at launch: the use case behind the learner page and `GET /api/v1/me/path`.
+"""The learner's path: the use cases behind the learner page and `/api/v1/me/...`.
 
-One transaction, in steps: find the learner's record in this course; read their new evidence
-from the LRS; rebuild their state; ask the engine for the next lesson, the path ahead and the
-mastery per competency (`PathSnapshot`); tell the LRS and the gradebook what changed (through
-the outbox, in the same transaction); describe it for the page (`describe`).
+- `open_path` runs at the learner's launch: their new statements are read from the LRS
+  (bounded by a timeout), applied to the stored state, and the view is computed and stored.
+- `read_path` is every later read (the page, `GET /api/v1/me/path`): the stored view, and
+  nothing else, unless it is older than `VIEW_MAX_AGE` or the catalog changed (then it is
+  recomputed from the stored state; the LRS and the evidence are never read).
+- `returned_from_lesson` reads the LRS again, once, when the learner comes back from a
+  lesson they opened from the page; `set_preferences`, `answer_pre_assessment` and
+  `acknowledge_recognitions` change what the learner chose and recompute the view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from lti_tool.errors import NoCatalog, NotFound
-from lti_tool.lrs.actors import identity_policy
-from lti_tool.lrs.gateway import EvidenceSource
-from lti_tool.lti.vocabulary import custom_parameter, launch_email
-from lti_tool.storage import LaunchRecord, LearnerRecord, Transaction
-from lti_tool.usecases.catalogs import require_catalog
-from lti_tool.usecases.evidence import EvidenceStatus, rebuild_state, refresh
-from lti_tool.usecases.grades import enqueue_progress
-from lti_tool.usecases.model import params_for
+from lti_tool.errors import InvalidBody, NoCatalog, NotFound
+from lti_tool.lrs.actors import actor_for, identity_policy
+from lti_tool.lti.vocabulary import RESOURCE_LINK_REQUEST, custom_parameter, launch_email
+from lti_tool.storage import LaunchRecord, LearnerPageRecord, LearnerRecord, Transaction
+from lti_tool.usecases.evidence import refresh
+from lti_tool.usecases.learner_refresh import Telling, recompute
 from lti_tool.usecases.ports import Ports
-from lti_tool.usecases.reporting import report_changes
+from lti_tool.usecases.pre_assessment import pre_assessment_of
 from lti_tool.usecases.statements import queue_statement, statement_context
-from recommender import (
-    Catalog,
-    LearnerState,
-    MasteryEstimate,
-    ModelParams,
-    PathPreview,
-    Pathway,
-    Recommendation,
-    UnknownIdError,
-    mastery,
-    new_learner,
-    preview_path,
-    recommend,
-)
-from xapi.identity import IdentityMode
-from xapi.statements import launched
+from recommender import Catalog, LearnerState, UnknownIdError, new_learner
+from xapi.statements import launched, registration_for
 
-# Pathway progress goes to the gradebook as points out of this maximum.
-GRADE_MAXIMUM = 100.0
-TRUE_WORDS = ("1", "true", "yes", "on")
+# A stored view older than this is recomputed from the stored state on the next read.
+VIEW_MAX_AGE = timedelta(hours=1)
+PACES = (10, 15, 20, 30, 45, 60, 90)
+BUDGETS = (5, 10, 15, 20, 30, 45, 60)
 
 
 def pathway_of(launch: LaunchRecord, catalog: Catalog) -> str:
@@ -52,283 +42,281 @@ def pathway_of(launch: LaunchRecord, catalog: Catalog) -> str:
     return catalog.pathway(custom_parameter(launch.claims, "pathway")).id
 
 
-def wants_competency_grades(launch: LaunchRecord) -> bool:
-    """The link asks for one gradebook column per competency (custom `competency_grades`)."""
-    value = custom_parameter(launch.claims, "competency_grades")
-    return value is not None and value.strip().lower() in TRUE_WORDS
-
-
-def goal_progress(pathway: Pathway, estimates: Mapping[str, MasteryEstimate]) -> float:
-    """The share of the pathway's goal competencies the learner has mastered, in [0, 1]."""
-    goals = [g.competency for g in pathway.goal]
-    if not goals:
-        return 0.0
-    return round(sum(1 for c in goals if estimates[c].mastered) / len(goals), 4)
-
-
 @dataclass(frozen=True)
-class PathSnapshot:
-    """What the engine says about one learner in one pathway, now."""
-
+class _Found:
     catalog: Catalog
-    pathway: Pathway
-    state: LearnerState
-    params: ModelParams
-    recommendation: Recommendation
-    preview: PathPreview
-    estimates: Mapping[str, MasteryEstimate]
-    competencies: Sequence[str]
-
-    @classmethod
-    def of(
-        cls,
-        catalog: Catalog,
-        state: LearnerState,
-        params: ModelParams,
-        now: datetime,
-        pathway_id: str,
-    ) -> PathSnapshot:
-        pathway = catalog.pathway(pathway_id)
-        return cls(
-            catalog=catalog,
-            pathway=pathway,
-            state=state,
-            params=params,
-            recommendation=recommend(catalog, state, params, now, pathway_id),
-            preview=preview_path(catalog, state, params, now, pathway_id),
-            estimates=mastery(state, catalog, params, now),
-            competencies=list(catalog.pathway_competencies(pathway)),
-        )
-
-    @property
-    def progress(self) -> float:
-        return goal_progress(self.pathway, self.estimates)
+    digest: str
+    pathway_id: str
 
 
-def learner_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
-    """Everything the learner page shows, as JSON-safe data. Raises `NoCatalog`."""
-    with ports.storage.transaction() as tx:
-        policy = identity_policy(tx, launch.tenant)
-        source = ports.lrs.evidence_source(launch.tenant, policy, launch_email(launch.claims))
-        return open_path(
-            tx, launch, ports.now(), source, statements_base_url=ports.settings.base_url
-        )
-
-
-def open_path(
-    tx: Transaction,
-    launch: LaunchRecord,
-    now: datetime,
-    evidence_source: EvidenceSource | None = None,
-    params: ModelParams | None = None,
-    statements_base_url: str | None = None,
-) -> dict[str, Any]:
-    """The learner's path in the caller's transaction. With an LRS connected
-    (`evidence_source`) and `statements_base_url`, what changed is queued as statements."""
-    params = params or params_for(tx, launch.tenant)
-    catalog = require_catalog(tx, launch.tenant)
+def _catalog_of(tx: Transaction, launch: LaunchRecord) -> _Found:
+    found = tx.catalogs.effective(launch.tenant)
+    if found is None:
+        raise NoCatalog()
+    digest, catalog = found
     try:
-        pathway_id = pathway_of(launch, catalog)
+        return _Found(catalog, digest, pathway_of(launch, catalog))
     except UnknownIdError as exc:
         raise NoCatalog(str(exc)) from None
-    record = _learner_record(tx, launch, pathway_id, now)
-    status = refresh(tx, record, evidence_source, catalog, now)
-    state = rebuild_state(tx, record, catalog, params)
-    record.state, record.updated_at = state.to_dict(), now
-    snapshot = PathSnapshot.of(catalog, state, params, now, pathway_id)
-    if evidence_source is not None and statements_base_url:
-        _report(tx, launch, record, snapshot, statements_base_url, now)
-    _send_grades(tx, launch, record, snapshot, now)
-    tx.learners.save(record)
-    return describe(snapshot, status)
 
 
-def _learner_record(
+def _learner(
     tx: Transaction, launch: LaunchRecord, pathway_id: str, now: datetime
-) -> LearnerRecord:
+) -> tuple[LearnerRecord, LearnerPageRecord]:
     subject = launch.subject or ""
-    found = tx.learners.find(launch.course, subject, pathway_id)
-    if found is not None:
-        return found
-    return tx.learners.create(
-        launch.course, subject, pathway_id, new_learner(subject).to_dict(), now
-    )
+    record = tx.learners.find(launch.course, subject, pathway_id)
+    if record is None:
+        record = tx.learners.create(
+            launch.course, subject, pathway_id, new_learner(subject).to_dict(), now
+        )
+    page = tx.learner_pages.of(record.id)
+    page.launch_id = launch.id
+    if launch.user_name:
+        page.display_name = launch.user_name
+    return record, page
 
 
-def _report(
+def _telling(ports: Ports, launch: LaunchRecord) -> Telling:
+    connected = ports.lrs.connected(launch.tenant)
+    return Telling(launch, ports.settings.base_url if connected else None)
+
+
+def open_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
+    """The learner's launch: read their new statements, bring the state up to date, store
+    and return the view. Raises `NoCatalog`."""
+    now = ports.now()
+    telling = _telling(ports, launch)
+    with ports.storage.transaction() as tx:
+        found = _catalog_of(tx, launch)
+        record, page = _learner(tx, launch, found.pathway_id, now)
+        evidence = _read_lrs(ports, tx, launch, record, found.catalog, now)
+        page.replay_needed = page.replay_needed or tx.learner_pages.of(record.id).replay_needed
+        view = recompute(
+            tx, record, page, found.catalog, found.digest, now, telling, evidence=evidence
+        )
+        return view.snapshot
+
+
+def arrive(ports: Ports, launch: LaunchRecord) -> None:
+    """After a validated launch: a learner's resource-link launch opens their path (the LRS
+    is read here, once per launch). Without a catalog the page says so."""
+    if launch.role != "learner" or launch.message_type != RESOURCE_LINK_REQUEST:
+        return
+    try:
+        open_path(ports, launch)
+    except NoCatalog:
+        pass
+
+
+def _read_lrs(
+    ports: Ports,
     tx: Transaction,
     launch: LaunchRecord,
     record: LearnerRecord,
-    snapshot: PathSnapshot,
-    base_url: str,
+    catalog: Catalog,
     now: datetime,
-) -> None:
-    """An LRS is connected: tell it what changed, in this transaction (the outbox)."""
+) -> dict[str, Any]:
     policy = identity_policy(tx, launch.tenant)
-    if policy.mode is IdentityMode.MBOX:
-        record.email = launch_email(launch.claims) or record.email
-    report_changes(
-        tx,
-        launch,
-        record,
-        statement_context(base_url, launch, snapshot.pathway.id, policy),
-        snapshot.catalog,
-        snapshot.state,
-        snapshot.recommendation,
-        snapshot.preview,
-        {c: snapshot.estimates[c] for c in snapshot.competencies},
-        now,
-    )
-
-
-def _send_grades(
-    tx: Transaction,
-    launch: LaunchRecord,
-    record: LearnerRecord,
-    snapshot: PathSnapshot,
-    now: datetime,
-) -> None:
-    """Pathway progress (and, when the link asks, each competency's mastery) to the LMS
-    gradebook when it changed, in this transaction."""
-    progress = snapshot.progress
-    if record.last_progress != progress:
-        sent = enqueue_progress(
-            tx,
-            launch,
-            progress * GRADE_MAXIMUM,
-            GRADE_MAXIMUM,
-            now=now,
-            activity_progress="Completed" if snapshot.recommendation.goal_reached else "InProgress",
-            pathway_id=snapshot.pathway.id,
-        )
-        if sent.queued:
-            record.last_progress = progress
-    if wants_competency_grades(launch):
-        _competency_grades(tx, launch, record, snapshot, now)
-
-
-def _competency_grades(
-    tx: Transaction,
-    launch: LaunchRecord,
-    record: LearnerRecord,
-    snapshot: PathSnapshot,
-    now: datetime,
-) -> None:
-    """The mastery of each competency of the pathway, in whole percent, to its own line item
-    (`tag` = the competency, `resourceId` = the pathway); sent only when the percent changed."""
-    reported = dict(record.reported or {})
-    sent = dict(reported.get("competency_grades") or {})
-    changed = False
-    for competency_id in snapshot.competencies:
-        estimate = snapshot.estimates[competency_id]
-        percent = round(100 * estimate.probability)
-        if sent.get(competency_id) == percent:
-            continue
-        queued = enqueue_progress(
-            tx,
-            launch,
-            float(percent),
-            GRADE_MAXIMUM,
-            now=now,
-            activity_progress="Completed" if estimate.mastered else "InProgress",
-            competency_id=competency_id,
-            pathway_id=snapshot.pathway.id,
-            label=f"Mastery: {snapshot.catalog.competency(competency_id).name}",
-        )
-        if queued.queued:
-            sent[competency_id] = percent
-            changed = True
-    if changed:
-        record.reported = {**reported, "competency_grades": sent}
-
-
-def describe(snapshot: PathSnapshot, status: EvidenceStatus) -> dict[str, Any]:
-    """The path as the page and the API show it (JSON-safe)."""
-    catalog, estimates, params, state = (
-        snapshot.catalog,
-        snapshot.estimates,
-        snapshot.params,
-        snapshot.state,
-    )
-    next_lesson = catalog.lessons.get(snapshot.recommendation.lesson_id or "")
-    preview_data = snapshot.preview.to_dict()
+    source = ports.lrs.evidence_source(launch.tenant, policy, launch_email(launch.claims))
+    status = refresh(tx, record, source, catalog, now)
     return {
-        "pathway": {"id": snapshot.pathway.id, "title": snapshot.pathway.title},
-        "progress": snapshot.progress,
-        "next": None
-        if next_lesson is None
-        else {
-            "lesson_id": next_lesson.id,
-            "title": next_lesson.title,
-            "url": next_lesson.url,
-            "kind": next_lesson.kind,
-            "format": next_lesson.format,
-            "duration_minutes": next_lesson.duration_minutes,
-        },
-        "recommendation": snapshot.recommendation.to_dict(),
-        "goal_reached": snapshot.recommendation.goal_reached,
-        "preview": preview_data,
-        "path": _grouped_steps(preview_data["steps"]),
-        "mastery": [
-            {
-                "competency_id": c,
-                "name": catalog.competency(c).name,
-                "probability": round(estimates[c].probability, 4),
-                "mastered": estimates[c].mastered,
-                "threshold": estimates[c].threshold,
-                "recall": round(estimates[c].recall, 4),
-                "review_due": estimates[c].mastered is False
-                and estimates[c].recall < params.review_recall
-                and state.competencies.get(c) is not None,
-            }
-            for c in snapshot.competencies
-        ],
-        "evidence": {
-            "status": status.status,
-            "refreshed_at": status.refreshed_at.isoformat() if status.refreshed_at else None,
-            "message": status.message,
-        },
+        "status": status.status,
+        "refreshed_at": status.refreshed_at.isoformat() if status.refreshed_at else None,
+        "message": status.message,
     }
 
 
-def _grouped_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The preview for people: a lesson the model expects to be taken several times in a row
-    is one line with a count (the engine's preview lists each expected attempt)."""
-    grouped: list[dict[str, Any]] = []
-    for step in steps:
-        last = grouped[-1] if grouped else None
-        if last is not None and last["lesson_id"] == step["lesson_id"]:
-            last["times"] += 1
-            last["minutes"] += step["minutes"]
-            last["expected_date"] = step["expected_date"]
-            last["completes_milestones"] = list(last["completes_milestones"]) + list(
-                step["completes_milestones"]
-            )
-        else:
-            grouped.append(
-                {**step, "times": 1, "completes_milestones": list(step["completes_milestones"])}
-            )
-    return grouped
+def read_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
+    """The learner's stored view (one query), recomputed from the stored state only when it
+    is missing, older than `VIEW_MAX_AGE` or made from another catalog version."""
+    now = ports.now()
+    with ports.storage.transaction() as tx:
+        found = _catalog_of(tx, launch)
+        stored = tx.learner_pages.view(launch.course, launch.subject or "", found.pathway_id)
+        if (
+            stored is not None
+            and stored.snapshot is not None
+            and stored.computed_at is not None
+            and now - stored.computed_at < VIEW_MAX_AGE
+            and stored.snapshot.get("catalog") == found.digest
+        ):
+            return dict(stored.snapshot)
+    return _changed(ports, launch, lambda record, page: None)
+
+
+def _changed(
+    ports: Ports,
+    launch: LaunchRecord,
+    change: Any,
+    *,
+    read_lrs: bool = False,
+) -> dict[str, Any]:
+    """Apply `change(record, page)` to the learner's records, recompute, store, tell."""
+    now = ports.now()
+    telling = _telling(ports, launch)
+    with ports.storage.transaction() as tx:
+        found = _catalog_of(tx, launch)
+        record, page = _learner(tx, launch, found.pathway_id, now)
+        state = change(record, page)
+        evidence = None
+        if read_lrs:
+            evidence = _read_lrs(ports, tx, launch, record, found.catalog, now)
+            replay = tx.learner_pages.of(record.id).replay_needed
+            page.replay_needed = page.replay_needed or replay
+        view = recompute(
+            tx,
+            record,
+            page,
+            found.catalog,
+            found.digest,
+            now,
+            telling,
+            evidence=evidence,
+            state=state if isinstance(state, LearnerState) else None,
+        )
+        return view.snapshot
+
+
+def returned_from_lesson(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
+    """The learner is back on the page after opening a lesson: read the LRS once for what
+    the lesson reported. Without a lesson opened since the last read, the stored view."""
+    with ports.storage.transaction() as tx:
+        found = _catalog_of(tx, launch)
+        record = tx.learners.find(launch.course, launch.subject or "", found.pathway_id)
+        page = tx.learner_pages.of(record.id) if record is not None else None
+        opened = (page.opened or {}) if page is not None else {}
+    if not opened.get("at") or opened.get("read"):
+        return read_path(ports, launch)
+
+    def mark(record: LearnerRecord, page: LearnerPageRecord) -> None:
+        page.opened = {**(page.opened or {}), "read": True}
+
+    return _changed(ports, launch, mark, read_lrs=True)
+
+
+def set_preferences(
+    ports: Ports,
+    launch: LaunchRecord,
+    *,
+    format: str | None = None,
+    minutes: int | None = None,
+    minutes_per_day: int | None = None,
+    keep: Mapping[str, bool] | None = None,
+) -> dict[str, Any]:
+    """The learner's format, "I have N minutes" and pace (minutes a day); None clears a
+    choice. The recommendation changes at once. `keep` names fields left as they were."""
+    keep = keep or {}
+    if minutes is not None and minutes not in BUDGETS:
+        raise InvalidBody(f"minutes: one of {', '.join(map(str, BUDGETS))}")
+    if minutes_per_day is not None and minutes_per_day not in PACES:
+        raise InvalidBody(f"minutes_per_day: one of {', '.join(map(str, PACES))}")
+    now = ports.now()
+
+    def change(record: LearnerRecord, page: LearnerPageRecord) -> None:
+        prefs = dict(page.preferences)
+        if not keep.get("format"):
+            prefs["format"] = format
+        if not keep.get("minutes"):
+            prefs["minutes"] = minutes
+            prefs["minutes_set_at"] = now.isoformat() if minutes else None
+        if not keep.get("minutes_per_day"):
+            state = LearnerState.from_dict(record.state)
+            record.state = {**state.to_dict(), "minutes_per_day": minutes_per_day}
+        page.preferences = prefs
+
+    with ports.storage.transaction() as tx:
+        found = _catalog_of(tx, launch)
+        formats = {lesson.format for lesson in found.catalog.lessons.values()}
+    if format is not None and not keep.get("format") and format not in formats:
+        raise InvalidBody(f"format: one of {', '.join(sorted(formats))}")
+    return _changed(ports, launch, change)
+
+
+def answer_pre_assessment(
+    ports: Ports, launch: LaunchRecord, answers: Mapping[str, int] | None
+) -> dict[str, Any]:
+    """The learner's answers to the pathway's pre-assessment (None: skipped). Taken once."""
+    now = ports.now()
+
+    def change(record: LearnerRecord, page: LearnerPageRecord) -> None:
+        if (page.pre_assessment or {}).get("status"):
+            raise InvalidBody("The pre-assessment was already taken or skipped.")
+        with ports.storage.transaction() as tx:
+            catalog = _catalog_of(tx, launch).catalog
+        form = pre_assessment_of(catalog.pathway(record.pathway_id))
+        if form is None:
+            raise NotFound("This pathway has no pre-assessment.")
+        if answers is None:
+            page.pre_assessment = {"status": "skipped", "at": now.isoformat()}
+            return
+        unknown = sorted(set(answers) - {q.id for q in form.questions})
+        if unknown:
+            raise InvalidBody(f"answers: unknown question {unknown[0]!r}")
+        page.pre_assessment = {
+            "status": "done",
+            "at": now.isoformat(),
+            "scores": form.scores(answers),
+        }
+        page.replay_needed = True  # the starting point goes under the evidence
+
+    return _changed(ports, launch, change)
+
+
+def acknowledge_recognitions(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
+    """The learner has seen their new recognitions: the page stops announcing them."""
+    now = ports.now()
+    with ports.storage.transaction() as tx:
+        found = _catalog_of(tx, launch)
+        record = tx.learners.find(launch.course, launch.subject or "", found.pathway_id)
+        if record is None:
+            raise NotFound("Open your path first.")
+        tx.recognitions.mark_seen(record.id, now)
+    return _changed(ports, launch, lambda record, page: None)
 
 
 def lesson_url(ports: Ports, launch: LaunchRecord, lesson_id: str) -> str:
-    """The URL of a lesson of the learner's catalog; with an LRS connected, a "launched"
-    statement is queued in the same transaction. Raises NotFound for a lesson that is not in
-    the tenant's catalog or has no URL."""
+    """Where the learner goes to take a lesson of their catalog. The opening is noted (the
+    page reads the LRS when they come back) and, with an LRS connected, "launched" is queued
+    in the same transaction. A lesson whose catalog entry says `"xapi_launch": true` gets
+    the learner's xAPI actor and a registration in its query, so content that reports to
+    the LRS names the learner as Skillpath reads them. NotFound for a lesson not in the
+    tenant's catalog or without a web address."""
     now = ports.now()
     connected = ports.lrs.connected(launch.tenant)
     with ports.storage.transaction() as tx:
-        catalog = tx.catalogs.for_tenant(launch.tenant)
-        lesson = catalog.lessons.get(lesson_id) if catalog is not None else None
-        if catalog is None or lesson is None:
+        found = _catalog_of(tx, launch)
+        lesson = found.catalog.lessons.get(lesson_id)
+        if lesson is None:
             raise NotFound("This lesson is not in your course's catalog.")
         if not lesson.url or not lesson.url.lower().startswith(("https://", "http://")):
             raise NotFound("This lesson has no web address to open; ask your instructor.")
+        policy = identity_policy(tx, launch.tenant)
+        context = statement_context(ports.settings.base_url, launch, found.pathway_id, policy)
         if connected:
-            policy = identity_policy(tx, launch.tenant)
-            context = statement_context(
-                ports.settings.base_url, launch, pathway_of(launch, catalog), policy
-            )
-            statement = launched(context, lesson.id, lesson.title, now=now)
-            queue_statement(tx, launch, statement, now)
-        return lesson.url
+            queue_statement(tx, launch, launched(context, lesson.id, lesson.title, now=now), now)
+        record = tx.learners.find(launch.course, launch.subject or "", found.pathway_id)
+        if record is not None:
+            page = tx.learner_pages.of(record.id)
+            page.opened = {"lesson_id": lesson.id, "at": now.isoformat(), "read": False}
+            tx.learner_pages.save(page)
+        if lesson.extra.get("xapi_launch") is not True:
+            return lesson.url
+        actor = actor_for(policy, launch.issuer, launch.subject or "", launch_email(launch.claims))
+        return _with_query(
+            lesson.url,
+            {
+                "actor": _json(actor),
+                "activity_id": lesson.id,
+                "registration": str(registration_for(context.learner_key, found.pathway_id)),
+            },
+        )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _with_query(url: str, params: Mapping[str, str]) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

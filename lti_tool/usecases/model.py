@@ -7,12 +7,16 @@ the others (`recommender.fit_params`, which keeps the priors for competencies wi
 evidence and says so) and compares the fitted parameters with the ones in use on the held-out
 learners. Every fit is stored, versioned, with its report; only a fit that predicts the
 held-out learners about as well as the parameters in use or better (within `AUC_MARGIN` and
-`CALIBRATION_MARGIN`) is switched on. The pages read the tenant's parameters through
-`params_for`.
+`CALIBRATION_MARGIN`) is switched on. The pages, the API and background jobs read the
+tenant's parameters through `params_for`, the one place they come from; a learner state
+remembers the `params_version` it was built with, and a new version makes it replay (in the
+background, or at the learner's next launch).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +42,12 @@ def params_for(tx: Transaction, tenant: Tenant) -> ModelParams:
     """The parameters the tenant's pages use: its active fit, else the priors."""
     fit = tx.fits.current(tenant)
     return ModelParams.from_dict(fit.params) if fit is not None else ModelParams.defaults()
+
+
+def params_version(params: ModelParams) -> str:
+    """A short, stable name of a parameter set (a digest of its JSON form)."""
+    text = json.dumps(params.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,13 @@ from lti_tool.lti.vocabulary import launch_email
 from lti_tool.storage import LaunchRecord, LearnerRecord, Transaction
 from lti_tool.usecases.catalogs import catalog_for
 from lti_tool.usecases.learner_path import pathway_of
+from lti_tool.usecases.learner_refresh import recompute, telling_for
 from lti_tool.usecases.ports import Ports
 from lti_tool.usecases.statements import queue_statement, statement_context
 from recommender import LearnerState, Override, UnknownIdError, apply_override, withdraw_override
 from xapi.statements import override_applied
+
+OVERRIDE_KINDS = ("pin", "skip", "assign", "mark_mastered")
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,11 @@ def override_path(
     queued in the same transaction."""
     base_url = ports.settings.base_url if ports.lrs.connected(instructor.tenant) else None
     with ports.storage.transaction() as tx:
-        return apply_instructor_override(
+        applied = apply_instructor_override(
             tx, instructor, subject, request, ports.now(), statements_base_url=base_url
         )
+        _refresh_view(ports, tx, instructor, subject, str(applied["pathway_id"]))
+        return applied
 
 
 def withdraw_overrides(
@@ -167,9 +172,26 @@ def withdraw_overrides(
         count = withdraw_instructor_override(
             tx, instructor, subject, kind, target, note, ports.now(), pathway_id
         )
+        if count:
+            record, _ = _record_for(tx, instructor, subject, pathway_id)
+            _refresh_view(ports, tx, instructor, subject, record.pathway_id)
     if not count:
         raise NotFound("No active override of that kind on that lesson or competency.")
     return count
+
+
+def _refresh_view(
+    ports: Ports, tx: Transaction, instructor: LaunchRecord, subject: str, pathway_id: str
+) -> None:
+    """The learner sees the change (and its note) on their next view: recompute it now."""
+    found = tx.catalogs.effective(instructor.tenant)
+    record = next(
+        (r for r in learner_records(tx, instructor, subject) if r.pathway_id == pathway_id), None
+    )
+    if found is None or record is None:
+        return
+    page = tx.learner_pages.of(record.id)
+    recompute(tx, record, page, found[1], found[0], ports.now(), telling_for(ports, tx, page))
 
 
 def list_overrides(ports: Ports, instructor: LaunchRecord, subject: str) -> list[dict[str, Any]]:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from lti_tool.web import api, errors, health, lti, pages, xapi_profile
+from lti_tool.web import (
+    api,
+    errors,
+    health,
+    i18n,
+    instructor_pages,
+    learner_pages,
+    lti,
+    pages,
+    xapi_profile,
+)
 
 OPENAPI = {
     "API_TITLE": "Skillpath API",
@@ -55,5 +65,9 @@ def init_app(app: Flask) -> None:
     )
     for blueprint in (lti.bp, pages.bp, health.bp, xapi_profile.bp):
         app.register_blueprint(blueprint)
+    # The pages' actions and tabs, and the learner's language.
+    for blueprint in (learner_pages.bp, instructor_pages.bp):
+        app.register_blueprint(blueprint)
+    i18n.init_app(app)
     # After the API's own: one handler renders every error, page or JSON.
     errors.init_app(app)

@@ -7,7 +7,7 @@ only: no cross-site request can forge one.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from lti_tool.container import Container
 from lti_tool.errors import Forbidden, NotAuthenticated
@@ -31,18 +31,34 @@ def session_token() -> str | None:
 
 
 def current_launch(expected_id: str | None = None) -> LaunchRecord:
-    """The launch the request's session token names (and only that one)."""
-    return container().launches.launch_of(session_token(), expected_id)
+    """The launch the request's session token names (and only that one). Kept on `g` for
+    the rest of the request (the pages' locale comes from it)."""
+    launch = container().launches.launch_of(session_token(), expected_id)
+    g.skillpath_launch = launch
+    return launch
 
 
-def instructor_launch(*, writing: bool = False) -> LaunchRecord:
+def instructor_launch(*, writing: bool = False, expected_id: str | None = None) -> LaunchRecord:
     """The instructor launch of the request's session. Writes take the session token from the
     Authorization header only, never from a cookie."""
     if writing and bearer_token() is None:
         raise NotAuthenticated(
             "Changes need the session token in the Authorization header (Bearer)."
         )
-    launch = current_launch()
+    launch = current_launch(expected_id)
     if launch.role != "instructor":
         raise Forbidden()
+    return launch
+
+
+def learner_launch(expected_id: str | None = None) -> LaunchRecord:
+    """The learner launch of a request that changes something: the session token from the
+    Authorization header only (never a cookie), and the learner role."""
+    if bearer_token() is None:
+        raise NotAuthenticated(
+            "Changes need the session token in the Authorization header (Bearer)."
+        )
+    launch = current_launch(expected_id)
+    if launch.role != "learner":
+        raise Forbidden("Only learners change their own path.")
     return launch

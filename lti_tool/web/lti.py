@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.usecases.keys import public_jwks
+from lti_tool.usecases.learner_path import arrive
 from lti_tool.web.auth import container
 
 bp = Blueprint("lti", __name__)
@@ -19,6 +20,8 @@ def login() -> Response:
 @bp.post("/lti/launch")
 def launch() -> Response:
     completed = container().launches.complete_launch(request)
+    # A learner's launch reads their new statements from the LRS and stores the path view.
+    arrive(container(), completed.launch)
     # Redirect after POST: a page refresh reloads the page instead of replaying the launch.
     response = redirect(
         url_for("pages.launched", launch_id=completed.launch_id, t=completed.session_token), 303

@@ -107,64 +107,37 @@ class RecommendationSchema(Schema):
     detail = fields.Dict()
 
 
-class PreviewStepSchema(Schema):
-    lesson_id = fields.String()
-    title = fields.String()
-    minutes = fields.Float()
-    cumulative_minutes = fields.Float()
-    expected_date = fields.String(allow_none=True)
-    reason_codes = fields.List(fields.String())
-    completes_milestones = fields.List(fields.String())
+class PreferencesSchema(Schema):
+    """The learner's choices: a format, "I have N minutes" and a pace (minutes a day); a
+    field left out is kept, `null` clears it."""
+
+    class Meta:
+        unknown = RAISE
+
+    format = fields.String(allow_none=True, validate=validate.Length(max=40))
+    minutes = fields.Integer(allow_none=True, metadata={"description": "5, 10, 15, 20, 30, 45, 60"})
+    minutes_per_day = fields.Integer(
+        allow_none=True, metadata={"description": "10, 15, 20, 30, 45, 60, 90"}
+    )
 
 
-class PathStepSchema(PreviewStepSchema):
-    """A step of the path ahead as people read it: repeats of one lesson folded in."""
+class PreAssessmentAnswersSchema(Schema):
+    """The learner's answers (question id -> index of the chosen choice), or `skip`."""
 
-    times = fields.Integer(metadata={"description": "expected attempts of this lesson"})
+    class Meta:
+        unknown = RAISE
 
-
-class MilestoneForecastSchema(Schema):
-    milestone_id = fields.String()
-    title = fields.String()
-    expected_minutes = fields.Float(allow_none=True)
-    expected_date = fields.String(allow_none=True)
-    due_date = fields.String(allow_none=True)
-    on_track = fields.Boolean(allow_none=True)
-    complete_now = fields.Boolean()
-
-
-class PreviewSchema(Schema):
-    pathway_id = fields.String()
-    steps = fields.List(fields.Nested(PreviewStepSchema))
-    milestones = fields.List(fields.Nested(MilestoneForecastSchema))
-    total_minutes = fields.Float()
-    expected_completion = fields.String(allow_none=True)
-    reaches_goal = fields.Boolean()
-    minutes_per_day = fields.Float()
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=200)),
+        values=fields.Integer(validate=validate.Range(min=0, max=20)),
+        load_default=None,
+    )
+    skip = fields.Boolean(load_default=False)
 
 
 class PathwayRefSchema(Schema):
     id = fields.String(required=True)
     title = fields.String()
-
-
-class NextLessonSchema(Schema):
-    lesson_id = fields.String(required=True)
-    title = fields.String()
-    url = fields.String(allow_none=True)
-    kind = fields.String()
-    format = fields.String(allow_none=True)
-    duration_minutes = fields.Float(allow_none=True)
-
-
-class MasterySchema(Schema):
-    competency_id = fields.String(required=True)
-    name = fields.String()
-    probability = fields.Float()
-    mastered = fields.Boolean()
-    threshold = fields.Float()
-    recall = fields.Float()
-    review_due = fields.Boolean()
 
 
 class EvidenceSchema(Schema):
@@ -173,27 +146,171 @@ class EvidenceSchema(Schema):
     message = fields.String()
 
 
+class LessonRefSchema(Schema):
+    lesson_id = fields.String(required=True)
+    title = fields.String()
+    format = fields.String(allow_none=True)
+    kind = fields.String()
+    minutes = fields.Float()
+    opens = fields.Boolean(metadata={"description": "the lesson has a web address to open"})
+
+
+class WhySchema(Schema):
+    code = fields.String(required=True)
+    competency_id = fields.String(allow_none=True)
+    competency_name = fields.String(allow_none=True)
+    lesson_id = fields.String(allow_none=True)
+    lesson_title = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class ProgressSchema(Schema):
+    share = fields.Float(metadata={"description": "share of goal competencies mastered"})
+    goals = fields.Integer()
+    goals_mastered = fields.Integer()
+    lessons_done = fields.Integer()
+    lessons_ahead = fields.Integer()
+    minutes_ahead = fields.Float()
+    expected_finish = fields.String(allow_none=True)
+
+
+class ChoicesSchema(Schema):
+    format = fields.String(allow_none=True)
+    minutes = fields.Float(allow_none=True)
+    minutes_per_day = fields.Float(allow_none=True)
+    formats = fields.List(fields.String())
+
+
+class MapStepSchema(Schema):
+    lesson_id = fields.String()
+    title = fields.String()
+    format = fields.String(allow_none=True)
+    minutes = fields.Float()
+    times = fields.Integer(metadata={"description": "expected attempts, folded into one step"})
+    expected_date = fields.String(allow_none=True)
+    reason_codes = fields.List(fields.String())
+    status = fields.String(metadata={"description": "next or ahead"})
+
+
+class MapMilestoneSchema(Schema):
+    milestone_id = fields.String(allow_none=True, metadata={"description": "null: the goal"})
+    title = fields.String()
+    status = fields.String(metadata={"description": "done, current or ahead"})
+    competencies = fields.List(fields.String())
+    due_date = fields.String(allow_none=True)
+    expected_date = fields.String(allow_none=True)
+    on_track = fields.Boolean(allow_none=True)
+    reached_at = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(MapStepSchema))
+
+
+class DoneSchema(Schema):
+    lesson_id = fields.String()
+    title = fields.String()
+    times = fields.Integer()
+    last_at = fields.String(allow_none=True)
+    last_score = fields.Float(allow_none=True)
+
+
+class ChangeSchema(Schema):
+    at = fields.String()
+    delta = fields.Float()
+    source = fields.String(metadata={"description": "lesson or pre_assessment"})
+    lesson_id = fields.String()
+    lesson_title = fields.String()
+    score = fields.Float(allow_none=True)
+    success = fields.Boolean(allow_none=True)
+
+
+class MasterySchema(Schema):
+    competency_id = fields.String(required=True)
+    name = fields.String()
+    status = fields.String(metadata={"description": "not_started, learning, mastered, review_due"})
+    probability = fields.Float()
+    mastered = fields.Boolean()
+    goal = fields.Float()
+    is_goal = fields.Boolean()
+    threshold = fields.Float()
+    recall = fields.Float()
+    review_due = fields.Boolean()
+    review_at = fields.String(allow_none=True)
+    evidence = fields.Integer()
+    last_change = fields.Nested(ChangeSchema, allow_none=True)
+
+
+class NoteSchema(Schema):
+    kind = fields.String()
+    lesson_id = fields.String(allow_none=True)
+    lesson_title = fields.String(allow_none=True)
+    competency_id = fields.String(allow_none=True)
+    competency_name = fields.String(allow_none=True)
+    note = fields.String()
+    by = fields.String()
+    at = fields.String()
+
+
+class RecognitionSchema(Schema):
+    milestone_id = fields.String()
+    title = fields.String()
+    reached_at = fields.String()
+    seen = fields.Boolean()
+
+
+class QuestionSchema(Schema):
+    id = fields.String()
+    competency_id = fields.String()
+    competency_name = fields.String()
+    prompt = fields.String()
+    choices = fields.List(fields.String())
+
+
+class PreAssessmentFormSchema(Schema):
+    title = fields.String()
+    intro = fields.String()
+    questions = fields.List(fields.Nested(QuestionSchema))
+
+
+class PreAssessmentSchema(Schema):
+    available = fields.Boolean()
+    status = fields.String(allow_none=True, metadata={"description": "null, done or skipped"})
+    form = fields.Nested(PreAssessmentFormSchema, allow_none=True)
+
+
 class LearnerPathSchema(Schema):
     pathway = fields.Nested(PathwayRefSchema)
-    progress = fields.Float(metadata={"description": "share of goal competencies mastered"})
-    next = fields.Nested(NextLessonSchema, allow_none=True)
-    recommendation = fields.Nested(RecommendationSchema)
+    computed_at = fields.String()
+    progress = fields.Nested(ProgressSchema)
     goal_reached = fields.Boolean()
-    preview = fields.Nested(PreviewSchema)
-    path = fields.List(fields.Nested(PathStepSchema))
+    next = fields.Nested(LessonRefSchema, allow_none=True)
+    recommendation = fields.Nested(RecommendationSchema)
+    why = fields.List(fields.Nested(WhySchema))
+    alternatives = fields.List(fields.Nested(LessonRefSchema))
+    preferences = fields.Nested(ChoicesSchema)
+    milestones = fields.List(fields.Nested(MapMilestoneSchema))
+    done = fields.List(fields.Nested(DoneSchema))
     mastery = fields.List(fields.Nested(MasterySchema))
+    notes = fields.List(fields.Nested(NoteSchema))
+    recognitions = fields.List(fields.Nested(RecognitionSchema))
+    pre_assessment = fields.Nested(PreAssessmentSchema)
     evidence = fields.Nested(EvidenceSchema)
 
 
 class RiskSchema(Schema):
     milestone_id = fields.String()
+    title = fields.String()
     due_date = fields.String()
     probability_of_missing = fields.Float()
     main_reason = fields.String()
 
 
+class CellSchema(Schema):
+    p = fields.Float()
+    status = fields.String()
+
+
 class ClassRowSchema(Schema):
     subject = fields.String(required=True)
+    name = fields.String(allow_none=True)
     pathway_id = fields.String()
     progress = fields.Float()
     next_lesson = fields.String(allow_none=True)
@@ -202,11 +319,21 @@ class ClassRowSchema(Schema):
     at_risk = fields.Boolean()
     risks = fields.List(fields.Nested(RiskSchema))
     active_overrides = fields.Integer()
+    mastery = fields.Dict(keys=fields.String(), values=fields.Nested(CellSchema))
+    last_activity = fields.String(allow_none=True)
+    as_of = fields.String(allow_none=True)
     last_update = fields.String()
 
 
+class CompetencyRefSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
 class ClassListSchema(Schema):
+    competencies = fields.List(fields.Nested(CompetencyRefSchema))
     learners = fields.List(fields.Nested(ClassRowSchema))
+    total = fields.Integer()
 
 
 class OverrideRecordSchema(Schema):
@@ -226,25 +353,126 @@ class OverrideListSchema(Schema):
     overrides = fields.List(fields.Nested(OverrideRecordSchema))
 
 
-class LearnerMasterySchema(Schema):
-    competency_id = fields.String()
-    name = fields.String()
-    probability = fields.Float()
-    mastered = fields.Boolean()
+class EvidenceItemSchema(Schema):
+    statement_id = fields.String()
+    lesson_id = fields.String()
+    lesson_title = fields.String()
+    kind = fields.String(allow_none=True)
+    timestamp = fields.String()
+    stored_at = fields.String()
+    score = fields.Float(allow_none=True)
+    success = fields.Boolean(allow_none=True)
+    duration_seconds = fields.Float(allow_none=True)
+    voided = fields.Boolean()
+    source = fields.String()
 
 
-class LearnerPathwayPreviewSchema(Schema):
+class LessonChoiceSchema(Schema):
+    lesson_id = fields.String()
+    title = fields.String()
+    format = fields.String()
+
+
+class LearnerPathwayDetailSchema(Schema):
     pathway = fields.Nested(PathwayRefSchema)
-    recommendation = fields.Nested(RecommendationSchema)
-    preview = fields.Nested(PreviewSchema)
-    mastery = fields.List(fields.Nested(LearnerMasterySchema))
+    lessons = fields.List(
+        fields.Nested(LessonChoiceSchema),
+        metadata={"description": "the lessons an instructor may pin, skip or assign"},
+    )
+    view = fields.Nested(LearnerPathSchema)
     overrides = fields.List(fields.Nested(OverrideRecordSchema))
+    pre_assessment = fields.Dict(allow_none=True)
     evidence_refreshed_at = fields.String(allow_none=True)
 
 
-class LearnerPreviewSchema(Schema):
+class LearnerDetailSchema(Schema):
     subject = fields.String()
-    pathways = fields.List(fields.Nested(LearnerPathwayPreviewSchema))
+    name = fields.String(allow_none=True)
+    pathways = fields.List(fields.Nested(LearnerPathwayDetailSchema))
+    evidence = fields.List(fields.Nested(EvidenceItemSchema))
+
+
+class LessonStatsSchema(Schema):
+    lesson_id = fields.String()
+    title = fields.String()
+    kind = fields.String()
+    attempts = fields.Integer()
+    learners = fields.Integer()
+    struggle_rate = fields.Float(allow_none=True)
+    learning_gain = fields.Float(allow_none=True)
+    flagged = fields.Boolean()
+    flag_reasons = fields.List(fields.String())
+
+
+class CompetencyStatsSchema(Schema):
+    competency_id = fields.String()
+    name = fields.String()
+    learners = fields.Integer()
+    proficient = fields.Integer()
+    median_minutes_to_proficiency = fields.Float(allow_none=True)
+    median_days_to_proficiency = fields.Float(allow_none=True)
+
+
+class AnalyticsSchema(Schema):
+    learners = fields.Integer()
+    observations = fields.Integer()
+    lessons = fields.List(fields.Nested(LessonStatsSchema))
+    competencies = fields.List(fields.Nested(CompetencyStatsSchema))
+    flagged = fields.List(fields.String())
+
+
+class GroupRatesSchema(Schema):
+    learners = fields.Integer()
+    recommendations = fields.Integer()
+    advanced_rate = fields.Float(allow_none=True)
+    remedial_rate = fields.Float(allow_none=True)
+    milestone_rate = fields.Float(allow_none=True)
+
+
+class ReadingSchema(Schema):
+    metric = fields.String()
+    group = fields.String()
+    reference_group = fields.String()
+    ratio = fields.Float()
+    flagged = fields.Boolean()
+    text = fields.String()
+
+
+class LeftOutSchema(Schema):
+    group = fields.String()
+    learners = fields.Integer()
+
+
+class EquitySchema(Schema):
+    group_by = fields.String()
+    groups = fields.Dict(keys=fields.String(), values=fields.Nested(GroupRatesSchema))
+    disparity = fields.Dict(
+        keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Float())
+    )
+    flags = fields.List(fields.String())
+    readings = fields.List(fields.Nested(ReadingSchema))
+    left_out = fields.List(fields.Nested(LeftOutSchema))
+    min_group_size = fields.Integer()
+    learners = fields.Integer()
+
+
+class GroupsSavedSchema(Schema):
+    learners = fields.Integer()
+
+
+class GradeFailureSchema(Schema):
+    item_id = fields.Integer()
+    user_id = fields.String(allow_none=True)
+    reason = fields.String(metadata={"description": "what the platform answered"})
+    attempts = fields.Integer()
+    queued_at = fields.String()
+
+
+class GradeSyncSchema(Schema):
+    available = fields.Boolean()
+    reason = fields.String()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    failures = fields.List(fields.Nested(GradeFailureSchema))
 
 
 class WithdrawnSchema(Schema):

@@ -57,6 +57,9 @@ def test_learner_records_move_to_courses_and_back(settings: Settings) -> None:
         database.upgrade()
         with database.engine.begin() as connection:
             assert connection.execute(text("SELECT context_id FROM learners")).scalar() == ""
+            # The learner recorded before the pages' tables exists there, due a replay.
+            marked = connection.execute(text("SELECT replay_needed FROM learner_pages")).all()
+            assert [bool(m[0]) for m in marked] == [True]
             connection.execute(text(row), {"context": "course-2"})
             assert connection.execute(text("SELECT count(*) FROM learners")).scalar() == 2
         database.migrate("downgrade", "0004_reporting")

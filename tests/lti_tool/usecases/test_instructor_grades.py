@@ -15,6 +15,15 @@ from tests.lti_tool.conftest import link, register_with
 from tests.lti_tool.usecases.test_learner_path import import_example
 
 
+def grades_tab(browser: LaunchBrowser, url: str) -> str:
+    """The instructor's "Grades and roster" tab, opened from the class view of a launch."""
+    page = browser.launch(url)
+    base, query = page.url.split("?", 1)
+    response = browser.session.get(f"{base}/grades?{query}", timeout=10)
+    assert response.status_code == 200, response.text[:500]
+    return response.text
+
+
 def count(page: str, name: str) -> int:
     match = re.search(rf'data-testid="{name}">(\d+)<', page)
     assert match, page[:2000]
@@ -35,10 +44,11 @@ def test_instructor_sees_grade_sync_and_failures(
     browser.launch(link(platform, "other-tenant", user="x-1", context_id=course, ags=True))
     worker_once(tool.app.extensions["skillpath"])
 
-    page = browser.launch(
-        link(platform, client_id, user="teacher", roles="instructor", context_id=course, ags=True)
-    ).text
-    assert "pathway progress goes to the LMS gradebook" in page
+    page = grades_tab(
+        browser,
+        link(platform, client_id, user="teacher", roles="instructor", context_id=course, ags=True),
+    )
+    assert "progress, and each milestone they reach, go to the LMS gradebook" in page
     assert (count(page, "delivered"), count(page, "failed")) == (1, 1)
     assert 'data-testid="failures"' in page and refused in page
 
@@ -46,7 +56,7 @@ def test_instructor_sees_grade_sync_and_failures(
 def test_without_ags_the_instructor_is_told_why(
     platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    page = browser.launch(link(platform, client_id, user="t", roles="instructor", ags=False)).text
+    page = grades_tab(browser, link(platform, client_id, user="t", roles="instructor", ags=False))
     assert "No grades go back from this link" in page
 
 
@@ -61,9 +71,10 @@ def test_instructor_sees_the_class_list_before_learners_launch(
             {"user_id": "s2", "roles": "learner", "name": "Ken Ito"},
         ],
     )
-    page = browser.launch(
-        link(platform, client_id, user="teacher", roles="instructor", context_id=course, nrps=True)
-    ).text
+    page = grades_tab(
+        browser,
+        link(platform, client_id, user="teacher", roles="instructor", context_id=course, nrps=True),
+    )
     assert 'data-testid="roster"' in page
     roster = page.split('data-testid="roster"')[1].split("</table>")[0]
     assert "Noor Haddad" in roster and "Ken Ito" in roster, roster
@@ -72,5 +83,5 @@ def test_instructor_sees_the_class_list_before_learners_launch(
 def test_without_nrps_the_class_list_says_why(
     platform: PlatformPeer, client_id: str, browser: LaunchBrowser
 ) -> None:
-    page = browser.launch(link(platform, client_id, user="t", roles="instructor", nrps=False)).text
+    page = grades_tab(browser, link(platform, client_id, user="t", roles="instructor", nrps=False))
     assert 'data-testid="roster-error"' in page

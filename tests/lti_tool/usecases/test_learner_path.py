@@ -56,8 +56,13 @@ def test_learner_sees_next_lesson_reasons_path_and_mastery(
     assert body["recommendation"]["reasons"]
     assert body["recommendation"]["sentence"]
     assert {m["competency_id"] for m in body["mastery"]} == {"comm.basics", "comm.escalation"}
-    assert body["preview"]["steps"]
+    assert body["milestones"] and any(m["steps"] for m in body["milestones"])
     assert body["evidence"]["status"] == "no_lrs"
+    # A new learner has no evidence: every competency is "not started", not a prior.
+    assert {m["status"] for m in body["mastery"]} == {"not_started"}
+    assert 'data-status="not_started"' in page.text and "Not started" in page.text
+    # The reason names competencies, never ids.
+    assert "comm.basics" not in page.text.split('data-testid="why"')[1].split("</p>")[0]
 
 
 def test_instructors_have_no_learner_path(
@@ -84,29 +89,26 @@ def test_custom_pathway_parameter_chooses_the_pathway(
     assert api(browser, browser.launch(spec)).json()["pathway"]["id"] == ("support.onboarding")
 
 
-def test_repeated_expected_attempts_are_one_line_with_a_count() -> None:
-    from lti_tool.usecases.learner_path import _grouped_steps
+def test_the_path_is_grouped_by_milestone_each_lesson_once() -> None:
+    from datetime import UTC, datetime
 
-    def step(
-        lesson: str, minutes: float, day: str, milestones: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
-        return {
-            "lesson_id": lesson,
-            "title": lesson,
-            "minutes": minutes,
-            "expected_date": day,
-            "completes_milestones": list(milestones),
-        }
+    from lti_tool.usecases.learner_view import path_map
+    from recommender import ModelParams, load_catalog, new_learner, preview_path
 
-    grouped = _grouped_steps(
-        [step("a", 5, "d1"), step("a", 5, "d2", ("m1",)), step("b", 7, "d3"), step("a", 5, "d4")]
-    )
-    assert [(g["lesson_id"], g["times"], g["minutes"], g["expected_date"]) for g in grouped] == [
-        ("a", 2, 10, "d2"),
-        ("b", 1, 7, "d3"),
-        ("a", 1, 5, "d4"),
+    catalog = load_catalog(json.loads(EXAMPLE.read_text()))
+    pathway = catalog.pathway()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    preview = preview_path(catalog, new_learner("x"), ModelParams.defaults(), now, pathway.id)
+    groups = path_map(catalog, pathway, preview, [])
+    assert [g["milestone_id"] for g in groups][: len(pathway.milestones)] == [
+        m.id for m in pathway.milestones
     ]
-    assert grouped[0]["completes_milestones"] == ["m1"]
+    for group in groups:
+        ids = [s["lesson_id"] for s in group["steps"]]
+        assert len(ids) == len(set(ids))  # each lesson once, attempts folded in
+    steps = [s for g in groups for s in g["steps"]]
+    assert sum(s["times"] for s in steps) == len(preview.steps)
+    assert steps[0]["status"] == "next" and groups[0]["status"] == "current"
 
 
 def test_pathway_progress_reaches_the_gradebook_once_per_change(

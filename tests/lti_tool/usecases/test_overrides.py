@@ -4,6 +4,7 @@ they win over the policy at the learner's next launch, are recorded, reach the L
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -187,7 +188,7 @@ def test_the_openapi_document_describes_every_api_route(client: Any) -> None:
     }
     app = client.application
     routes = {
-        (rule.rule.replace("<path:subject>", "{subject}"), method)
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/")
         for method in rule.methods or ()

@@ -1,7 +1,7 @@
 """fits of the learner model per tenant, versioned, with their reports
 
 Revision ID: 0009_model_fits
-Revises: 0005_learner_course
+Revises: 0008_pages
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0009_model_fits"
-down_revision = "0005_learner_course"
+down_revision = "0008_pages"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,188 @@
+"""The pages in the learner's language: the locale comes from the launch
+(`launch_presentation.locale`), else the browser's `Accept-Language`; English is complete and
+French is the second locale. Dates and numbers are formatted by Babel (flask-babel) in that
+locale, in the time zone the link's custom `timezone` parameter names (UTC otherwise).
+
+Translations live in `lti_tool/web/translations/` (`make translations` extracts and compiles
+them; a test keeps the French catalog complete).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, format_date, format_decimal, format_percent, get_translations
+
+from lti_tool.lti.vocabulary import custom_parameter, launch_locale
+from lti_tool.storage import LaunchRecord
+
+
+def _(text: str) -> str:
+    """Marks a message for extraction (`make translations`); translated per request."""
+    return text
+
+
+LABELS = {
+    "format": {
+        "video": _("video"),
+        "text": _("reading"),
+        "interactive": _("interactive"),
+        "simulation": _("simulation"),
+        "scenario": _("scenario"),
+        "audio": _("audio"),
+    },
+    "kind": {"lesson": _("lesson"), "practice": _("practice"), "assessment": _("assessment")},
+    "minutes": {"n": _("%(n)s min")},
+    "status": {
+        "not_started": _("Not started"),
+        "learning": _("Learning"),
+        "mastered": _("Mastered"),
+        "review_due": _("Review due"),
+    },
+}
+LOCALES = ("en", "fr")
+DEFAULT_LOCALE = "en"
+
+
+def _launch() -> LaunchRecord | None:
+    found = g.get("skillpath_launch") if has_request_context() else None
+    return found if isinstance(found, LaunchRecord) else None
+
+
+def select_locale() -> str:
+    launch = _launch()
+    wanted = launch_locale(launch.claims) if launch is not None else None
+    if wanted:
+        language = wanted.replace("_", "-").split("-")[0].lower()
+        if language in LOCALES:
+            return language
+    if has_request_context():
+        return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
+def select_timezone() -> str:
+    launch = _launch()
+    name = custom_parameter(launch.claims, "timezone") if launch is not None else None
+    if name:
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return "UTC"
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def day(value: Any, form: str = "medium") -> str:
+    """A date as the learner writes it (in their time zone); each distinct value is
+    formatted once per request (a path repeats the same days)."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    zone = g.get("skillpath_zone")
+    if zone is None:
+        zone = g.skillpath_zone = ZoneInfo(select_timezone())
+    local = moment.astimezone(zone).date() if moment.tzinfo else moment.date()
+    cache: dict[tuple[Any, str], str] = g.setdefault("skillpath_days", {})
+    found = cache.get((local, form))
+    if found is None:
+        found = cache[(local, form)] = format_date(local, form)
+    return found
+
+
+def _translations() -> Any:
+    """The request's translations, looked up once per request (flask-babel's own lookup
+    costs more than the message it finds, and a class view asks for thousands)."""
+    found = g.get("skillpath_translations")
+    if found is None:
+        found = g.skillpath_translations = get_translations()
+    return found
+
+
+def percent(value: Any) -> str:
+    """A share in [0, 1] as a whole percent in the learner's locale ("82%", "82 %")."""
+    try:
+        whole = round(float(value) * 100)
+    except (TypeError, ValueError):
+        return ""
+    pattern = g.get("skillpath_percent")
+    if pattern is None:  # the locale's way of writing a percent, found once per request
+        pattern = g.skillpath_percent = format_percent(0.5).replace("50", "{}", 1)
+    return str(pattern).format(whole)
+
+
+def number(value: Any, digits: int = 0) -> str:
+    if not digits and isinstance(value, int | float) and float(value).is_integer():
+        if abs(value) < 1000:  # no grouping, no decimals: the same in every locale
+            return str(int(value))
+    try:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(float(value), pattern)
+    except (TypeError, ValueError):
+        return ""
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """The names of formats, lesson kinds and statuses in the learner's language, looked up
+    once per request."""
+    found = g.get("skillpath_labels")
+    if found is None:
+        translations = _translations()
+        found = g.skillpath_labels = {
+            group: {key: translations.ugettext(text) for key, text in names.items()}
+            for group, names in LABELS.items()
+        }
+    return found  # type: ignore[no-any-return]
+
+
+def format_label(value: Any) -> str:
+    return labels()["format"].get(str(value), str(value))
+
+
+def kind_label(value: Any) -> str:
+    return labels()["kind"].get(str(value), str(value))
+
+
+def status_label(value: Any) -> str:
+    return labels()["status"].get(str(value), str(value))
+
+
+def minutes_label(value: Any) -> str:
+    """ "8 min" in the learner's language."""
+    text: str = _translations().ugettext("%(n)s min")
+    return text % {"n": number(value)}
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda text: _translations().ugettext(text),
+        lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
+    app.jinja_env.filters.update(
+        day=day,
+        percent=percent,
+        number=number,
+        format_label=format_label,
+        kind_label=kind_label,
+        status_label=status_label,
+        minutes_label=minutes_label,
+    )
+    app.jinja_env.globals.update(locale=select_locale, labels=labels)
