@@ -68,9 +68,19 @@ class PlannedFault:
     count: int
     status: int = 503
     methods: frozenset[str] = frozenset()
+    # Only requests whose path holds this; the first `after` of them pass untouched.
+    path_contains: str = ""
+    after: int = 0
 
-    def applies(self, method: str) -> bool:
-        return self.count > 0 and (not self.methods or method in self.methods)
+    def applies(self, method: str, path: str = "") -> bool:
+        if self.count <= 0 or (self.methods and method not in self.methods):
+            return False
+        if self.path_contains not in path:
+            return False
+        if self.after > 0:
+            self.after -= 1
+            return False
+        return True
 
 
 @dataclass
@@ -141,10 +151,21 @@ class FaultProxy:
         return {"http": self.url}
 
     # -- planned faults, in order ------------------------------------------------------------
-    def fail(self, count: int, status: int = 503, methods: tuple[str, ...] = ()) -> None:
-        """Answer `status` to the next `count` requests (of `methods`) without forwarding."""
+    def fail(
+        self,
+        count: int,
+        status: int = 503,
+        methods: tuple[str, ...] = (),
+        *,
+        path_contains: str = "",
+        after: int = 0,
+    ) -> None:
+        """Answer `status` to the next `count` requests (of `methods`, to paths holding
+        `path_contains`, once `after` of them went through) without forwarding."""
         with self._lock:
-            self.planned.append(PlannedFault("status", count, status, frozenset(methods)))
+            self.planned.append(
+                PlannedFault("status", count, status, frozenset(methods), path_contains, after)
+            )
 
     def drop(
         self, count: int, methods: tuple[str, ...] = (), after_forwarding: bool = False
@@ -165,7 +186,7 @@ class FaultProxy:
             self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
             self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
             for planned in self.planned:
-                if planned.applies(method):
+                if planned.applies(method, path):
                     planned.count -= 1
                     if planned.kind == "status":
                         self.stats.injected_status += 1
