@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from types import FrameType
 
 import click
@@ -28,7 +29,11 @@ from lti_tool.usecases.outbox import STATUSES
 def worker(once: bool, concurrency: int, batch: int) -> None:
     """Drain the outbox: scores to the LMS, statements to the LRS."""
     with opened() as services:
-        options = WorkerOptions(batch_size=batch, concurrency=concurrency)
+        options = WorkerOptions(
+            batch_size=batch,
+            concurrency=concurrency,
+            lease=timedelta(seconds=services.settings.outbox_lease_seconds),
+        )
         if once:
             report = worker_once(services, options)
             total = report

@@ -10,7 +10,10 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from lti_tool.web import api, errors, health, lti, pages, xapi_profile
+from lti_tool.web import api, errors, health, lti, observability, pages, xapi_profile
+from lti_tool.web.observability import log_context
+
+__all__ = ["init_app", "log_context"]
 
 OPENAPI = {
     "API_TITLE": "Skillpath API",
@@ -38,6 +41,8 @@ OPENAPI = {
 
 
 def init_app(app: Flask) -> None:
+    # First: the request id exists before any other hook or view logs.
+    observability.init_app(app)
     for key, value in OPENAPI.items():
         app.config.setdefault(key, value)
     spec = Api(app)
