@@ -127,6 +127,12 @@ class Storage:
                 sleep(wait)
                 wait = min(wait * 2, max_wait)
 
+    @staticmethod
+    def unavailable(exc: BaseException) -> bool:
+        """Whether `exc` says the database could not be reached (not that a statement was
+        wrong): the web answers 503 and the page says to try again shortly."""
+        return is_connection_trouble(exc)
+
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""
         with self.engine.begin() as connection:

@@ -10,7 +10,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from lti_tool.errors import SkillpathError
+from lti_tool.errors import DatabaseUnavailable, SkillpathError
+from lti_tool.web.auth import container
 from lti_tool.web.observability import count_rejection, current_request_id
 
 log = logging.getLogger("skillpath")
@@ -80,6 +81,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
+        if container().storage.unavailable(exc):
+            log.warning(
+                "database unavailable on %s %s: %s",
+                request.method,
+                request.path,
+                type(exc).__name__,
+            )
+            return skillpath_error(DatabaseUnavailable())
         # The request id is the incident: the page shows it, every log line of it carries it.
         incident = current_request_id() or uuid.uuid4().hex[:12]
         log.exception("unexpected error %s on %s %s", incident, request.method, request.path)
