@@ -17,7 +17,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,13 +91,18 @@ class ProxyStats:
     slowed: int = 0
     by_path: dict[str, int] = field(default_factory=dict)
     by_method: dict[str, int] = field(default_factory=dict)
+    by_upstream: dict[str, int] = field(default_factory=dict)
 
 
 class FaultProxy:
     """`start()` it, point clients at `url` (as their HTTP proxy) and set `faults`."""
 
-    def __init__(self, upstream: str = "", port: int = 0) -> None:
+    def __init__(self, upstream: str = "", port: int = 0, also: Sequence[str] = ()) -> None:
         self.upstream = upstream.rstrip("/")
+        # With `also`, origin-form requests go round-robin over every upstream (a load
+        # balancer in front of several instances); `stats.by_upstream` counts them.
+        self.upstreams = [self.upstream, *(u.rstrip("/") for u in also)]
+        self._next_upstream = 0
         self.faults = Faults()
         self.planned: list[PlannedFault] = []
         self.stats = ProxyStats()
@@ -149,6 +154,13 @@ class FaultProxy:
     def proxies(self) -> dict[str, str]:
         """For `requests.Session.proxies`."""
         return {"http": self.url}
+
+    def _pick_upstream(self) -> str:
+        with self._lock:
+            chosen = self.upstreams[self._next_upstream % len(self.upstreams)]
+            self._next_upstream += 1
+            self.stats.by_upstream[chosen] = self.stats.by_upstream.get(chosen, 0) + 1
+        return chosen
 
     # -- planned faults, in order ------------------------------------------------------------
     def fail(
@@ -236,7 +248,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             parts = urlsplit(self.path)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
             return f"{parts.scheme}://{parts.netloc}", path
-        return self.owner.upstream, self.path
+        return self.owner._pick_upstream(), self.path
 
     def _handle(self) -> None:
         origin, path = self._target()
@@ -311,10 +323,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fault_proxy(upstream: str = "") -> Iterator[FaultProxy]:
-    """A running proxy (to `upstream`, scheme://host:port, for origin-form requests) for the
-    `with` block; stopped whatever happens."""
-    proxy = FaultProxy(upstream).start()
+def fault_proxy(upstream: str = "", also: Sequence[str] = ()) -> Iterator[FaultProxy]:
+    """A running proxy (to `upstream`, scheme://host:port, for origin-form requests; round-robin
+    over it and `also`) for the `with` block; stopped whatever happens."""
+    proxy = FaultProxy(upstream, also=also).start()
     try:
         yield proxy
     finally:
