@@ -85,3 +85,9 @@ bench-xapi: $(STAMP) peers
 .PHONY: bench-grades
 bench-grades: $(STAMP)
 	$(BIN)/python -m benchmarks.grades
+
+# Load benchmark: launches and /api/v1/me/path at rising concurrency against gunicorn on the
+# machine's PostgreSQL and Redis, beside the pylti1p3 reference tool (127.0.0.1 only, bounded).
+.PHONY: bench-load
+bench-load: $(STAMP)
+	$(BIN)/python -m benchmarks.load
