@@ -139,6 +139,9 @@ def test_metrics_count_launches_rejections_latency_and_the_outbox(
             now=datetime.now(UTC) - timedelta(seconds=90),
         )
 
+    # A call to the LMS through the container's session (the launch may have found the key
+    # set in the shared store already).
+    assert services.http.get(platform.keyset_url).status_code == 200
     text = requests.get(tool.base_url + "/metrics", timeout=10).text
     assert metric(text, "skillpath_launches_total") == 1
     reasons = [
