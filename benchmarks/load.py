@@ -99,6 +99,7 @@ class PhaseResult:
     latencies: list[float] = field(default_factory=list)
     first_error: str = ""
     tokens: list[str] = field(default_factory=list)
+    server_cpu_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -326,6 +327,18 @@ def worker_rss_mb(master: int) -> list[float]:
     return sizes
 
 
+def tree_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) of a gunicorn master and its workers so far: what a phase
+    cost the server, whatever else the machine was doing."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [str(master), *Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def seed(container: Container, issuer: str, learners: int, lessons: int) -> tuple[list[str], int]:
     """A catalog of about `lessons` lessons and `learners` learner records in the course."""
     world = make_world("realistic", np.random.default_rng(14), n_comp=max(lessons // 3, 2))
@@ -372,6 +385,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument(
+        "--phases",
+        default="full,nopage,reference,path",
+        help="which of: full (Skillpath launch with its page), nopage (launch without the "
+        "page), reference (the pylti1p3 tool), path (/api/v1/me/path)",
+    )
     parser.add_argument("--serve-reference", nargs=3, metavar=("PORT", "SETTINGS", "THREADS"))
     args = parser.parse_args(argv)
     if args.serve_reference:
@@ -502,7 +521,12 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
         )
         generator.start()
 
+        masters = {"Skillpath": server.pid, "Skillpath, no page": server.pid}
+        if not args.skip_reference:
+            masters["pylti1p3 reference"] = processes[-1].pid
+
         def phase(scenario: str, target: Target, level: int, tokens: list[str]) -> PhaseResult:
+            cpu_before = tree_cpu_seconds(masters[target.name])
             ours.send(
                 {
                     "scenario": scenario,
@@ -516,11 +540,22 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
                 }
             )
             result: PhaseResult = ours.recv()
+            result.server_cpu_seconds = tree_cpu_seconds(masters[target.name]) - cpu_before
             return result
 
         results: list[PhaseResult] = []
         tokens: list[str] = []
-        for target in [*targets[:1], without_page, *targets[1:]]:
+        phases = set(args.phases.split(","))
+        chosen = [
+            target
+            for target, name in zip(
+                [*targets[:1], without_page, *targets[1:]],
+                ["full", "nopage", "reference"],
+                strict=False,
+            )
+            if name in phases
+        ]
+        for target in chosen:
             phase("launch", target, 4, [])  # warm-up: connections, JWKS, templates
             for level in levels:
                 result = phase("launch", target, level, [])
@@ -528,7 +563,9 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
                 results.append(result)
                 report(result)
         rss_after_launches = worker_rss_mb(server.pid)
-        for level in levels:
+        if "path" in phases and not tokens:
+            tokens = phase("launch", targets[0], 4, []).tokens  # sessions to read with
+        for level in levels if "path" in phases else []:
             result = phase("me/path", targets[0], level, tokens)
             results.append(result)
             report(result)
@@ -549,12 +586,17 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
         admin_engine.dispose()
 
 
+def cpu_ms(result: PhaseResult) -> float:
+    return result.server_cpu_seconds * 1000 / result.ops if result.ops else float("nan")
+
+
 def report(result: PhaseResult) -> None:
     ms = [v * 1000 for v in result.latencies]
     print(
         f"{result.scenario:8} {result.tool:20} c={result.concurrency:<3} "
         f"{result.per_second:7.1f}/s  p50 {percentile(ms, 50):7.1f} ms  "
-        f"p99 {percentile(ms, 99):7.1f} ms  errors {result.errors}"
+        f"p99 {percentile(ms, 99):7.1f} ms  server CPU {cpu_ms(result):6.2f} ms/op  "
+        f"errors {result.errors}"
         + (f" ({result.first_error[:120]})" if result.first_error else ""),
         flush=True,
     )
@@ -575,14 +617,15 @@ def table(
     )
     print(
         f"{'what':9} {'tool':20} {'users':>5} {'ops':>6} {'per s':>8} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'mean ms':>8} {'errors':>6}"
+        f"{'p99 ms':>8} {'mean ms':>8} {'CPU ms/op':>9} {'errors':>6}"
     )
     for r in results:
         ms = [v * 1000 for v in r.latencies]
         mean = statistics.fmean(ms) if ms else float("nan")
         print(
             f"{r.scenario:9} {r.tool:20} {r.concurrency:>5} {r.ops:>6} {r.per_second:>8.1f} "
-            f"{percentile(ms, 50):>8.1f} {percentile(ms, 99):>8.1f} {mean:>8.1f} {r.errors:>6}"
+            f"{percentile(ms, 50):>8.1f} {percentile(ms, 99):>8.1f} {mean:>8.1f} "
+            f"{cpu_ms(r):>9.2f} {r.errors:>6}"
         )
     by_level: dict[int, dict[str, float]] = {}
     for r in results:

@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from lti_tool.storage.catalogs import ParsedCatalogs
@@ -96,6 +96,15 @@ class Storage:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        """Repositories for reads only, on a connection in autocommit mode: no BEGIN and no
+        COMMIT round trip (a launch looks its registration up several times). Writes here
+        would commit one statement at a time: use `transaction()` for them."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            with Session(bind=connection) as session:
+                yield Transaction(session, self.catalogs)
 
     def retrying(
         self,
