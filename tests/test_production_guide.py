@@ -1,5 +1,6 @@
 """docs/production.md followed once, end to end, on this machine's PostgreSQL and Redis:
-migrate with `skillpath init`, register the platform and import a catalog with the CLI, run two
+install the package (built from this checkout) into a virtual environment of its own, migrate
+with `skillpath init`, register the platform and import a catalog with the CLI, run two
 app instances (`skillpath serve`) and two outbox workers (`skillpath worker`) as the sample
 systemd units do, put a round-robin balancer in front (the fault proxy with two upstreams,
 standing in for the TLS proxy), launch learners through it so that every step of a launch
@@ -37,7 +38,6 @@ from tests.peers.platform_fixtures import platform_peer  # noqa: F401
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = os.environ.get("SKILLPATH_TEST_DATABASE_URL", "")
 REDIS = os.environ.get("SKILLPATH_TEST_REDIS_URL", "")
-SKILLPATH = Path(sys.executable).with_name("skillpath")
 
 
 def known_settings() -> set[str]:
@@ -74,11 +74,34 @@ def test_compose_file_and_units_are_valid_and_name_real_settings() -> None:
         assert commands and set(commands) <= {"serve", "worker", "sync", "init"}
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def install(venv: Path) -> Path:
+    """`pip install` of this checkout into a fresh virtual environment; its `skillpath`.
+    The dependencies are the test environment's (a .pth file points there): the package
+    itself, its entry point and its data files come from the built wheel."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (purelib,) = (venv / "lib").glob("python3*/site-packages")
+    here = subprocess.run(
+        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (purelib / "skillpath-test-dependencies.pth").write_text(here + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+         "-q", "--no-deps", str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return venv / "bin" / "skillpath"
+
+
+def start(
+    skillpath: Path, args: list[str], env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as output:  # the child keeps its own descriptor
         return subprocess.Popen(
-            [str(SKILLPATH), *args],
+            [str(skillpath), *args],
             env=env,
+            cwd=log.parent,  # not the checkout: the installed package is what runs
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -95,9 +118,14 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         process.wait()
 
 
-def run(args: list[str], env: dict[str, str]) -> str:
+def run(skillpath: Path, args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [str(SKILLPATH), *args], env=env, capture_output=True, text=True, timeout=120
+        [str(skillpath), *args],
+        env=env,
+        cwd=skillpath.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -153,9 +181,16 @@ def test_two_instances_and_two_workers_on_postgresql_and_redis(
     with fault_proxy(instances[0], also=instances[1:]) as balancer:
         env = dict(production_env, SKILLPATH_BASE_URL=balancer.url)
         try:
-            assert "newest schema" in run(["init"], env)
+            skillpath = install(tmp_path / "venv")
+            installed = subprocess.run(
+                [str(skillpath.with_name("python")), "-c", "import lti_tool; print(lti_tool.__file__)"],
+                capture_output=True, text=True, check=True, cwd=tmp_path,
+            ).stdout  # fmt: skip
+            assert installed.startswith(str(tmp_path / "venv")), installed
+            assert "newest schema" in run(skillpath, ["init"], env)
             client_id = "prod-" + uuid.uuid4().hex[:8]
             run(
+                skillpath,
                 [
                     "platform", "add", "--issuer", platform_peer.issuer,
                     "--client-id", client_id, "--auth-login-url", platform_peer.auth_login_url,
@@ -164,7 +199,8 @@ def test_two_instances_and_two_workers_on_postgresql_and_redis(
                 ],
                 env,
             )  # fmt: skip
-            run(["catalog", "import", str(ROOT / "tests/fixtures/catalog-example.json")], env)
+            catalog = str(ROOT / "tests/fixtures/catalog-example.json")
+            run(skillpath, ["catalog", "import", catalog], env)
             platform_peer.register_tool(
                 client_id,
                 "dep-1",
@@ -176,6 +212,7 @@ def test_two_instances_and_two_workers_on_postgresql_and_redis(
                 log = tmp_path / f"web-{n}.log"
                 processes.append(
                     start(
+                        skillpath,
                         [
                             "serve",
                             "--bind",
@@ -190,7 +227,9 @@ def test_two_instances_and_two_workers_on_postgresql_and_redis(
                     )
                 )
                 wait_ready(instances[n], processes[-1], log)
-            workers = [start(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(2)]
+            workers = [
+                start(skillpath, ["worker"], env, tmp_path / f"worker-{n}.log") for n in range(2)
+            ]
             processes += workers
 
             context = "course-" + uuid.uuid4().hex[:6]
