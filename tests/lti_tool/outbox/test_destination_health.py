@@ -180,18 +180,18 @@ def test_the_lease_is_renewed_while_a_slow_delivery_runs(
 
     def slow(item: ItemToDeliver) -> DeliveryResult:
         started.set()
-        time.sleep(1.0)
+        time.sleep(2.5)
         return Delivered()
 
     scripted.script = slow
     short = WorkerOptions(
-        lease=timedelta(seconds=0.3), kinds=(KIND,), concurrency=1, name="slow-worker"
+        lease=timedelta(seconds=1.0), kinds=(KIND,), concurrency=1, name="slow-worker"
     )
     first = threading.Thread(target=worker_once, args=(services, short))
     first.start()
     assert started.wait(5)
     taken_by_others = 0
-    deadline = time.monotonic() + 0.9
+    deadline = time.monotonic() + 2.2  # past two leases
     while time.monotonic() < deadline:
         with services.storage.transaction() as tx:
             lease = tx.outbox.claim(now=datetime.now(UTC), limit=10, lease=timedelta(seconds=5))
