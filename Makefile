@@ -109,3 +109,9 @@ translations: $(STAMP)
 .PHONY: bench-pages
 bench-pages: $(STAMP)
 	$(BIN)/python -m benchmarks.pages
+
+# Load benchmark: launches and /api/v1/me/path at rising concurrency against gunicorn on the
+# machine's PostgreSQL and Redis, beside the pylti1p3 reference tool (127.0.0.1 only, bounded).
+.PHONY: bench-load
+bench-load: $(STAMP)
+	$(BIN)/python -m benchmarks.load

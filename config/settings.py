@@ -20,6 +20,17 @@ class SettingsError(ValueError):
     """A `SKILLPATH_*` variable holds a value Skillpath cannot use."""
 
 
+LOG_FORMATS = ("json", "text")
+
+
+def _choice(value: str, name: str) -> str:
+    if value not in LOG_FORMATS:
+        raise SettingsError(
+            f"SKILLPATH_{name} must be one of {', '.join(LOG_FORMATS)}, got {value!r}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a process needs to know about its environment.
@@ -41,6 +52,16 @@ class Settings:
     # signed with it can live, plus the time platforms cache our key set.
     key_retention_hours: int = 48
     log_level: str = "INFO"
+    # "json" (one object per line, with the request id) or "text" (for a terminal).
+    log_format: str = "json"
+    # When set, GET /metrics wants `Authorization: Bearer <this>`.
+    metrics_token: str = field(default="", repr=False)
+    # How long a worker holds an outbox item before another may take it (renewed while a
+    # delivery runs): a killed worker's items move on after this.
+    outbox_lease_seconds: int = 15
+    # prometheus-client's multi-process folder (its own variable, PROMETHEUS_MULTIPROC_DIR;
+    # `skillpath serve` sets it up for its workers): /metrics then merges every process.
+    metrics_dir: str = ""
     embedded_worker: bool = True
     testing: bool = False
     # What the process environment says about outgoing HTTP, read once: with no proxy
@@ -110,6 +131,10 @@ class Settings:
             jwt_leeway_seconds=integer("JWT_LEEWAY_SECONDS", cls.jwt_leeway_seconds),
             key_retention_hours=integer("KEY_RETENTION_HOURS", cls.key_retention_hours, 1),
             log_level=text("LOG_LEVEL", cls.log_level).upper(),
+            log_format=_choice(text("LOG_FORMAT", cls.log_format).lower(), "LOG_FORMAT"),
+            metrics_token=text("METRICS_TOKEN"),
+            outbox_lease_seconds=integer("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds, 1),
+            metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
             embedded_worker=flag("EMBEDDED_WORKER", cls.embedded_worker),
             http_trust_env=proxied,
             ca_bundle="" if proxied else _first(env, CA_BUNDLE_VARIABLES),

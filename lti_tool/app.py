@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
         instance_relative_config=True,
     )
     settings = resolve_settings(settings or Settings.from_env(), app.instance_path)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, web.log_context)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -60,6 +61,9 @@ def start_embedded_worker(app: Flask, options: WorkerOptions | None = None) -> E
     existing = app.extensions.get(WORKER_EXTENSION)
     if isinstance(existing, EmbeddedWorker) and existing.alive:
         return existing
-    worker = EmbeddedWorker(app.extensions[EXTENSION], options).start()
+    container = app.extensions[EXTENSION]
+    if options is None:
+        options = WorkerOptions(lease=timedelta(seconds=container.settings.outbox_lease_seconds))
+    worker = EmbeddedWorker(container, options).start()
     app.extensions[WORKER_EXTENSION] = worker
     return worker

@@ -30,9 +30,10 @@ from lti_tool.lti.services.clients import ServiceClients
 from lti_tool.lti.services.score_delivery import KIND as SCORE_KIND
 from lti_tool.lti.services.score_delivery import AgsScoreDeliverer
 from lti_tool.lti.sessions import LaunchSessions
+from lti_tool.metrics import DatabaseCollector, Metrics
 from lti_tool.outbox.delivery import DelivererRegistry
 from lti_tool.storage import SecretBox, SharedStore, Storage, ToolKeyRecord, make_store
-from xapi.http import new_session, safe_retries
+from xapi.http import CallObserver, new_session, safe_retries
 
 log = logging.getLogger("skillpath")
 
@@ -92,13 +93,18 @@ class Container:
     lti_services: ServiceClients
     lrs: LrsGateway
     deliverers: DelivererRegistry
+    metrics: Metrics
+    database_metrics: DatabaseCollector
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Container:
         storage = Storage(settings.database_url)
         store = make_store(storage, settings.redis_url, clock=clock)
         box = SecretBox(settings.secret_key)
-        http = cls.new_http_session(settings, PLATFORM_POOL_SIZE, retrying=True)
+        metrics = Metrics(multiprocess_dir=settings.metrics_dir)
+        http = cls.new_http_session(
+            settings, PLATFORM_POOL_SIZE, retrying=True, observer=metrics.peer_observer("lms")
+        )
         signing_key = tool_keys.CurrentKey(storage, box)
         tool_conf = DatabaseToolConf(storage, signing_key)
         platform_keys = PlatformKeys(store, http)
@@ -108,7 +114,12 @@ class Container:
         )
         lti_services = ServiceClients(tool_conf, store, signing_key, http)
         lrs = LrsGateway(
-            storage, box, settings, lambda: cls.new_http_session(settings, LRS_POOL_SIZE)
+            storage,
+            box,
+            settings,
+            lambda: cls.new_http_session(
+                settings, LRS_POOL_SIZE, observer=metrics.peer_observer("lrs")
+            ),
         )
         deliverers = DelivererRegistry()
         deliverers.register(SCORE_KIND, AgsScoreDeliverer(lti_services))
@@ -128,20 +139,28 @@ class Container:
             lti_services=lti_services,
             lrs=lrs,
             deliverers=deliverers,
+            metrics=metrics,
+            database_metrics=DatabaseCollector(storage, clock),
         )
 
     @staticmethod
     def new_http_session(
-        settings: Settings, pool_size: int, *, retrying: bool = False
+        settings: Settings,
+        pool_size: int,
+        *,
+        retrying: bool = False,
+        observer: CallObserver | None = None,
     ) -> requests.Session:
         """The one way the app makes an HTTP session: timeouts on every call, the environment
-        read once, GETs retried (`retrying`) where the caller does not retry itself."""
+        read once, GETs retried (`retrying`) where the caller does not retry itself, every
+        call told to `observer` (the metrics)."""
         return new_session(
             user_agent=USER_AGENT,
             pool_size=pool_size,
             retries=safe_retries() if retrying else None,
             trust_env=settings.http_trust_env,
             ca_bundle=settings.ca_bundle,
+            observer=observer,
         )
 
     def now(self) -> datetime:

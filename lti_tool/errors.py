@@ -181,3 +181,30 @@ class RosterUnavailable(PeerError):
         "The class list could not be read from the LMS just now, so none is shown rather "
         "than an incomplete one. Try again in a minute."
     )
+
+
+class StoreUnavailable(SkillpathError):
+    """The shared store (Redis) does not answer: logins and launches cannot be checked now."""
+
+    status = 503
+    code = "store_unavailable"
+    default_message = (
+        "Skillpath cannot reach its session store just now, so it cannot check this launch. "
+        "Please wait a minute and open the link again."
+    )
+    admin_hint = (
+        "The shared store (SKILLPATH_REDIS_URL) is not answering; /readyz says the same. "
+        "Launches work again as soon as it is back."
+    )
+
+
+class DatabaseUnavailable(SkillpathError):
+    """The database does not answer (restarting, network): nothing can be read or saved."""
+
+    status = 503
+    code = "database_unavailable"
+    default_message = (
+        "Skillpath cannot reach its database just now. Nothing was lost; please wait a "
+        "minute and open the link again."
+    )
+    admin_hint = "The database (SKILLPATH_DATABASE_URL) is not answering; /readyz says the same."

@@ -15,9 +15,10 @@ from __future__ import annotations
 import http.client
 import random
 import socket
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,9 +69,19 @@ class PlannedFault:
     count: int
     status: int = 503
     methods: frozenset[str] = frozenset()
+    # Only requests whose path holds this; the first `after` of them pass untouched.
+    path_contains: str = ""
+    after: int = 0
 
-    def applies(self, method: str) -> bool:
-        return self.count > 0 and (not self.methods or method in self.methods)
+    def applies(self, method: str, path: str = "") -> bool:
+        if self.count <= 0 or (self.methods and method not in self.methods):
+            return False
+        if self.path_contains not in path:
+            return False
+        if self.after > 0:
+            self.after -= 1
+            return False
+        return True
 
 
 @dataclass
@@ -81,13 +92,18 @@ class ProxyStats:
     slowed: int = 0
     by_path: dict[str, int] = field(default_factory=dict)
     by_method: dict[str, int] = field(default_factory=dict)
+    by_upstream: dict[str, int] = field(default_factory=dict)
 
 
 class FaultProxy:
     """`start()` it, point clients at `url` (as their HTTP proxy) and set `faults`."""
 
-    def __init__(self, upstream: str = "", port: int = 0) -> None:
+    def __init__(self, upstream: str = "", port: int = 0, also: Sequence[str] = ()) -> None:
         self.upstream = upstream.rstrip("/")
+        # With `also`, origin-form requests go round-robin over every upstream (a load
+        # balancer in front of several instances); `stats.by_upstream` counts them.
+        self.upstreams = [self.upstream, *(u.rstrip("/") for u in also)]
+        self._next_upstream = 0
         self.faults = Faults()
         self.planned: list[PlannedFault] = []
         self.stats = ProxyStats()
@@ -106,7 +122,7 @@ class FaultProxy:
         class Handler(_ProxyHandler):
             owner = proxy
 
-        server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        server = _QuietServer(("127.0.0.1", self._port), Handler)
         server.daemon_threads = True
         self._port = server.server_address[1]
         self._server = server
@@ -140,11 +156,29 @@ class FaultProxy:
         """For `requests.Session.proxies`."""
         return {"http": self.url}
 
-    # -- planned faults, in order ------------------------------------------------------------
-    def fail(self, count: int, status: int = 503, methods: tuple[str, ...] = ()) -> None:
-        """Answer `status` to the next `count` requests (of `methods`) without forwarding."""
+    def _pick_upstream(self) -> str:
         with self._lock:
-            self.planned.append(PlannedFault("status", count, status, frozenset(methods)))
+            chosen = self.upstreams[self._next_upstream % len(self.upstreams)]
+            self._next_upstream += 1
+            self.stats.by_upstream[chosen] = self.stats.by_upstream.get(chosen, 0) + 1
+        return chosen
+
+    # -- planned faults, in order ------------------------------------------------------------
+    def fail(
+        self,
+        count: int,
+        status: int = 503,
+        methods: tuple[str, ...] = (),
+        *,
+        path_contains: str = "",
+        after: int = 0,
+    ) -> None:
+        """Answer `status` to the next `count` requests (of `methods`, to paths holding
+        `path_contains`, once `after` of them went through) without forwarding."""
+        with self._lock:
+            self.planned.append(
+                PlannedFault("status", count, status, frozenset(methods), path_contains, after)
+            )
 
     def drop(
         self, count: int, methods: tuple[str, ...] = (), after_forwarding: bool = False
@@ -165,7 +199,7 @@ class FaultProxy:
             self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
             self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
             for planned in self.planned:
-                if planned.applies(method):
+                if planned.applies(method, path):
                     planned.count -= 1
                     if planned.kind == "status":
                         self.stats.injected_status += 1
@@ -203,6 +237,17 @@ class FaultProxy:
             self.faults.status_code = status
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that went away (a test done, a timeout) while an answer was held back is
+    expected here: no traceback for it on stderr, where it would land in another test's
+    captured output."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class _ProxyHandler(BaseHTTPRequestHandler):
     owner: FaultProxy
     protocol_version = "HTTP/1.1"
@@ -215,7 +260,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             parts = urlsplit(self.path)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
             return f"{parts.scheme}://{parts.netloc}", path
-        return self.owner.upstream, self.path
+        return self.owner._pick_upstream(), self.path
 
     def _handle(self) -> None:
         origin, path = self._target()
@@ -290,10 +335,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fault_proxy(upstream: str = "") -> Iterator[FaultProxy]:
-    """A running proxy (to `upstream`, scheme://host:port, for origin-form requests) for the
-    `with` block; stopped whatever happens."""
-    proxy = FaultProxy(upstream).start()
+def fault_proxy(upstream: str = "", also: Sequence[str] = ()) -> Iterator[FaultProxy]:
+    """A running proxy (to `upstream`, scheme://host:port, for origin-form requests; round-robin
+    over it and `also`) for the `with` block; stopped whatever happens."""
+    proxy = FaultProxy(upstream, also=also).start()
     try:
         yield proxy
     finally:

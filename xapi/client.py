@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ from xapi.errors import (
 )
 from xapi.http import RETRYABLE_STATUSES, new_session
 from xapi.timestamps import format_timestamp, parse_timestamp
+
+# How many of the latest `more` links a paging loop remembers to detect an LRS going round.
+RECENT_MORE_LINKS = 64
 
 __all__ = ["LrsClient", "RetryPolicy", "StatementPage", "StatementQuery"]
 
@@ -286,14 +290,16 @@ class LrsClient:
         """Every page of a query, following `more` to the end; `deadline` is a `clock()` value
         after which no further request is started (raises `LrsTimeout`)."""
         page = self.get_statements(query, deadline=deadline)
-        seen_links: set[str] = set()
+        # The latest links only: a sync of millions of statements keeps constant memory, and
+        # an LRS that sends a link again sends one of its recent ones.
+        recent_links: deque[str] = deque(maxlen=RECENT_MORE_LINKS)
         while True:
             yield page
             if not page.more:
                 return
-            if page.more in seen_links:
+            if page.more in recent_links:
                 raise LrsProtocolError(f"LRS repeated the more link {page.more!r}")
-            seen_links.add(page.more)
+            recent_links.append(page.more)
             page = self.get_more(page.more, deadline=deadline)
 
     def _page(

@@ -15,13 +15,26 @@ configured, `trust_env` goes off and the CA bundle is set on the session.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-__all__ = ["RETRYABLE_STATUSES", "TimeoutSession", "new_session", "safe_retries"]
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "CallObserver",
+    "ObservedAdapter",
+    "TimeoutSession",
+    "new_session",
+    "safe_retries",
+]
+
+# Told of every call a session makes: (method, status or None, seconds, error kind or None).
+# The app counts them (Prometheus); this package knows nothing of how.
+CallObserver = Callable[[str, int | None, float, str | None], None]
 
 # Statuses after which the same request can succeed: the receiver or a proxy is overloaded or
 # briefly away. (The outbox adds a few that only make sense for queued deliveries.)
@@ -40,6 +53,32 @@ class TimeoutSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
+
+
+class ObservedAdapter(HTTPAdapter):
+    """An adapter that tells `observer` how long each call took and how it ended (retries
+    included: the call as its caller sees it)."""
+
+    def __init__(self, observer: CallObserver, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._observer = observer
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        method = str(request.method or "GET")
+        try:
+            response = super().send(request, *args, **kwargs)
+        except requests.Timeout:
+            self._observer(method, None, time.perf_counter() - started, "timeout")
+            raise
+        except requests.ConnectionError:
+            self._observer(method, None, time.perf_counter() - started, "connect")
+            raise
+        except requests.RequestException:
+            self._observer(method, None, time.perf_counter() - started, "error")
+            raise
+        self._observer(method, response.status_code, time.perf_counter() - started, None)
+        return response
 
 
 def safe_retries(total: int = 2, backoff_seconds: float = 0.2) -> Retry:
@@ -68,14 +107,22 @@ def new_session(
     retries: Retry | None = None,
     trust_env: bool = True,
     ca_bundle: str = "",
+    observer: CallObserver | None = None,
 ) -> TimeoutSession:
     """A session with a default timeout, a connection pool of `pool_size`, `retries` (None:
     no automatic retry), and the environment as the caller read it: `trust_env` False when
     no proxy is configured (the environment is then not re-read per request), `ca_bundle`
-    the certificate bundle to verify with ("" for the default)."""
+    the certificate bundle to verify with ("" for the default); `observer` is told of every
+    call."""
     session = TimeoutSession(timeout)
-    adapter = HTTPAdapter(
-        pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retries or 0
+    adapter = (
+        ObservedAdapter(
+            observer, pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retries or 0
+        )
+        if observer is not None
+        else HTTPAdapter(
+            pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retries or 0
+        )
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)

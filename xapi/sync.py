@@ -31,6 +31,7 @@ __all__ = [
     "SyncResult",
     "refresh_learner",
     "sync_lrs",
+    "sync_pages",
     "sync_statements",
 ]
 
@@ -155,6 +156,53 @@ def sync_statements(
         counts=reader.counts,
         pages=pages,
     )
+
+
+def sync_pages(
+    client: LrsClient,
+    lesson_ids: Collection[str],
+    matcher: ActorMatcher,
+    cursor: SyncCursor | None = None,
+    *,
+    paging: PagingStrategy | None = None,
+    page_size: int = 500,
+) -> Iterator[SyncResult]:
+    """Read every statement stored since `cursor`, one result per page, in constant memory:
+    each result holds only its page's observations and voided ids, and the cursor to resume
+    from once the caller has stored them. A caller that saves each page's cursor with its
+    evidence resumes after the last page it stored when the sync is stopped midway.
+
+    Voiding across pages: pages come in `stored` order, and a voiding statement is stored
+    after its target, so the caller has the target when the voiding one arrives (it marks it
+    voided). Only the ids near the cursor (`OVERLAP`) are remembered between pages.
+    """
+    paging = paging or StandardPaging()
+    cursor = cursor or SyncCursor()
+    query_since = cursor.since - OVERLAP if cursor.since else None
+    query = StatementQuery(
+        since=query_since if paging.since_filters_on_stored else None,
+        limit=page_size,
+        ascending=True,
+    )
+    consistent_through: datetime | None = None
+    pages = 0
+    for page in paging.pages(client, query):
+        pages += 1
+        if consistent_through is None and page.consistent_through is not None:
+            consistent_through = page.consistent_through
+        statements = page.statements
+        if query_since is not None and not paging.since_filters_on_stored:
+            statements = [s for s in statements if not _stored_before(s, query_since)]
+        reader = EvidenceReader(lesson_ids, matcher, seen_ids=cursor.seen.keys())
+        reader.add_page(statements)
+        cursor = _advance(cursor, reader.stored_times, consistent_through)
+        yield SyncResult(
+            observations=reader.observations(),
+            voided_statement_ids=reader.voided_ids,
+            cursor=cursor,
+            counts=reader.counts,
+            pages=pages,
+        )
 
 
 def sync_lrs(

@@ -13,7 +13,6 @@ from lti_tool.storage import Tenant
 from lti_tool.usecases import admin
 from lti_tool.usecases.evidence_sync import sync_all
 from lti_tool.usecases.learner_refresh import catch_up
-from xapi.errors import XapiError
 
 
 @click.group()
@@ -96,21 +95,19 @@ def lrs_identity(
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 86400))
 def sync(once: bool, interval: int) -> None:
-    """Pull new statements from every connected LRS into learners' evidence."""
+    """Pull new statements from every connected LRS into learners' evidence. Each LRS is
+    synced on its own; with --once the exit status is non-zero when any of them failed."""
     with opened() as container:
         while True:
-            try:
-                reports = sync_all(container)
-            except XapiError as exc:
-                if once:
-                    raise click.ClickException(f"sync failed: {exc}") from None
-                click.echo(f"sync failed, will retry: {exc}", err=True)
-                reports = []
+            reports = sync_all(container)
             for report in reports:
-                click.echo(
+                line = (
                     f"{report.endpoint}: read {report.read}, filed {report.filed}, "
                     f"voided {report.voided}, skipped malformed {report.skipped_malformed}"
                 )
+                if report.error:
+                    line += f"; stopped: {report.error} (resumes from its last page)"
+                click.echo(line, err=bool(report.error))
             # The learners whose evidence moved: states brought up to date, views stored.
             updated = catch_up(container) if reports else 0
             if updated:
@@ -118,5 +115,10 @@ def sync(once: bool, interval: int) -> None:
             if once:
                 if not reports:
                     click.echo("no LRS is connected: `skillpath lrs set` first")
+                failed = [r.endpoint for r in reports if r.error]
+                if failed:
+                    raise click.ClickException(
+                        f"sync failed for {len(failed)} of {len(reports)} LRS: {', '.join(failed)}"
+                    )
                 return
             time.sleep(interval)

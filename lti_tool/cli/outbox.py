@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 from types import FrameType
 
 import click
@@ -41,7 +42,11 @@ def worker(once: bool, concurrency: int, batch: int, fit_every: int) -> None:
     """Drain the outbox (scores to the LMS, statements to the LRS) and refit tenants' learner
     models when enough new evidence arrived."""
     with opened() as services:
-        options = WorkerOptions(batch_size=batch, concurrency=concurrency)
+        options = WorkerOptions(
+            batch_size=batch,
+            concurrency=concurrency,
+            lease=timedelta(seconds=services.settings.outbox_lease_seconds),
+        )
         if once:
             report = worker_once(services, options)
             total = report

@@ -20,6 +20,11 @@ def _flask_instance_path() -> str:
     return Flask("lti_tool.app", instance_relative_config=True).instance_path
 
 
+def instance_path(settings: Settings) -> str:
+    """The instance folder of these settings (the app's default when unset)."""
+    return settings.instance_path or _flask_instance_path()
+
+
 @contextmanager
 def opened(*, needs_schema: bool = True) -> Iterator[Container]:
     """The container of one command; `needs_schema` refuses to run before `skillpath init`."""

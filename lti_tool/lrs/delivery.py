@@ -28,7 +28,9 @@ class XapiStatementDeliverer:
         lrs = self._gateway.settings_for(Tenant(payload["issuer"], payload["client_id"]))
         summary = f"PUT statements?statementId={statement.get('id')}"
         if lrs is None:
-            return RetryLater("no LRS is connected for this registration", after=300)
+            return RetryLater(
+                "no LRS is connected for this registration", after=300, item_only=True
+            )
         try:
             client, _ = self._gateway.client(lrs)
             client.put_statement(statement, statement_id=statement["id"])

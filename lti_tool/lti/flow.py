@@ -141,7 +141,7 @@ class LaunchFlow:
         launch_id = self._sessions.launch_id(token)
         if expected_id is not None and launch_id != expected_id:
             raise NotAuthenticated()
-        with self._storage.transaction() as tx:
+        with self._storage.reading() as tx:
             launch = tx.launches.get(launch_id)
         if launch is None:
             raise NotFound("This launch is no longer known: open the link in your course again.")

@@ -145,7 +145,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         return registration
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> LtiRegistration:
-        with self._storage.transaction() as tx:
+        with self._storage.reading() as tx:
             rows = tx.registrations.lookup_by_issuer(iss)
         if len(rows) != 1:
             return None  # type: ignore[return-value]
@@ -156,7 +156,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     ) -> LtiRegistration:
         if not client_id:
             return self.find_registration_by_issuer(iss)
-        with self._storage.transaction() as tx:
+        with self._storage.reading() as tx:
             row = tx.registrations.lookup(Tenant(iss, client_id))
         return self._to_lti(row) if row else None  # type: ignore[return-value]
 
@@ -166,7 +166,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
-        with self._storage.transaction() as tx:
+        with self._storage.reading() as tx:
             found = tx.registrations.has_deployment(Tenant(iss, client_id), deployment_id)
         if not found:
             return None

@@ -30,6 +30,24 @@ class BackoffPolicy:
     # retried sooner and may ask again.
     max_retry_after_seconds: float = 3600.0
 
+    # A failing destination is probed with one item at a time: the first probe this long
+    # after it was found failing, doubling up to the cap. The cap bounds how long waiting
+    # items can sit after the receiver is back (one probe interval, then all are due).
+    probe_base_seconds: float = 1.0
+    probe_cap_seconds: float = 10.0
+
+    def probe_delay(
+        self, failures: int, rng: random.Random, retry_after: float | None = None
+    ) -> float:
+        """Seconds to the next probe of a destination after `failures` failures in a row:
+        jittered in [half, whole] of an exponential step, never under the receiver's own
+        Retry-After (clamped to the cap's double)."""
+        step = min(self.probe_cap_seconds, self.probe_base_seconds * 2 ** max(failures - 1, 0))
+        delay = rng.uniform(step / 2, step)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, 2 * self.probe_cap_seconds))
+        return delay
+
     def delay(self, attempts: int, rng: random.Random, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after_seconds)

@@ -53,6 +53,18 @@ class RetryLater:
     after: float | None = None
     uncertain: bool = False
     exchange: Exchange = field(default_factory=Exchange)
+    # True when the trouble is this item's alone (no deliverer here, nothing configured for
+    # it): it says nothing about the receiver's health.
+    item_only: bool = False
+
+    @property
+    def receiver_unwell(self) -> bool:
+        """Whether this failure counts against the destination's health: no answer at all,
+        a 5xx, 408 or 429 (the receiver, not this item, is the trouble)."""
+        if self.item_only:
+            return False
+        status = self.exchange.response_status
+        return status is None or status >= 500 or status in (408, 429)
 
 
 @dataclass(frozen=True)

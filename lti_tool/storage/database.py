@@ -8,23 +8,38 @@ rolls back otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from lti_tool.storage.catalogs import ParsedCatalogs
 from lti_tool.storage.transaction import Transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger("skillpath.storage")
+
+T = TypeVar("T")
+
+
+def is_connection_trouble(exc: BaseException) -> bool:
+    """A failure of the connection (server gone, connection dropped, SQLite busy), not of
+    the statement: idempotent work may simply run again."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -81,6 +96,51 @@ class Storage:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        """Repositories for reads only, on a connection in autocommit mode: no BEGIN and no
+        COMMIT round trip (a launch looks its registration up several times). Writes here
+        would commit one statement at a time: use `transaction()` for them."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            with Session(bind=connection) as session:
+                yield Transaction(session, self.catalogs)
+
+    def retrying(
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        within_seconds: float = 5.0,
+        first_wait: float = 0.1,
+        max_wait: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> T:
+        """Run `work` in a transaction; when the connection fails (database restarted,
+        connection dropped), roll back and run it again, for up to `within_seconds`. Only for
+        work that may run twice: the transaction either committed whole or not at all, and a
+        commit whose answer was lost must be harmless to repeat."""
+        deadline = time.monotonic() + within_seconds
+        wait = first_wait
+        while True:
+            try:
+                with self.transaction() as tx:
+                    return work(tx)
+            except Exception as exc:
+                if not is_connection_trouble(exc) or time.monotonic() + wait > deadline:
+                    raise
+                log.warning(
+                    "database connection failed (%s); trying again in %.1f s",
+                    type(exc).__name__,
+                    wait,
+                )
+                sleep(wait)
+                wait = min(wait * 2, max_wait)
+
+    @staticmethod
+    def unavailable(exc: BaseException) -> bool:
+        """Whether `exc` says the database could not be reached (not that a statement was
+        wrong): the web answers 503 and the page says to try again shortly."""
+        return is_connection_trouble(exc)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

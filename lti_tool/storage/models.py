@@ -270,11 +270,15 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_supersede", "kind", "supersede_key", "status"),
+        Index("ix_outbox_destination", "destination", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     supersede_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Where the item goes (one platform registration, one tenant's LRS): the unit of health
+    # (`DestinationRow`). Set at enqueue.
+    destination: Mapped[str] = mapped_column(String(1100), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -399,3 +403,24 @@ class ModelFitRow(Base):
     verdict: Mapped[str] = mapped_column(Text, default="")
     evidence_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DestinationRow(Base):
+    """The health of one destination of the outbox (a platform registration, a tenant's LRS).
+
+    A row appears on the first failure that says the receiver itself is unwell (network,
+    5xx, 429). `failures` counts such failures since the last success; from
+    `PROBE_AFTER_FAILURES` on, the destination is *failing*: workers stop claiming its items
+    and send one probe at `probe_at` instead. The first success resets it and makes every
+    waiting item of the destination due at once.
+    """
+
+    __tablename__ = "outbox_destinations"
+
+    destination: Mapped[str] = mapped_column(String(1100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    probe_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -171,6 +171,21 @@ class ItemToDeliver:
     attempts: int
     uncertain: bool
     created_at: datetime
+    # Where it goes (the unit of health; see `lti_tool.storage.outbox`).
+    destination: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationHealth:
+    """One destination of the outbox: its waiting items and its health (operators, metrics)."""
+
+    destination: str
+    pending: int
+    oldest_pending_at: datetime | None
+    failures: int
+    failing: bool
+    probe_at: datetime | None
+    last_error: str | None
 
 
 @dataclass(frozen=True, slots=True)

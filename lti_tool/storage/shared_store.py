@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
@@ -17,10 +18,13 @@ from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lti_tool.errors import StoreUnavailable
 from lti_tool.storage.database import Storage
 from lti_tool.storage.models import StoreEntry
 
 Clock = Callable[[], datetime]
+
+log = logging.getLogger("skillpath.store")
 
 
 class SharedStore(Protocol):
@@ -159,34 +163,58 @@ class SqlStore:
 
 
 class RedisStore:
+    """The shared store on Redis. A Redis that does not answer raises `StoreUnavailable`
+    (a clear 503 page) after one quick retry; the client reconnects on the next call, so
+    launches work again as soon as Redis is back."""
+
     def __init__(self, url: str, prefix: str = "skillpath:") -> None:
         import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._errors: tuple[type[Exception], ...] = (
+            redis.exceptions.ConnectionError,
+            redis.exceptions.TimeoutError,
+        )
+        # A person waits on most calls: one quick retry, then a clear answer.
+        self._redis = redis.Redis.from_url(
+            url,
+            socket_timeout=2,
+            socket_connect_timeout=1,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+            health_check_interval=15,
+        )
         self._prefix = prefix
 
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._redis, method)(*args, **kwargs)
+        except self._errors as exc:
+            log.warning("shared store (Redis) unavailable: %s", type(exc).__name__)
+            raise StoreUnavailable() from exc
+
     def put(self, key: str, value: Any, ttl_seconds: float) -> None:
-        self._redis.set(self._prefix + key, json.dumps(value), px=_milliseconds(ttl_seconds))
+        self._call("set", self._prefix + key, json.dumps(value), px=_milliseconds(ttl_seconds))
 
     def get(self, key: str) -> Any | None:
-        raw = self._redis.get(self._prefix + key)
+        raw = self._call("get", self._prefix + key)
         return None if raw is None else json.loads(raw)
 
     def take(self, key: str) -> Any | None:
-        raw = self._redis.getdel(self._prefix + key)
-        return None if raw is None else json.loads(raw)  # type: ignore[arg-type]
+        raw = self._call("getdel", self._prefix + key)
+        return None if raw is None else json.loads(raw)
 
     def add(self, key: str, value: Any, ttl_seconds: float) -> bool:
-        done = self._redis.set(
-            self._prefix + key, json.dumps(value), px=_milliseconds(ttl_seconds), nx=True
+        done = self._call(
+            "set", self._prefix + key, json.dumps(value), px=_milliseconds(ttl_seconds), nx=True
         )
         return bool(done)
 
     def delete(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
+        self._call("delete", self._prefix + key)
 
     def ping(self) -> None:
-        self._redis.ping()
+        self._call("ping")
 
 
 def _milliseconds(ttl_seconds: float) -> int:

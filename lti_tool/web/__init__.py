@@ -18,9 +18,13 @@ from lti_tool.web import (
     instructor_pages,
     learner_pages,
     lti,
+    observability,
     pages,
     xapi_profile,
 )
+from lti_tool.web.observability import log_context
+
+__all__ = ["init_app", "log_context"]
 
 OPENAPI = {
     "API_TITLE": "Skillpath API",
@@ -48,6 +52,8 @@ OPENAPI = {
 
 
 def init_app(app: Flask) -> None:
+    # First: the request id exists before any other hook or view logs.
+    observability.init_app(app)
     for key, value in OPENAPI.items():
         app.config.setdefault(key, value)
     spec = Api(app)

@@ -10,7 +10,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from lti_tool.errors import SkillpathError
+from lti_tool.errors import DatabaseUnavailable, SkillpathError
+from lti_tool.web.auth import container
+from lti_tool.web.observability import count_rejection, current_request_id
 
 log = logging.getLogger("skillpath")
 
@@ -28,15 +30,25 @@ def wants_json() -> bool:
 def render_error(
     status: int, code: str, message: str, hint: str = "", fields: dict[str, Any] | None = None
 ) -> Response:
+    request_id = current_request_id()
     if wants_json():
         errors: dict[str, Any] = dict(fields or {})
         if hint:
             errors["admin_hint"] = hint
+        if request_id:
+            errors["request_id"] = request_id
         body = {"code": code, "status": status, "message": message, "errors": errors}
         response = jsonify(body)
     else:
         response = make_response(
-            render_template("error.html", status=status, code=code, message=message, hint=hint)
+            render_template(
+                "error.html",
+                status=status,
+                code=code,
+                message=message,
+                hint=hint,
+                request_id=request_id,
+            )
         )
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
@@ -46,6 +58,7 @@ def render_error(
 def init_app(app: Flask) -> None:
     @app.errorhandler(SkillpathError)
     def skillpath_error(exc: SkillpathError) -> Response:
+        count_rejection(exc)
         response = render_error(
             exc.status, exc.code, exc.message, exc.admin_hint, exc.details.get("fields")
         )
@@ -68,7 +81,16 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        incident = uuid.uuid4().hex[:12]
+        if container().storage.unavailable(exc):
+            log.warning(
+                "database unavailable on %s %s: %s",
+                request.method,
+                request.path,
+                type(exc).__name__,
+            )
+            return skillpath_error(DatabaseUnavailable())
+        # The request id is the incident: the page shows it, every log line of it carries it.
+        incident = current_request_id() or uuid.uuid4().hex[:12]
         log.exception("unexpected error %s on %s %s", incident, request.method, request.path)
         return render_error(
             500,

@@ -139,3 +139,25 @@ def test_refresh_reads_one_learner_only(lrs: LrsPeer, page_size: int) -> None:
             timeout_seconds=5,
         )
     assert [o.statement_id for o in result.observations] == mine
+
+
+def test_sync_pages_hold_one_page_each_in_constant_memory(lrs: LrsPeer) -> None:
+    """Each page comes with only its own observations and a cursor that remembers only the
+    ids at its own instant: nothing grows with the size of the LRS."""
+    from xapi.sync import sync_pages
+
+    sub, lesson = new_sub(), new_lesson()
+    with lrs.client() as client:
+        paging = adapter_for(detect_lrs(client))
+        start = recent()
+        for _ in range(12):
+            client.put_statement(statement(sub, lesson, scaled=0.5))
+        pages = list(sync_pages(client, {lesson}, matcher(), start, paging=paging, page_size=4))
+    assert len(pages) >= 3
+    assert all(len(page.observations) <= 4 for page in pages)
+    assert sum(len(page.observations) for page in pages) == 12
+    assert all(len(page.cursor.seen) <= 4 for page in pages)
+    since = [page.cursor.since for page in pages]
+    assert all(
+        a is not None and b is not None and a <= b for a, b in zip(since, since[1:], strict=False)
+    )

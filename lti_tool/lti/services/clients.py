@@ -55,9 +55,17 @@ class ServiceClients:
         self._registrations[tenant] = (now, registration)
         return registration
 
-    def connector(self, tenant: Tenant) -> SharedTokenConnector:
+    def connector(
+        self, tenant: Tenant, timeout: tuple[float, float] | None = None
+    ) -> SharedTokenConnector:
+        """`timeout` bounds each call (a page waiting on the LMS); None: the session's."""
         return SharedTokenConnector(
-            self.registration(tenant), self._store, self.signing_key, self.session, self.tokens
+            self.registration(tenant),
+            self._store,
+            self.signing_key,
+            self.session,
+            self.tokens,
+            timeout=timeout,
         )
 
     def ags(self, tenant: Tenant, scopes: Sequence[str]) -> AgsClient:

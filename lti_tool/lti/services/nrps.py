@@ -22,6 +22,9 @@ from lti_tool.lti.vocabulary import MEMBERSHIP_TYPE, NRPS_CLAIM, NRPS_SCOPE, pro
 from lti_tool.storage import LaunchRecord, SharedStore
 
 CACHE_SECONDS = 120
+# The class list is read while an instructor's page waits: each call to the LMS (token and
+# pages) gets this long (connect, read; a GET is retried once); a slower LMS leaves the page without the list.
+PAGE_CALL_TIMEOUT = (2.0, 2.0)
 MAX_PAGES = 200
 
 
@@ -115,7 +118,7 @@ def _all_pages(
     adapter: LmsAdapter,
 ) -> list[Member]:
     try:
-        connector = clients.connector(launch.tenant)
+        connector = clients.connector(launch.tenant, timeout=PAGE_CALL_TIMEOUT)
     except UnknownRegistration as exc:
         raise RosterUnavailable(str(exc)) from exc
     members: dict[str, Member] = {}

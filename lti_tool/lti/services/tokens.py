@@ -88,12 +88,16 @@ class SharedTokenConnector(ServiceConnector):
         session: requests.Session,
         cache: TokenCache,
         clock: Callable[[], float] = time.time,
+        timeout: tuple[float, float] | None = None,
     ) -> None:
         super().__init__(registration, session)
         self._cache = cache
         self._store = store
         self._signing_key = signing_key
         self._clock = clock
+        # Per call (token request included): a page waiting on the LMS bounds it; None keeps
+        # the session's own (the worker's deliveries).
+        self._timeout = timeout
 
     def _cache_key(self, scopes: Sequence[str]) -> str:
         return token_cache_key(
@@ -101,6 +105,12 @@ class SharedTokenConnector(ServiceConnector):
             self._registration.get_client_id() or "",
             scopes,
         )
+
+    def _call_timeout(self) -> Any:
+        """This connector's timeout, else the session's own default."""
+        if self._timeout is not None:
+            return self._timeout
+        return getattr(self._requests_session, "timeout", None)
 
     def get_access_token(self, scopes: Sequence[str]) -> str:
         key = self._cache_key(scopes)
@@ -181,7 +191,9 @@ class SharedTokenConnector(ServiceConnector):
         }
         self._cache.count_request()
         try:
-            response = self._requests_session.post(auth_url, data=form)
+            response = self._requests_session.post(
+                auth_url, data=form, timeout=self._call_timeout()
+            )
         except requests.RequestException as exc:
             raise TokenRequestFailed(f"token endpoint unreachable: {exc}") from exc
         if not response.ok:
@@ -230,7 +242,7 @@ class SharedTokenConnector(ServiceConnector):
                 headers["Content-Type"] = content_type
                 data = json.dumps(json_body)
             response = self._requests_session.request(
-                method, url, data=data, headers=headers, params=params
+                method, url, data=data, headers=headers, params=params, timeout=self._call_timeout()
             )
             if response.status_code == 401 and attempt == 1:
                 self.forget_token(scopes)

@@ -26,7 +26,7 @@ def test_serve_answers_over_http_and_stops_cleanly(cli: object, cli_env: dict[st
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "1",
+            "2",
             "--threads",
             "4",
         ],
@@ -50,6 +50,17 @@ def test_serve_answers_over_http_and_stops_cleanly(cli: object, cli_env: dict[st
         assert ready.status_code == 200 and ready.json() == {"status": "ready"}
         jwks = requests.get(f"http://127.0.0.1:{port}/.well-known/jwks.json", timeout=5)
         assert jwks.json()["keys"][0]["kid"]
+        for _ in range(6):
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        # Two worker processes, one exposition: prometheus-client's multi-process mode.
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        healthz = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("skillpath_http_request_duration_seconds_count{")
+            and 'endpoint="health.healthz"' in line
+        ]
+        assert len(healthz) == 1 and float(healthz[0].rsplit(" ", 1)[1]) == 6
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -58,4 +69,8 @@ def test_serve_answers_over_http_and_stops_cleanly(cli: object, cli_env: dict[st
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         if process.stderr:
+            logged = process.stderr.read().decode()
             process.stderr.close()
+            # gunicorn's own lines and the app's are JSON objects, one per line.
+            lines = [line for line in logged.splitlines() if line.strip()]
+            assert lines and all(line.startswith("{") for line in lines), logged[:2000]

@@ -68,3 +68,40 @@ def test_learner_records_move_to_courses_and_back(settings: Settings) -> None:
         assert kept == ["course-2"]
     finally:
         database.dispose()
+
+
+def test_outbox_health_gives_waiting_items_their_destination_and_goes_back(
+    settings: Settings,
+) -> None:
+    """0006 names the destination of every waiting item (kind and tenant) and adds the
+    destinations' health table; going back drops both."""
+    from sqlalchemy import text
+
+    database = Storage(settings.database_url)
+    try:
+        database.migrate("upgrade", "0005_learner_course")
+        row = (
+            "INSERT INTO outbox_items (kind, payload, status, attempts, uncertain, "
+            "next_attempt_at, created_at) VALUES ('ags_score', :payload, :status, 0, false, "
+            "'2026-11-30 10:00:00+00', '2026-11-30 10:00:00+00')"
+        )
+        with database.engine.begin() as connection:
+            payload = '{"issuer": "https://lms.example", "client_id": "c1"}'
+            connection.execute(text(row), {"payload": payload, "status": "pending"})
+            connection.execute(text(row), {"payload": payload, "status": "delivered"})
+        database.upgrade()
+        with database.engine.begin() as connection:
+            found = connection.execute(
+                text("SELECT status, destination FROM outbox_items ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in found] == [
+            ("pending", "ags_score https://lms.example c1"),
+            ("delivered", ""),
+        ]
+        assert "outbox_destinations" in _shape(database)
+        database.migrate("downgrade", "0005_learner_course")
+        shape = _shape(database)
+        assert "outbox_destinations" not in shape
+        assert "destination" not in shape["outbox_items"]
+    finally:
+        database.dispose()

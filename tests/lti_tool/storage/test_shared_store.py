@@ -111,3 +111,32 @@ def test_add_is_a_lease_one_caller_gets(
     advance(ttl * 1.25)
     assert store.add("lease:token", 2, 60) is True  # an expired lease is free again
     assert store.get("lease:token") == 2
+
+
+def test_reads_outside_a_transaction_see_committed_rows(settings: object) -> None:
+    """`Storage.reading()` (autocommit, for lookups) sees what transactions committed."""
+    from lti_tool.storage import Storage, Tenant
+
+    storage = Storage(settings.database_url)  # type: ignore[attr-defined]
+    try:
+        storage.upgrade()
+        with storage.reading() as tx:
+            assert tx.registrations.lookup(Tenant("https://lms.example", "c1")) is None
+        from datetime import UTC, datetime
+
+        with storage.transaction() as tx:
+            tx.registrations.add(
+                Tenant("https://lms.example", "c1"),
+                name="LMS",
+                auth_login_url="https://lms.example/auth",
+                auth_token_url="https://lms.example/token",
+                keyset_url="https://lms.example/jwks",
+                auth_audience=None,
+                deployments=["d1"],
+                now=datetime.now(UTC),
+            )
+        with storage.reading() as tx:
+            assert tx.registrations.lookup(Tenant("https://lms.example", "c1")) is not None
+            assert tx.registrations.has_deployment(Tenant("https://lms.example", "c1"), "d1")
+    finally:
+        storage.dispose()

@@ -1,7 +1,7 @@
 """the pages: incremental learner state and stored views, recognitions, equity groups
 
 Revision ID: 0008_pages
-Revises: 0005_learner_course
+Revises: 0006_outbox_health
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0008_pages"
-down_revision = "0005_learner_course"
+down_revision = "0006_outbox_health"
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,13 @@ from peers.lti_platform import PlatformPeer
 from peers.tool_server import ToolServer
 from tests.peers.platform_fixtures import launch_browser, platform_peer  # noqa: F401
 
-FAST_BACKOFF = BackoffPolicy(base_seconds=0.02, cap_seconds=0.2, max_retry_after_seconds=5)
+FAST_BACKOFF = BackoffPolicy(
+    base_seconds=0.02,
+    cap_seconds=0.2,
+    max_retry_after_seconds=5,
+    probe_base_seconds=0.02,
+    probe_cap_seconds=0.2,
+)
 
 
 @dataclass
