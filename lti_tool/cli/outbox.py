@@ -15,10 +15,13 @@ from lti_tool.cli.support import opened
 from lti_tool.container import Container
 from lti_tool.outbox import WorkerOptions, run_worker, worker_once
 from lti_tool.usecases import outbox as outbox_cases
+from lti_tool.usecases.learner_refresh import catch_up
 from lti_tool.usecases.model import refit_due
 from lti_tool.usecases.outbox import STATUSES
 
 log = logging.getLogger("skillpath.worker")
+# How often the worker brings learner states up to date in the background.
+CATCH_UP_SECONDS = 30.0
 
 
 @click.command()
@@ -69,6 +72,9 @@ def worker(once: bool, concurrency: int, batch: int, fit_every: int) -> None:
             threading.Thread(
                 target=refit_loop, args=(services, stop, fit_every), name="skillpath-refit"
             ).start()
+        threading.Thread(
+            target=catch_up_loop, args=(services, stop, CATCH_UP_SECONDS), name="skillpath-states"
+        ).start()
         click.echo("outbox worker running; stop with Ctrl-C or SIGTERM")
         total = run_worker(services, stop, options)
         click.echo(f"worker stopped: delivered {total.delivered}, failed {total.failed}")
@@ -83,6 +89,16 @@ def refit_loop(services: Container, stop: threading.Event, every: int) -> None:
                 log.info("refitted %s: %s", outcome.tenant.issuer, outcome.fit.verdict)
         except Exception:  # noqa: BLE001 - the next pass tries again
             log.exception("refitting learner models failed")
+
+
+def catch_up_loop(services: Container, stop: threading.Event, every: float) -> None:
+    """Bring learner states up to date (new evidence, voids, a new model version) every
+    `every` seconds until `stop`, so the class view never waits for a learner's launch."""
+    while not stop.wait(every):
+        try:
+            catch_up(services)
+        except Exception:  # noqa: BLE001 - the next pass tries again
+            log.exception("bringing learner states up to date failed")
 
 
 @click.group()

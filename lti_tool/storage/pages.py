@@ -156,6 +156,20 @@ class LearnerPageRepository:
         self._session.flush()
         return len(rows)
 
+    def flag_tenant_replay(self, tenant: Tenant) -> int:
+        """Mark every learner record of the tenant for a replay (its model parameters
+        changed). Returns how many records."""
+        ids = select(LearnerRow.id).where(
+            LearnerRow.issuer == tenant.issuer, LearnerRow.client_id == tenant.client_id
+        )
+        result = self._session.execute(
+            update(LearnerPageRow)
+            .where(LearnerPageRow.learner_id.in_(ids))
+            .values(replay_needed=True)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def behind(self, limit: int) -> list[int]:
         """Learner records whose state is behind their evidence (new rows past the cursor)
         or that need a replay: what the background catch-up works through."""

@@ -111,6 +111,10 @@ def fit_tenant(ports: Ports, tenant: Tenant) -> FitOutcome:
             evidence_seen=seen,
             now=ports.now(),
         )
+        if active:
+            # Learner states were estimated with the parameters before: the background
+            # catch-up (or each learner's next launch) replays them with these.
+            tx.learner_pages.flag_tenant_replay(tenant)
     return FitOutcome(tenant, fit)
 
 

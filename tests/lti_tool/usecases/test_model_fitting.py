@@ -70,6 +70,15 @@ def test_a_tenant_runs_on_its_own_fitted_model(
     with container.storage.transaction() as tx:
         current = tx.fits.current(tenant)
     assert current is not None and current.version == 2
+    # Every learner state of the tenant is due a replay with the new parameters; the
+    # background catch-up (the worker's, or after a sync) does it.
+    from lti_tool.usecases.learner_refresh import catch_up
+
+    with container.storage.transaction() as tx:
+        assert len(tx.learner_pages.behind(1000)) >= len(learners)
+    assert catch_up(container, limit=1000) >= len(learners)
+    with container.storage.transaction() as tx:
+        assert tx.learner_pages.behind(1000) == []
     held = current.report["heldout"]
     assert held["learners"] >= 1
     assert current.report["observations_used"] + held["observations"] == len(statements)
