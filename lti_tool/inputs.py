@@ -66,7 +66,8 @@ def json_problems(document: Any, limits: JsonLimits, root: str = "") -> Iterator
         elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, int | float):
-            if not math.isfinite(value) or abs(value) > limits.max_number:
+            finite = isinstance(value, int) or math.isfinite(value)
+            if not finite or abs(value) > limits.max_number:
                 yield path, f"is not a number Skillpath can use (at most {limits.max_number:g})"
         elif isinstance(value, dict | list):
             if depth >= limits.max_depth:
