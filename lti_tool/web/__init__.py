@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from lti_tool.web import api, errors, health, lti, pages, xapi_profile
+from lti_tool.web import api, errors, headers, health, limits, lti, pages, xapi_profile
 
 OPENAPI = {
     "API_TITLE": "Skillpath API",
@@ -57,3 +57,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     # After the API's own: one handler renders every error, page or JSON.
     errors.init_app(app)
+    headers.init_app(app)
+    # After every view is registered: the limits apply to views by endpoint name.
+    limits.init_limits(app)

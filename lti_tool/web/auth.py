@@ -7,12 +7,16 @@ only: no cross-site request can forge one.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from lti_tool.container import Container
 from lti_tool.errors import Forbidden, NotAuthenticated
 from lti_tool.lti.sessions import COOKIE_NAME
 from lti_tool.storage import LaunchRecord
+
+# Where the launch a request's session names is kept for the rest of the request (the page's
+# frame-ancestors are its platform's).
+LAUNCH_OF_REQUEST = "skillpath_launch"
 
 
 def container() -> Container:
@@ -32,7 +36,9 @@ def session_token() -> str | None:
 
 def current_launch(expected_id: str | None = None) -> LaunchRecord:
     """The launch the request's session token names (and only that one)."""
-    return container().launches.launch_of(session_token(), expected_id)
+    launch = container().launches.launch_of(session_token(), expected_id)
+    setattr(g, LAUNCH_OF_REQUEST, launch)
+    return launch
 
 
 def instructor_launch(*, writing: bool = False) -> LaunchRecord:

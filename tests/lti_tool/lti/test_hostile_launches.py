@@ -129,8 +129,8 @@ LOGIN_CASES: dict[str, tuple[dict[str, str], str]] = {
     "NUL in the client id": ({"client_id": "client\x00"}, "client_id"),
     "issuer of 10,000 characters": ({"iss": "https://" + "i" * 10_000}, "iss"),
     "NUL in the deployment hint": ({"lti_deployment_id": "dep\x00"}, "lti_deployment_id"),
-    "login hint of 100 KB": ({"login_hint": "h" * 100_000}, "login_hint"),
-    "message hint of 100 KB": ({"lti_message_hint": "m" * 100_000}, "lti_message_hint"),
+    "login hint of 10 KB": ({"login_hint": "h" * 10_000}, "login_hint"),
+    "message hint of 10 KB": ({"lti_message_hint": "m" * 10_000}, "lti_message_hint"),
     "NUL in the target": ({"target_link_uri": "http://127.0.0.1/\x00"}, "target_link_uri"),
 }
 
