@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_smorest import Blueprint
 
-from lti_tool.errors import NotFound
+from lti_tool.errors import InvalidInput, NotFound
+from lti_tool.inputs import IDENTIFIER_LENGTH, text_problem
 from lti_tool.usecases.class_view import class_list, preview_learner
 from lti_tool.usecases.learner_path import learner_path
 from lti_tool.usecases.path_overrides import (
@@ -63,6 +65,16 @@ def my_path() -> dict[str, Any]:
     if launch.role != "learner":
         raise NotFound("Only learners have a path; instructors see the class view.")
     return learner_path(container(), launch)
+
+
+@bp.before_request
+def clean_path() -> None:
+    """A value in the path (a learner's `sub`) must be text a learner record could hold:
+    refused, naming it, before anything looks it up."""
+    for name, value in (request.view_args or {}).items():
+        problem = text_problem(value, IDENTIFIER_LENGTH) if isinstance(value, str) else None
+        if problem:
+            raise InvalidInput(f"{name} {problem}", details={"fields": {name: [problem]}})
 
 
 @bp.after_request
