@@ -10,7 +10,9 @@ that nothing downstream meets it. Pure: imports only the standard library and ou
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,27 @@ from typing import Any
 # (`lti_tool/storage/models.py`).
 IDENTIFIER_LENGTH = 500
 TITLE_LENGTH = 1000
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_:/.@$-]+")
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """`text` as one safe line: control characters and lone surrogates escaped, cut at
+    `limit` characters (for messages that quote what was sent)."""
+    escaped = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+    escaped = escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+    return escaped if len(escaped) <= limit else escaped[:limit] + "..."
+
+
+def key_path(path: str, key: str) -> str:
+    """The JSON path of `key` under `path`: `lessons.title`, or `lessons["a b"]` when the
+    key is not plain (so a path is always one printable line)."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)[:100]}]"
 
 
 def text_problem(value: str, max_length: int | None = None) -> str | None:
@@ -76,13 +99,14 @@ def json_problems(document: Any, limits: JsonLimits, root: str = "") -> Iterator
             if isinstance(value, dict):
                 children = list(value.items())
                 for key, child in reversed(children):
-                    key_path = f"{path}.{key}" if path else str(key)
-                    if isinstance(key, str):
-                        problem = text_problem(key, limits.max_string)
-                        if problem:
-                            yield (path or "(top)"), f"has a key that {problem}"
-                            continue
-                    stack.append((key_path, child, depth + 1))
+                    if not isinstance(key, str):
+                        yield (path or "(top)"), "has a key that is not a string"
+                        continue
+                    problem = text_problem(key, limits.max_string)
+                    if problem:
+                        yield (path or "(top)"), f"has a key that {problem}"
+                        continue
+                    stack.append((key_path(path, key), child, depth + 1))
             else:
                 for index in range(len(value) - 1, -1, -1):
                     stack.append((f"{path}[{index}]", value[index], depth + 1))

@@ -20,7 +20,7 @@ from typing import Any
 
 from config import Settings
 from lti_tool.errors import ConfigurationError, NoCatalog
-from lti_tool.inputs import JsonLimits, json_problems, text_problem
+from lti_tool.inputs import JsonLimits, json_problems, printable, text_problem
 from lti_tool.lti import registrations
 from lti_tool.storage import Tenant, Transaction
 from recommender import Catalog, CatalogError, load_catalog
@@ -63,7 +63,9 @@ def digest_of(document: Any) -> str:
 
 def refusal(problems: Sequence[tuple[str, str]]) -> ConfigurationError:
     """One line naming the first problems by JSON path, and how many more there are."""
-    lines = [f"{path}: {text}" if path else text for path, text in problems[:SHOWN_PROBLEMS]]
+    lines = [
+        printable(f"{path}: {text}" if path else text) for path, text in problems[:SHOWN_PROBLEMS]
+    ]
     more = len(problems) - SHOWN_PROBLEMS
     message = "the catalog was not imported: " + "; ".join(lines)
     if more > 0:
