@@ -11,6 +11,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from lti_tool.web import api, errors, headers, health, limits, lti, pages, xapi_profile
+from lti_tool.web.schemas import ErrorSchema
 
 OPENAPI = {
     "API_TITLE": "Skillpath API",
@@ -37,10 +38,15 @@ OPENAPI = {
 }
 
 
+class SkillpathApi(Api):  # type: ignore[misc]
+    # The error shape our one handler sends (code a string, status a number).
+    ERROR_SCHEMA = ErrorSchema
+
+
 def init_app(app: Flask) -> None:
     for key, value in OPENAPI.items():
         app.config.setdefault(key, value)
-    spec = Api(app)
+    spec = SkillpathApi(app)
     spec.register_blueprint(api.bp)
     document_rule = next(r for r in app.url_map.iter_rules() if r.rule.endswith("openapi.json"))
     spec.spec.path(

@@ -49,9 +49,16 @@ def _body(schema: type) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+# Every operation may be rate limited (429); a body over its limit is refused (413).
+ALWAYS = (429,)
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
     return {
-        "responses": {str(s): {"$ref": "#/components/responses/DEFAULT_ERROR"} for s in statuses}
+        "responses": {
+            str(s): {"$ref": "#/components/responses/DEFAULT_ERROR"}
+            for s in sorted({*statuses, *ALWAYS})
+        }
     }
 
 
@@ -101,7 +108,7 @@ def course_learners() -> dict[str, Any]:
     summary="One learner's path as they see it: next lesson and reasons, the path ahead, "
     "mastery, overrides (from the saved state)",
     parameters=[SUBJECT],
-    **_errors(401, 403, 404),
+    **_errors(400, 401, 403, 404),
 )
 def learner_path_preview(subject: str) -> dict[str, Any]:
     pathways = preview_learner(container(), instructor_launch(), subject)
@@ -113,7 +120,7 @@ def learner_path_preview(subject: str) -> dict[str, Any]:
 @bp.doc(
     summary="Every override recorded for a learner of the instructor's course, newest first",
     parameters=[SUBJECT],
-    **_errors(401, 403, 404),
+    **_errors(400, 401, 403, 404),
 )
 def learner_overrides(subject: str) -> dict[str, Any]:
     found = list_overrides(container(), instructor_launch(), subject)
@@ -126,7 +133,7 @@ def learner_overrides(subject: str) -> dict[str, Any]:
     summary="Override the learner's path (instructors; Bearer token only)",
     parameters=[SUBJECT],
     requestBody=_body(OverrideSchema),
-    **_errors(400, 401, 403, 404),
+    **_errors(400, 401, 403, 404, 413),
 )
 def add_override(subject: str) -> dict[str, Any]:
     launch = instructor_launch(writing=True)
@@ -140,7 +147,7 @@ def add_override(subject: str) -> dict[str, Any]:
     summary="Withdraw the active overrides of a kind on a lesson or competency",
     parameters=[SUBJECT],
     requestBody=_body(WithdrawSchema),
-    **_errors(400, 401, 403, 404),
+    **_errors(400, 401, 403, 404, 413),
 )
 def withdraw(subject: str) -> dict[str, Any]:
     launch = instructor_launch(writing=True)

@@ -106,6 +106,17 @@ def load_body(schema: Schema) -> dict[str, Any]:
 # -- responses ----------------------------------------------------------------------------
 
 
+class ErrorSchema(Schema):
+    """Every error the API answers (`lti_tool.web.errors`): documented as it is sent."""
+
+    code = fields.String(
+        required=True, metadata={"description": "Stable error code, e.g. not_found"}
+    )
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, for people"})
+    errors = fields.Dict(metadata={"description": "The fields at fault, and hints for admins"})
+
+
 class ReasonSchema(Schema):
     code = fields.String(required=True)
     competency_id = fields.String(allow_none=True)
