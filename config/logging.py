@@ -15,19 +15,26 @@ from pythonjsonlogger.json import JsonFormatter
 LogContext = Callable[[], Mapping[str, Any]]
 
 # Tokens, passwords and keys must never reach a log. JWTs are recognisable by shape; the
-# rest by the name they appear under.
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# rest by the name they appear under. Each pattern starts only where a word starts, so a
+# long run of letters (a hostile 100 KB request line) costs linear time, not quadratic.
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _NAMED_SECRET = re.compile(
-    r"(?i)([a-z_]*(?:password|passwd|secret|token|client_assertion|authorization))"
+    r"(?i)(?<![a-z_])([a-z_]*(?:password|passwd|secret|token|client_assertion|authorization))"
     r"(\"?\s*[:=]\s*\"?)([^\s\"',;&]+)"
 )
+# A log line longer than this is cut before it is redacted and written.
+MAX_LOGGED_CHARACTERS = 8192
 # The launch session token rides in the page URL (`?t=`), so request lines must not show it.
 _SESSION_PARAM = re.compile(r"([?&]t=)[^&\s\"']+")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like a secret in `text` with a marker."""
+    """Replace anything that looks like a secret in `text` with a marker (and cut what is
+    longer than `MAX_LOGGED_CHARACTERS`)."""
+    if len(text) > MAX_LOGGED_CHARACTERS:
+        cut = len(text) - MAX_LOGGED_CHARACTERS
+        text = f"{text[:MAX_LOGGED_CHARACTERS]}... [{cut} characters cut]"
     text = _PEM.sub("[private key redacted]", text)
     text = _JWT.sub("[jwt redacted]", text)
     text = _SESSION_PARAM.sub(r"\1[redacted]", text)

@@ -68,6 +68,21 @@ class Settings:
     # configured, sessions stop re-reading the environment on every request.
     http_trust_env: bool = True
     ca_bundle: str = ""
+    # Input limits (lti_tool/inputs.py, lti_tool/web/limits.py): a catalog's size in bytes and
+    # how many competencies, lessons and pathways it may list; rate limits per client address
+    # (per session for the API) in flask-limiter's notation, "off" for none.
+    catalog_max_bytes: int = 5_000_000
+    catalog_max_items: int = 2_000
+    rate_limit_login: str = "1200 per minute"
+    rate_limit_launch: str = "1200 per minute"
+    rate_limit_api: str = "600 per minute"
+    rate_limit_admin_login: str = "5 per minute"
+    # How many reverse proxies in front of Skillpath set X-Forwarded-For (the rate limits count
+    # the address they name); 0: none, the peer's address counts.
+    trusted_proxies: int = 0
+    # Origins besides the registered platforms' that may frame the pages (Content-Security-
+    # Policy frame-ancestors), e.g. "https://*.instructure.com" for every Canvas instance.
+    frame_ancestors: tuple[str, ...] = ()
 
     @property
     def is_https(self) -> bool:
@@ -109,6 +124,31 @@ class Settings:
                 return False
             raise SettingsError(f"SKILLPATH_{name} must be true or false, got {raw!r}")
 
+        def rate(name: str, default: str) -> str:
+            raw = text(name, default)
+            if raw.lower() == "off":
+                return "off"
+            try:
+                from limits import parse_many
+
+                parse_many(raw)
+            except ValueError:
+                raise SettingsError(
+                    f"SKILLPATH_{name} must be a rate such as '600 per minute' or 'off', got {raw!r}"
+                ) from None
+            return raw
+
+        def origins(name: str) -> tuple[str, ...]:
+            found = tuple(o for o in text(name).replace(",", " ").split() if o)
+            for origin in found:
+                parts = urlsplit(origin.replace("*.", "wildcard."))
+                if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                    raise SettingsError(
+                        f"SKILLPATH_{name} must list origins such as https://lms.example.edu, "
+                        f"got {origin!r}"
+                    )
+            return found
+
         base_url = text("BASE_URL", cls.base_url).rstrip("/")
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -138,4 +178,12 @@ class Settings:
             embedded_worker=flag("EMBEDDED_WORKER", cls.embedded_worker),
             http_trust_env=proxied,
             ca_bundle="" if proxied else _first(env, CA_BUNDLE_VARIABLES),
+            catalog_max_bytes=integer("CATALOG_MAX_BYTES", cls.catalog_max_bytes, 1),
+            catalog_max_items=integer("CATALOG_MAX_ITEMS", cls.catalog_max_items, 1),
+            rate_limit_login=rate("RATE_LIMIT_LOGIN", cls.rate_limit_login),
+            rate_limit_launch=rate("RATE_LIMIT_LAUNCH", cls.rate_limit_launch),
+            rate_limit_api=rate("RATE_LIMIT_API", cls.rate_limit_api),
+            rate_limit_admin_login=rate("RATE_LIMIT_ADMIN_LOGIN", cls.rate_limit_admin_login),
+            trusted_proxies=integer("TRUSTED_PROXIES", cls.trusted_proxies),
+            frame_ancestors=origins("FRAME_ANCESTORS"),
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, configure_logging
 from lti_tool import web
@@ -14,7 +15,6 @@ from lti_tool.container import Container, resolve_settings
 from lti_tool.outbox import EmbeddedWorker, WorkerOptions
 
 PACKAGE = Path(__file__).resolve().parent
-MAX_REQUEST_BYTES = 1024 * 1024
 EXTENSION = "skillpath"
 WORKER_EXTENSION = "skillpath.outbox_worker"
 
@@ -39,12 +39,14 @@ def create_app(settings: Settings | None = None, *, initialise: bool = False) ->
     configure_logging(settings.log_level, settings.log_format, web.log_context)
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         TESTING=settings.testing,
         PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
     )
     # A template that names a value the view did not pass is a bug: fail, don't render blank.
     app.jinja_env.undefined = StrictUndefined
+    if settings.trusted_proxies:
+        # The client's address as the trusted proxies name it (the rate limits count it).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     container = Container.build(settings)
     if initialise:
         container.initialise()

@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -95,6 +95,8 @@ class Container:
     deliverers: DelivererRegistry
     metrics: Metrics
     database_metrics: DatabaseCollector
+    # What the web edge opened beside the ports (the rate limiter's Redis pool), closed with them.
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Container:
@@ -181,6 +183,8 @@ class Container:
         return key
 
     def close(self) -> None:
+        for close in self.closers:
+            close()
         self.lrs.close()
         self.http.close()
         self.storage.dispose()

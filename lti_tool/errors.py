@@ -89,6 +89,27 @@ class InvalidBody(SkillpathError):
     default_message = "The request body is not valid."
 
 
+class InvalidInput(SkillpathError):
+    """A value of the request (a path segment, a field) that Skillpath cannot keep or use:
+    NUL, a lone surrogate, too long. The message names the field."""
+
+    status = 400
+    code = "invalid_input"
+    default_message = "The request holds a value Skillpath cannot use."
+
+
+class RequestTooLarge(SkillpathError):
+    status = 413
+    code = "request_too_large"
+    default_message = "The request is larger than Skillpath accepts here."
+
+
+class RateLimited(SkillpathError):
+    status = 429
+    code = "too_many_requests"
+    default_message = "Too many requests from here: wait a little, then try again."
+
+
 class InvalidOverride(SkillpathError):
     status = 400
     code = "invalid_override"
@@ -122,6 +143,14 @@ class UnknownRegistration(ConfigurationError):
     status = 404
     code = "unknown_registration"
     default_message = "No platform is registered under that issuer and client id."
+
+
+class StorageUnavailable(SkillpathError):
+    """The database could not be reached (the message names it, without its password)."""
+
+    status = 503
+    code = "storage_unavailable"
+    default_message = "Skillpath's database cannot be reached just now."
 
 
 class ToolKeyMissing(ConfigurationError):

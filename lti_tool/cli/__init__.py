@@ -5,7 +5,9 @@ Bad input exits non-zero with one clear line and changes nothing.
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import Any
 
 import click
 
@@ -16,8 +18,30 @@ from lti_tool.cli.platforms import deployment, keys, platform
 from lti_tool.cli.serve import demo, serve
 from lti_tool.cli.support import opened
 
+log = logging.getLogger("skillpath.cli")
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class SkillpathGroup(click.Group):
+    """The last guard of "one clear line, never a traceback": what no command expected is
+    said in one line (the traceback goes to the log at DEBUG)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except RecursionError:
+            raise click.ClickException("the input is nested too deeply") from None
+        except Exception as exc:
+            log.debug("unexpected error in a command", exc_info=True)
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+            raise click.ClickException(
+                f"unexpected error ({type(exc).__name__}){': ' + first if first else ''}; "
+                "SKILLPATH_LOG_LEVEL=DEBUG logs the details"
+            ) from None
+
+
+@click.group(cls=SkillpathGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Skillpath: adaptive learning paths inside any LTI 1.3 LMS."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -26,14 +25,15 @@ def catalog() -> None:
 @click.option("--client-id", default="", help="Tenant client id (with --issuer).")
 def catalog_import(file: Path, issuer: str, client_id: str) -> None:
     """Import or update a catalog (JSON, format skillpath-catalog/1)."""
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file} is not JSON: {exc}") from None
     with opened() as container:
-        result = admin.import_catalog(container, document, Tenant(issuer, client_id))
+        # At most one byte more than the limit is read: an endless file ends here.
+        limit = container.settings.catalog_max_bytes
+        try:
+            with file.open("rb") as handle:
+                raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+        result = admin.import_catalog_file(container, raw, Tenant(issuer, client_id))
     what = "imported" if result.created else ("updated" if result.changed else "unchanged:")
     click.echo(
         f"{what} catalog with {result.competencies} competencies, {result.lessons} lessons, "

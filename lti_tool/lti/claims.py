@@ -8,11 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.errors import LaunchRejected
+from lti_tool.inputs import IDENTIFIER_LENGTH, TITLE_LENGTH, JsonLimits, json_problems, text_problem
 from lti_tool.lti.vocabulary import (
     AGS_CLAIM,
     CONTEXT_CLAIM,
     CUSTOM_CLAIM,
     DEPLOYMENT_ID_CLAIM,
+    EMAIL_CLAIM,
     LAUNCH_PRESENTATION_CLAIM,
     MESSAGE_TYPE_CLAIM,
     NRPS_CLAIM,
@@ -24,8 +26,12 @@ from lti_tool.lti.vocabulary import (
     TOOL_PLATFORM_CLAIM,
     VERSION_CLAIM,
     Role,
+    claim_label,
     role_of,
 )
+
+# A token is at most 64 KB (`launch.MAX_ID_TOKEN_BYTES`): these bound its shape, not its size.
+TOKEN_JSON = JsonLimits(max_depth=16, max_string=64 * 1024)
 
 
 def reject(message: str, code: str, hint: str | None = None) -> LaunchRejected:
@@ -49,6 +55,15 @@ def _optional_object(body: dict[str, Any], claim: str, label: str) -> dict[str, 
     if not isinstance(value, dict):
         raise reject(f"The claim {label} must be a JSON object.", "invalid_claim")
     return value
+
+
+def check_text(header: Any, body: Any) -> None:
+    """Every string of the token (keys and values, header and payload) must be text Skillpath
+    can keep: no NUL, no lone surrogate. Checked before anything is looked up with them."""
+    for where, document in (("header", header), ("", body)):
+        for path, problem in json_problems(document, TOKEN_JSON, root=where):
+            label = claim_label(path) or "payload"
+            raise reject(f"The claim {label} {problem}.", "invalid_claim")
 
 
 def check_header(header: Any) -> str:
@@ -139,6 +154,30 @@ def check_message(body: dict[str, Any], base_url: str) -> None:
             "foreign_target_link_uri",
             f"Set the tool's target link URI in the LMS to an address under {base_url}.",
         )
+
+
+def check_fits(claims: LaunchClaims, body: dict[str, Any]) -> None:
+    """What the launch record and the learner's record keep must fit their columns; each
+    value that does not is refused, naming its claim."""
+    context = body.get(CONTEXT_CLAIM) or {}
+    title_label = "context.title" if _text(context.get("title")) else "context.label"
+    name_label = "name" if _text(body.get("name")) else "given_name and family_name"
+    email = body.get(EMAIL_CLAIM)
+    for label, value, limit in (
+        ("iss", claims.issuer, IDENTIFIER_LENGTH),
+        ("aud", claims.client_id, IDENTIFIER_LENGTH),
+        ("deployment_id", claims.deployment_id, IDENTIFIER_LENGTH),
+        ("sub", claims.subject, IDENTIFIER_LENGTH),
+        ("context.id", claims.context_id, IDENTIFIER_LENGTH),
+        ("resource_link.id", claims.resource_link_id, IDENTIFIER_LENGTH),
+        (name_label, claims.name, IDENTIFIER_LENGTH),
+        (title_label, claims.context_title, TITLE_LENGTH),
+        ("resource_link.title", claims.resource_link_title, TITLE_LENGTH),
+        ("email", email if isinstance(email, str) else None, IDENTIFIER_LENGTH),
+    ):
+        problem = text_problem(value, limit) if value is not None else None
+        if problem:
+            raise reject(f"The claim {label} {problem}.", "invalid_claim")
 
 
 def is_our_url(url: str, base_url: str) -> bool:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from typing import Any, cast
 
 import jwt
@@ -20,7 +21,7 @@ from pylti1p3.exception import LtiException
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.lti import claims
-from lti_tool.lti.login import login_key
+from lti_tool.lti.login import STATE_PATTERN, login_key
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registrations import DatabaseToolConf
 from lti_tool.lti.vocabulary import DEPLOYMENT_ID_CLAIM, TARGET_LINK_URI_CLAIM
@@ -29,13 +30,15 @@ from lti_tool.storage import SharedStore
 log = logging.getLogger("skillpath.launch")
 
 MAX_ID_TOKEN_BYTES = 64 * 1024
+# Three base64url segments: anything else is not a JWS in compact form.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def _b64_json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
     try:
         return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (binascii.Error, ValueError, UnicodeError):
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):
         raise LaunchRejected(
             "The id_token is not a JSON Web Token.", code="malformed_token"
         ) from None
@@ -104,9 +107,15 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
 
     def validate_state(self) -> SkillpathMessageLaunch:
         state = self._get_request_param("state")
+        # The state names the state cookie, so a state we could not have issued is refused
+        # before any cookie is touched: nothing of the request goes into a header.
+        if state and not (isinstance(state, str) and STATE_PATTERN.fullmatch(state)):
+            raise LaunchRejected(
+                "The launch's state is not one Skillpath issues.", code="invalid_state"
+            )
         # The state cookie goes whatever happens: a state serves one launch attempt.
         cookie = self._cookie_service.get_cookie(state) if state else None
-        if state:
+        if cookie is not None:
             self._cookie_service.remove_cookie(state)
         id_token = self._get_request_param("id_token")
         if not id_token:
@@ -138,15 +147,17 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         return self
 
     def validate_jwt_format(self) -> SkillpathMessageLaunch:
-        parts = self._get_request_param("id_token").split(".")
-        if len(parts) != 3:
+        id_token = self._get_request_param("id_token")
+        if not _COMPACT_JWS.fullmatch(id_token):
             raise LaunchRejected("The id_token is not a JSON Web Token.", code="malformed_token")
+        parts = id_token.split(".")
         header, body = _b64_json(parts[0]), _b64_json(parts[1])
         if not isinstance(body, dict):
             raise LaunchRejected(
                 "The id_token's payload is not a JSON object.", code="malformed_token"
             )
         self._jwt = {"header": header, "body": body}  # type: ignore[typeddict-item]
+        claims.check_text(header, body)
         claims.check_header(header)
         return self
 
@@ -259,6 +270,7 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
     def validate_message(self) -> SkillpathMessageLaunch:
         body = self._body()
         claims.check_message(body, self._base_url)
+        claims.check_fits(claims.LaunchClaims.from_body(body, self.get_client_id()), body)
         target = body[TARGET_LINK_URI_CLAIM]
         if self._login.get("target_link_uri") and target != self._login["target_link_uri"]:
             raise LaunchRejected(

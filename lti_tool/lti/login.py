@@ -8,6 +8,7 @@ login, once.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -16,12 +17,29 @@ from pylti1p3.contrib.flask import FlaskOIDCLogin
 from pylti1p3.exception import OIDCException
 
 from lti_tool.errors import LaunchRejected
+from lti_tool.inputs import IDENTIFIER_LENGTH, text_problem
 from lti_tool.lti.claims import is_our_url
 from lti_tool.lti.cookies import STATE_COOKIE_SECONDS
 from lti_tool.lti.registrations import DatabaseToolConf
 from lti_tool.storage import SharedStore
 
 log = logging.getLogger("skillpath.launch")
+
+
+# The states this login issues ("state-" and 32 URL-safe characters); a launch naming
+# anything else is refused before its state names a cookie.
+STATE_PATTERN = re.compile(r"state-[A-Za-z0-9_-]{16,64}")
+
+# What each login parameter may hold. The hints go back to the platform in the redirect's
+# Location header (OIDC requires it), so they are bounded too.
+PARAMETER_LENGTHS = {
+    "iss": IDENTIFIER_LENGTH,
+    "client_id": IDENTIFIER_LENGTH,
+    "lti_deployment_id": IDENTIFIER_LENGTH,
+    "target_link_uri": 2048,
+    "login_hint": 4096,
+    "lti_message_hint": 4096,
+}
 
 
 def login_key(state: str) -> str:
@@ -45,7 +63,18 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
         value = self._get_request_param(key)
         return value if isinstance(value, str) and value else None
 
+    def check_parameters(self) -> None:
+        """Each parameter Skillpath reads must be text it can keep and send on."""
+        for name, limit in PARAMETER_LENGTHS.items():
+            value = self._get_request_param(name)
+            problem = text_problem(value, limit) if isinstance(value, str) else None
+            if problem:
+                raise LaunchRejected(
+                    f"The login parameter {name} {problem}.", code="invalid_login_parameter"
+                )
+
     def validate_oidc_login(self) -> Any:
+        self.check_parameters()
         iss = self._param("iss")
         client_id = self._param("client_id")
         if not iss:

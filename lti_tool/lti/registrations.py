@@ -15,6 +15,7 @@ from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.tool_config import ToolConfAbstract
 
 from lti_tool.errors import ConfigurationError, DuplicateRegistration, UnknownRegistration
+from lti_tool.inputs import IDENTIFIER_LENGTH, text_problem
 from lti_tool.lti.tool_keys import SigningKey
 from lti_tool.storage import RegistrationRecord, Storage, Tenant, Transaction
 
@@ -35,7 +36,27 @@ class RegistrationInput:
         return Tenant(self.issuer, self.client_id)
 
 
+# The columns of a registration (`lti_tool/storage/models.py`).
+URL_LENGTH = 1000
+NAME_LENGTH = 200
+
+
+def require_text(label: str, value: str, limit: int | None) -> None:
+    """An admin's value must be text the registration's column can hold."""
+    problem = text_problem(value, limit)
+    if problem:
+        raise ConfigurationError(f"{label} {problem}")
+
+
+def check_tenant(tenant: Tenant) -> None:
+    """The issuer and client id an admin names must be text a registration could hold
+    (checked before they are looked up)."""
+    require_text("issuer", tenant.issuer, IDENTIFIER_LENGTH)
+    require_text("client id", tenant.client_id, IDENTIFIER_LENGTH)
+
+
 def _require_url(field: str, value: str) -> None:
+    require_text(field, value, URL_LENGTH)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{field} must be an absolute http(s) URL, got {value!r}")
@@ -53,6 +74,12 @@ def add_registration(tx: Transaction, data: RegistrationInput, now: datetime) ->
         raise ConfigurationError("issuer must not be empty")
     if not data.client_id.strip():
         raise ConfigurationError("client_id must not be empty")
+    check_tenant(data.tenant)
+    require_text("name", data.name, NAME_LENGTH)
+    for deployment_id in data.deployments:
+        require_text("deployment id", deployment_id, IDENTIFIER_LENGTH)
+    if data.auth_audience:
+        require_text("auth-audience", data.auth_audience, URL_LENGTH)
     for field in ("auth_login_url", "auth_token_url", "keyset_url"):
         _require_url(field.replace("_", "-"), getattr(data, field))
     try:
@@ -78,6 +105,7 @@ def find_registration(tx: Transaction, tenant: Tenant) -> RegistrationRecord | N
 
 
 def require_registration(tx: Transaction, tenant: Tenant) -> RegistrationRecord:
+    check_tenant(tenant)
     found = tx.registrations.find(tenant)
     if found is None:
         raise _unknown(tenant)
@@ -91,6 +119,7 @@ def list_registrations(tx: Transaction) -> list[RegistrationRecord]:
 def remove_registration(tx: Transaction, tenant: Tenant) -> None:
     """Remove the registration and end its sessions: its launches are forgotten, so a session
     token of that platform names nothing any more."""
+    check_tenant(tenant)
     if not tx.registrations.remove(tenant):
         raise _unknown(tenant)
     tx.launches.forget_tenant(tenant)
@@ -99,6 +128,8 @@ def remove_registration(tx: Transaction, tenant: Tenant) -> None:
 def add_deployment(tx: Transaction, tenant: Tenant, deployment_id: str, now: datetime) -> None:
     if not deployment_id.strip():
         raise ConfigurationError("deployment id must not be empty")
+    check_tenant(tenant)
+    require_text("deployment id", deployment_id, IDENTIFIER_LENGTH)
     registration = tx.registrations.find(tenant)
     if registration is None:
         raise _unknown(tenant, ": add it first with `skillpath platform add`")

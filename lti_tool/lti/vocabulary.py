@@ -24,6 +24,13 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 EMAIL_CLAIM = "email"
+# Prefixes shortened when a claim is named to a person: "context.title", not the whole URI.
+_CLAIM_PREFIXES = (
+    LTI,
+    "https://purl.imsglobal.org/spec/lti-ags/claim/",
+    "https://purl.imsglobal.org/spec/lti-nrps/claim/",
+    "https://purl.imsglobal.org/spec/lti-dl/claim/",
+)
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
@@ -96,6 +103,14 @@ def roles_of(claims: Mapping[str, Any]) -> list[str]:
     """The launch's roles, strings only."""
     roles = claims.get(ROLES_CLAIM)
     return [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
+
+
+def claim_label(path: str) -> str:
+    """A claim's JSON path as people read it: the LTI URI prefixes left out."""
+    for prefix in _CLAIM_PREFIXES:
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return path
 
 
 def custom_parameter(claims: Mapping[str, Any], name: str) -> str | None:

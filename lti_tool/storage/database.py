@@ -19,11 +19,12 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from lti_tool.errors import StorageUnavailable
 from lti_tool.storage.catalogs import ParsedCatalogs
 from lti_tool.storage.transaction import Transaction
 
@@ -86,6 +87,22 @@ class Storage:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def safe_url(self) -> str:
+        """The database URL as it may be shown: the password hidden."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Connection failures become one `StorageUnavailable` naming the database."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
+            raise StorageUnavailable(
+                f"cannot reach the database at {self.safe_url}: {reason}"
+            ) from None
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Repositories on one session that commits when the block ends cleanly."""
@@ -144,7 +161,7 @@ class Storage:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""
-        with self.engine.begin() as connection:
+        with self._reachable(), self.engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "head")
 
     def migrate(self, action: str, target: str) -> None:
@@ -154,7 +171,8 @@ class Storage:
 
     def is_current(self) -> bool:
         """True when the schema exists (migrations have run at least once)."""
-        return inspect(self.engine).has_table("alembic_version")
+        with self._reachable():
+            return inspect(self.engine).has_table("alembic_version")
 
     def at_head(self) -> bool:
         """True when the schema is at the newest migration (readiness)."""

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.errors import ConfigurationError, UnknownRegistration
+from lti_tool.inputs import IDENTIFIER_LENGTH
 from lti_tool.lrs.actors import MODES
 from lti_tool.lti import registrations
 from lti_tool.lti.registrations import RegistrationInput
@@ -43,8 +44,17 @@ def add_deployment(ports: Ports, tenant: Tenant, deployment_id: str) -> None:
 
 
 def import_catalog(ports: Ports, document: Any, tenant: Tenant = Tenant.DEFAULT) -> ImportResult:
+    """Import a parsed catalog document, within the installation's catalog limits."""
+    limits = catalogs.CatalogLimits.of(ports.settings)
     with ports.storage.transaction() as tx:
-        return catalogs.import_catalog(tx, document, tenant, ports.now())
+        return catalogs.import_catalog(tx, document, tenant, ports.now(), limits)
+
+
+def import_catalog_file(ports: Ports, raw: bytes, tenant: Tenant = Tenant.DEFAULT) -> ImportResult:
+    """Import a catalog file's bytes (a command's file, an upload): parsed within the limits.
+    Read at most `settings.catalog_max_bytes + 1` bytes of it: more is refused anyway."""
+    document = catalogs.parse_catalog(raw, catalogs.CatalogLimits.of(ports.settings))
+    return import_catalog(ports, document, tenant)
 
 
 def _check_tenant(ports: Ports, tenant: Tenant, what: str) -> None:
@@ -52,6 +62,7 @@ def _check_tenant(ports: Ports, tenant: Tenant, what: str) -> None:
         raise ConfigurationError(
             f"give both --issuer and --client-id, or neither (the default {what})"
         )
+    registrations.check_tenant(tenant)
     if not tenant.is_default:
         with ports.storage.transaction() as tx:
             registrations.require_registration(tx, tenant)
@@ -65,11 +76,14 @@ def set_lrs(
     tenant: Tenant = Tenant.DEFAULT,
 ) -> LrsConnectionRecord:
     """The default LRS, or one registration's; the password is stored encrypted."""
+    registrations.require_text("endpoint", endpoint, registrations.URL_LENGTH - 1)
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"endpoint must be an absolute http(s) URL, got {endpoint!r}")
     if not username:
         raise ConfigurationError("username must not be empty")
+    registrations.require_text("username", username, IDENTIFIER_LENGTH)
+    registrations.require_text("password", password, None)
     _check_tenant(ports, tenant, "LRS")
     endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
     with ports.storage.transaction() as tx:
@@ -87,6 +101,7 @@ def set_identity(
 ) -> None:
     """How one registration's learners are named in xAPI, read and written (validated).
     Emails kept for mailbox naming are dropped when another mode is chosen."""
+    registrations.check_tenant(tenant)
     with ports.storage.transaction() as tx:
         if tx.registrations.find(tenant) is None:
             raise UnknownRegistration(
@@ -107,6 +122,10 @@ def set_identity(
     for sub, name in names.items():
         if not sub or not name:
             raise ConfigurationError("every mapping row needs an LTI sub and an account name")
+        registrations.require_text("a mapped sub", sub, IDENTIFIER_LENGTH)
+        registrations.require_text("a mapped account name", name, IDENTIFIER_LENGTH)
+    if home_page:
+        registrations.require_text("home page", home_page, registrations.URL_LENGTH)
     stored = (
         None
         if chosen is IdentityMode.ACCOUNT

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lti_tool.errors import InvalidBody, NotFound, RosterUnavailable
+from lti_tool.inputs import text_problem
 from lti_tool.lti.services.nrps import read_roster
 from lti_tool.storage import ClassMember, LaunchRecord, Transaction
 from lti_tool.usecases.model import params_for
@@ -95,8 +96,12 @@ def parse_groups(text: str) -> dict[str, str]:
     """A CSV of `sub,group` (a header line `sub,group` is allowed); InvalidBody names the
     first bad line."""
     groups: dict[str, str] = {}
-    reader = csv.reader(io.StringIO(text))
-    for number, row in enumerate(reader, start=1):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InvalidBody(f"line {reader.line_num}: not CSV ({exc})") from None
+    for number, row in enumerate(rows, start=1):
         if not row or all(not cell.strip() for cell in row):
             continue
         if number == 1 and [c.strip().lower() for c in row[:2]] == ["sub", "group"]:
@@ -106,6 +111,9 @@ def parse_groups(text: str) -> dict[str, str]:
         sub, group = row[0].strip(), row[1].strip()
         if not sub or not group or len(sub) > 500 or len(group) > 200:
             raise InvalidBody(f"line {number}: sub (1-500 characters) and group (1-200)")
+        problem = text_problem(sub, 500) or text_problem(group, 200)
+        if problem:
+            raise InvalidBody(f"line {number}: {problem}")
         groups[sub] = group
         if len(groups) > MAX_GROUP_ROWS:
             raise InvalidBody(f"at most {MAX_GROUP_ROWS} lines")

@@ -13,16 +13,19 @@ from flask_smorest import Api
 from lti_tool.web import (
     api,
     errors,
+    headers,
     health,
     i18n,
     instructor_pages,
     learner_pages,
+    limits,
     lti,
     observability,
     pages,
     xapi_profile,
 )
 from lti_tool.web.observability import log_context
+from lti_tool.web.schemas import ErrorSchema
 
 __all__ = ["init_app", "log_context"]
 
@@ -51,12 +54,17 @@ OPENAPI = {
 }
 
 
+class SkillpathApi(Api):  # type: ignore[misc]
+    # The error shape our one handler sends (code a string, status a number).
+    ERROR_SCHEMA = ErrorSchema
+
+
 def init_app(app: Flask) -> None:
     # First: the request id exists before any other hook or view logs.
     observability.init_app(app)
     for key, value in OPENAPI.items():
         app.config.setdefault(key, value)
-    spec = Api(app)
+    spec = SkillpathApi(app)
     spec.register_blueprint(api.bp)
     document_rule = next(r for r in app.url_map.iter_rules() if r.rule.endswith("openapi.json"))
     spec.spec.path(
@@ -77,3 +85,6 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     # After the API's own: one handler renders every error, page or JSON.
     errors.init_app(app)
+    headers.init_app(app)
+    # After every view is registered: the limits apply to views by endpoint name.
+    limits.init_limits(app)

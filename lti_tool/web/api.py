@@ -11,7 +11,8 @@ from typing import Any
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from lti_tool.errors import InvalidBody, NotFound
+from lti_tool.errors import InvalidBody, InvalidInput, NotFound
+from lti_tool.inputs import IDENTIFIER_LENGTH, text_problem
 from lti_tool.usecases.class_view import ClassQuery, class_view, grades_and_roster, learner_detail
 from lti_tool.usecases.course_reports import (
     equity_report,
@@ -67,9 +68,16 @@ def _body(schema: type) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+# Every operation may be rate limited (429); a body over its limit is refused (413).
+ALWAYS = (429,)
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
     return {
-        "responses": {str(s): {"$ref": "#/components/responses/DEFAULT_ERROR"} for s in statuses}
+        "responses": {
+            str(s): {"$ref": "#/components/responses/DEFAULT_ERROR"}
+            for s in sorted({*statuses, *ALWAYS})
+        }
     }
 
 
@@ -79,6 +87,16 @@ def _query(name: str, description: str, values: tuple[str, ...] = ()) -> dict[st
         schema["enum"] = list(values)
     return {"name": name, "in": "query", "required": False, "description": description,
             "schema": schema}  # fmt: skip
+
+
+@bp.before_request
+def clean_path() -> None:
+    """A value in the path (a learner's `sub`) must be text a learner record could hold:
+    refused, naming it, before anything looks it up."""
+    for name, value in (request.view_args or {}).items():
+        problem = text_problem(value, IDENTIFIER_LENGTH) if isinstance(value, str) else None
+        if problem:
+            raise InvalidInput(f"{name} {problem}", details={"fields": {name: [problem]}})
 
 
 @bp.after_request
@@ -206,7 +224,7 @@ def course_learners() -> dict[str, Any]:
     summary="One learner: the path they see (per pathway), the overrides with notes, their "
     "evidence with dates and sources",
     parameters=[SUBJECT],
-    **_errors(401, 403, 404),
+    **_errors(400, 401, 403, 404),
 )
 def learner_path_preview(subject: str) -> dict[str, Any]:
     return learner_detail(container(), instructor_launch(), subject)
@@ -217,7 +235,7 @@ def learner_path_preview(subject: str) -> dict[str, Any]:
 @bp.doc(
     summary="Every override recorded for a learner of the instructor's course, newest first",
     parameters=[SUBJECT],
-    **_errors(401, 403, 404),
+    **_errors(400, 401, 403, 404),
 )
 def learner_overrides(subject: str) -> dict[str, Any]:
     found = list_overrides(container(), instructor_launch(), subject)
@@ -230,7 +248,7 @@ def learner_overrides(subject: str) -> dict[str, Any]:
     summary="Override the learner's path with a note they see (instructors; Bearer token only)",
     parameters=[SUBJECT],
     requestBody=_body(OverrideSchema),
-    **_errors(400, 401, 403, 404),
+    **_errors(400, 401, 403, 404, 413),
 )
 def add_override(subject: str) -> dict[str, Any]:
     launch = instructor_launch(writing=True)
@@ -244,7 +262,7 @@ def add_override(subject: str) -> dict[str, Any]:
     summary="Withdraw the active overrides of a kind on a lesson or competency",
     parameters=[SUBJECT],
     requestBody=_body(WithdrawSchema),
-    **_errors(400, 401, 403, 404),
+    **_errors(400, 401, 403, 404, 413),
 )
 def withdraw(subject: str) -> dict[str, Any]:
     launch = instructor_launch(writing=True)

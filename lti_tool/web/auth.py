@@ -14,6 +14,10 @@ from lti_tool.errors import Forbidden, NotAuthenticated
 from lti_tool.lti.sessions import COOKIE_NAME
 from lti_tool.storage import LaunchRecord
 
+# Where the launch a request's session names is kept for the rest of the request (the page's
+# frame-ancestors are its platform's).
+LAUNCH_OF_REQUEST = "skillpath_launch"
+
 
 def container() -> Container:
     return current_app.extensions["skillpath"]  # type: ignore[no-any-return]
@@ -32,9 +36,9 @@ def session_token() -> str | None:
 
 def current_launch(expected_id: str | None = None) -> LaunchRecord:
     """The launch the request's session token names (and only that one). Kept on `g` for
-    the rest of the request (the pages' locale comes from it)."""
+    the rest of the request (the pages' locale and the security headers come from it)."""
     launch = container().launches.launch_of(session_token(), expected_id)
-    g.skillpath_launch = launch
+    setattr(g, LAUNCH_OF_REQUEST, launch)
     return launch
 
 

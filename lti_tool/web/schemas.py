@@ -10,6 +10,7 @@ from flask import request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from lti_tool.errors import InvalidBody
+from lti_tool.inputs import text_problem
 
 OVERRIDE_KINDS = ("pin", "skip", "assign", "mark_mastered")
 # Lesson ids are IRIs; competency and pathway ids are catalog ids.
@@ -21,6 +22,18 @@ NOTE = validate.Length(max=2000)
 # -- request bodies -----------------------------------------------------------------------
 
 
+class Text(fields.String):
+    """A string a person sent: refused (naming its field) when it holds NUL or a lone
+    surrogate, which no database or page can take."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = text_problem(text) if isinstance(text, str) else None
+        if problem:
+            raise ValidationError(problem)
+        return text
+
+
 class OverrideSchema(Schema):
     """Pin, skip or assign a lesson (`lesson_id`), or mark a competency mastered
     (`competency_id`)."""
@@ -28,15 +41,15 @@ class OverrideSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    kind = fields.String(required=True, validate=validate.OneOf(OVERRIDE_KINDS))
-    lesson_id = fields.String(
+    kind = Text(required=True, validate=validate.OneOf(OVERRIDE_KINDS))
+    lesson_id = Text(
         load_default=None, validate=LESSON_ID, metadata={"description": "pin, skip, assign"}
     )
-    competency_id = fields.String(
+    competency_id = Text(
         load_default=None, validate=CATALOG_ID, metadata={"description": "mark_mastered"}
     )
-    note = fields.String(load_default="", validate=NOTE)
-    pathway_id = fields.String(
+    note = Text(load_default="", validate=NOTE)
+    pathway_id = Text(
         load_default=None,
         validate=CATALOG_ID,
         metadata={"description": "default: the link's pathway"},
@@ -60,21 +73,24 @@ class WithdrawSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    kind = fields.String(required=True, validate=validate.OneOf(OVERRIDE_KINDS))
-    target = fields.String(
+    kind = Text(required=True, validate=validate.OneOf(OVERRIDE_KINDS))
+    target = Text(
         required=True,
         validate=LESSON_ID,
         metadata={"description": "the lesson or competency id"},
     )
-    note = fields.String(load_default="", validate=NOTE)
-    pathway_id = fields.String(load_default=None, validate=CATALOG_ID)
+    note = Text(load_default="", validate=NOTE)
+    pathway_id = Text(load_default=None, validate=CATALOG_ID)
 
 
 def load_body(schema: Schema) -> dict[str, Any]:
     """The request's JSON body through `schema`; InvalidBody (400) naming each bad field.
     Views call it after checking who is asking, so an unauthenticated request learns
     nothing about the body it sent."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise InvalidBody("The body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise InvalidBody("The body must be a JSON object (Content-Type: application/json).")
     try:
@@ -88,6 +104,17 @@ def load_body(schema: Schema) -> dict[str, Any]:
 
 
 # -- responses ----------------------------------------------------------------------------
+
+
+class ErrorSchema(Schema):
+    """Every error the API answers (`lti_tool.web.errors`): documented as it is sent."""
+
+    code = fields.String(
+        required=True, metadata={"description": "Stable error code, e.g. not_found"}
+    )
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, for people"})
+    errors = fields.Dict(metadata={"description": "The fields at fault, and hints for admins"})
 
 
 class ReasonSchema(Schema):

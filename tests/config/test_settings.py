@@ -38,6 +38,11 @@ def test_variables_are_read_once_into_settings() -> None:
         ("SKILLPATH_JWT_LEEWAY_SECONDS", "soon", "must be an integer"),
         ("SKILLPATH_JWT_LEEWAY_SECONDS", "-1", "at least 0"),
         ("SKILLPATH_EMBEDDED_WORKER", "maybe", "true or false"),
+        ("SKILLPATH_RATE_LIMIT_API", "lots", "a rate such as '600 per minute' or 'off'"),
+        ("SKILLPATH_FRAME_ANCESTORS", "lms.example.edu", "origins such as"),
+        ("SKILLPATH_FRAME_ANCESTORS", "https://lms.example.edu/path", "origins such as"),
+        ("SKILLPATH_CATALOG_MAX_ITEMS", "0", "at least 1"),
+        ("SKILLPATH_TRUSTED_PROXIES", "-1", "at least 0"),
     ],
 )
 def test_bad_values_are_named(name: str, value: str, says: str) -> None:
@@ -60,3 +65,41 @@ def test_secrets_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
     )
     RedactingFilter().filter(record)
     assert jwt_like not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "GET /lti/login?login_hint=" + "h" * 100_000,
+        "eyJ" * 40_000,
+        "-----BEGIN PRIVATE KEY-----" * 4_000,
+        "x" * 50_000 + "password",
+    ],
+)
+def test_redacting_a_huge_line_takes_linear_time(hostile: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    cleaned = redact(hostile)
+    assert time.perf_counter() - started < 0.5
+    assert len(cleaned) < 8300 and "characters cut" in cleaned
+
+
+def test_a_secret_inside_a_word_is_still_redacted() -> None:
+    assert "hunter2" not in redact("X-Api-Token: hunter2")
+    assert "hunter2" not in redact("db_password=hunter2")
+
+
+def test_limits_and_origins_are_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "SKILLPATH_RATE_LIMIT_LOGIN": "off",
+            "SKILLPATH_RATE_LIMIT_API": "10/second",
+            "SKILLPATH_FRAME_ANCESTORS": "https://*.instructure.com, https://lms.example.edu",
+            "SKILLPATH_CATALOG_MAX_BYTES": "1000",
+            "SKILLPATH_TRUSTED_PROXIES": "1",
+        }
+    )
+    assert settings.rate_limit_login == "off" and settings.rate_limit_api == "10/second"
+    assert settings.frame_ancestors == ("https://*.instructure.com", "https://lms.example.edu")
+    assert settings.catalog_max_bytes == 1000 and settings.trusted_proxies == 1

@@ -96,3 +96,41 @@ def test_removing_a_platform_ends_its_sessions_at_once(
     written = grace.post(sub, {"kind": "skip", "lesson_id": CHECK})
     assert written.status_code == 404
     assert "open the link in your course again" in written.json()["message"]
+
+
+def test_an_instructor_preview_shows_only_its_own_course(
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    import_example(tool)
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    learner_in(browser, platform, client_id, sub, "course-1")
+    learner_in(browser, platform, client_id, sub, "course-2")
+    first = teacher(browser, platform, client_id, context_id="course-1")
+    assert first.post(sub, {"kind": "pin", "lesson_id": CHECK}).status_code == 201
+    second = teacher(browser, platform, client_id, context_id="course-2")
+    preview = requests.get(
+        f"{second.base}{sub}/path", headers={"Authorization": f"Bearer {second.token}"}, timeout=10
+    )
+    assert preview.status_code == 200, preview.text
+    assert "pinned_by_instructor" not in preview.text
+    # a learner only in course 2 is no learner of course 1
+    only_two = "learner-" + uuid.uuid4().hex[:8]
+    learner_in(browser, platform, client_id, only_two, "course-2")
+    missing = requests.get(
+        f"{first.base}{only_two}/path",
+        headers={"Authorization": f"Bearer {first.token}"},
+        timeout=10,
+    )
+    assert missing.status_code == 404
+
+
+def test_removing_a_platform_ends_its_pages_too(
+    tool: ToolServer, platform: PlatformPeer, client_id: str, browser: LaunchBrowser
+) -> None:
+    import_example(tool)
+    page = browser.launch(link(platform, client_id, user="learner-" + uuid.uuid4().hex[:8]))
+    assert page.status_code == 200
+    admin.remove_platform(tool.app.extensions["skillpath"], Tenant(platform.issuer, client_id))
+    again = requests.get(page.url, timeout=10)
+    assert again.status_code == 404
+    assert "open the link in your course again" in again.text

@@ -251,3 +251,20 @@ def test_equity_groups_from_a_field_of_the_class_list(
     assert set(report["groups"]) == {"north.example", "south.example"}
     assert report["groups"]["north.example"]["milestone_rate"] > 0
     assert teacher.get("/course/equity", params={"group_by": "shoe_size"}).status_code == 400
+
+
+def test_a_groups_csv_that_is_not_csv_is_a_400_naming_the_line() -> None:
+    """Found by schemathesis: a carriage return inside an unquoted field made `csv` raise."""
+    import pytest
+
+    from lti_tool.errors import InvalidBody
+    from lti_tool.usecases.course_reports import parse_groups
+
+    for text in ("\r\U000718a7;-|\x0c\U000c4fcdSéâ%\x0b\u008d", "a,b\r\nc\rd,e", "s\x00,g"):
+        with pytest.raises(InvalidBody) as raised:
+            parse_groups(text)
+        assert "line" in raised.value.message or "CSV" in raised.value.message
+    assert parse_groups("sub,group\r\nada,north\r\ngrace,south\r\n") == {
+        "ada": "north",
+        "grace": "south",
+    }

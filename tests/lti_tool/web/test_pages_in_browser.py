@@ -332,6 +332,9 @@ def test_pages_fit_320_px_and_a_600_px_lms_frame(
     url = page.url
 
     host = new_page(width=1280, height=800)
+    # The LMS page is on the platform's origin: the page may be framed only by its platform
+    # (Content-Security-Policy frame-ancestors).
+    host.goto(platform.keyset_url)
     host.set_content(
         '<!doctype html><html lang="en"><title>LMS</title><h1>Course</h1>'
         f'<iframe title="Skillpath" src="{url}" width="900" height="600"></iframe>'
