@@ -46,6 +46,11 @@ class LmsAdapter:
     line_item_extras: Mapping[str, Any] = {}
     # Follow a `next` URL in the membership body when the Link header is missing.
     roster_next_in_body = False
+    # LTI Dynamic Registration: the LMS's names for the content-selection placements where
+    # the Deep Linking picker may show, and for the placement of the admin console's link
+    # (none: the standard registration asks for neither).
+    content_selection_placements: tuple[str, ...] = ()
+    admin_placements: tuple[str, ...] = ()
 
     def may_receive_score(self, role: str) -> tuple[bool, str]:
         """Whether a user of this role (`learner`, `instructor` or `other`) can be graded
@@ -69,6 +74,8 @@ class CanvasAdapter(LmsAdapter):
 
     name = "canvas"
     max_parallel_posts = 1
+    content_selection_placements = ("link_selection", "assignment_selection")
+    admin_placements = ("account_navigation",)
 
     def may_receive_score(self, role: str) -> tuple[bool, str]:
         if role == "learner":

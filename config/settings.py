@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+# SKILLPATH_REGISTRATION_APPROVAL: new dynamic registrations wait for an admin, or not.
+APPROVAL_MODES = ("admin", "automatic")
 
 
 def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str:
@@ -43,10 +45,17 @@ class Settings:
     log_level: str = "INFO"
     embedded_worker: bool = True
     testing: bool = False
+    # Whether a platform registered through LTI Dynamic Registration may launch at once
+    # ("automatic") or waits until an admin approves it in the console ("admin").
+    registration_approval: str = "admin"
     # What the process environment says about outgoing HTTP, read once: with no proxy
     # configured, sessions stop re-reading the environment on every request.
     http_trust_env: bool = True
     ca_bundle: str = ""
+
+    @property
+    def registrations_need_approval(self) -> bool:
+        return self.registration_approval != "automatic"
 
     @property
     def is_https(self) -> bool:
@@ -94,6 +103,12 @@ class Settings:
             raise SettingsError(
                 f"SKILLPATH_BASE_URL must be an absolute http(s) URL, got {base_url!r}"
             )
+        approval = text("REGISTRATION_APPROVAL", cls.registration_approval).lower()
+        if approval not in APPROVAL_MODES:
+            raise SettingsError(
+                f"SKILLPATH_REGISTRATION_APPROVAL must be one of {', '.join(APPROVAL_MODES)}, "
+                f"got {approval!r}"
+            )
         proxied = any(
             env.get(name, "").strip()
             for name in PROXY_VARIABLES + tuple(n.upper() for n in PROXY_VARIABLES)
@@ -111,6 +126,7 @@ class Settings:
             key_retention_hours=integer("KEY_RETENTION_HOURS", cls.key_retention_hours, 1),
             log_level=text("LOG_LEVEL", cls.log_level).upper(),
             embedded_worker=flag("EMBEDDED_WORKER", cls.embedded_worker),
+            registration_approval=approval,
             http_trust_env=proxied,
             ca_bundle="" if proxied else _first(env, CA_BUNDLE_VARIABLES),
         )

@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -23,6 +23,7 @@ from lti_tool.lrs.delivery import KIND as STATEMENT_KIND
 from lti_tool.lrs.delivery import XapiStatementDeliverer
 from lti_tool.lrs.gateway import LrsGateway
 from lti_tool.lti import tool_keys
+from lti_tool.lti.dynamic_registration import PlatformRegistrar
 from lti_tool.lti.flow import LaunchFlow
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registrations import DatabaseToolConf
@@ -32,6 +33,7 @@ from lti_tool.lti.services.score_delivery import AgsScoreDeliverer
 from lti_tool.lti.sessions import LaunchSessions
 from lti_tool.outbox.delivery import DelivererRegistry
 from lti_tool.storage import SecretBox, SharedStore, Storage, ToolKeyRecord, make_store
+from lti_tool.usecases.admin import rotate_tool_key
 from xapi.http import new_session, safe_retries
 
 log = logging.getLogger("skillpath")
@@ -92,6 +94,7 @@ class Container:
     lti_services: ServiceClients
     lrs: LrsGateway
     deliverers: DelivererRegistry
+    registrar: PlatformRegistrar
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Container:
@@ -110,6 +113,9 @@ class Container:
         lrs = LrsGateway(
             storage, box, settings, lambda: cls.new_http_session(settings, LRS_POOL_SIZE)
         )
+        # Dynamic Registration's calls: their own small pool, no automatic retries (a
+        # registration POST must not be sent twice).
+        registrar = PlatformRegistrar(settings, cls.new_http_session(settings, 2))
         deliverers = DelivererRegistry()
         deliverers.register(SCORE_KIND, AgsScoreDeliverer(lti_services))
         deliverers.register(STATEMENT_KIND, XapiStatementDeliverer(lrs))
@@ -128,6 +134,7 @@ class Container:
             lti_services=lti_services,
             lrs=lrs,
             deliverers=deliverers,
+            registrar=registrar,
         )
 
     @staticmethod
@@ -154,14 +161,10 @@ class Container:
             return tool_keys.ensure_key(tx, self.box, self.now())
 
     def rotate_keys(self) -> ToolKeyRecord:
-        with self.storage.transaction() as tx:
-            key = tool_keys.rotate(
-                tx, self.box, self.now(), timedelta(hours=self.settings.key_retention_hours)
-            )
-        self.signing_key.forget()
-        return key
+        return rotate_tool_key(self)
 
     def close(self) -> None:
         self.lrs.close()
+        self.registrar.close()
         self.http.close()
         self.storage.dispose()

@@ -124,6 +124,26 @@ class UnknownRegistration(ConfigurationError):
     default_message = "No platform is registered under that issuer and client id."
 
 
+class RegistrationFailed(ConfigurationError):
+    """An LTI Dynamic Registration that did not complete: the message names the problem and
+    what the platform answered (`platform_answer`); nothing was stored."""
+
+    status = 400
+    code = "registration_failed"
+    default_message = "The registration did not complete."
+
+    def __init__(self, message: str | None = None, *, platform_answer: str = "", **options: Any):
+        super().__init__(message, **options)
+        self.platform_answer = platform_answer
+
+
+class InvalidUpload(ConfigurationError):
+    """An uploaded file refused before anything was read from it (size, encoding, characters)."""
+
+    code = "invalid_upload"
+    default_message = "The file could not be read."
+
+
 class ToolKeyMissing(ConfigurationError):
     status = 503
     code = "no_tool_key"

@@ -56,6 +56,9 @@ from peers.platform_protocol import (
     context_key,
     expand_roles,
 )
+from peers.platform_registration import DynamicRegistrations
+from peers.platform_registration import initiation_url as _registration_initiation_url
+from peers.platform_registration import install as _install_registration
 from peers.platform_services import (
     PeerAgsService,
     PeerNrpsService,
@@ -180,6 +183,7 @@ class PlatformPeer:
         self.gradebook = Gradebook()
         self.roster = Roster()
         self.deep_link_responses: list[list[dict[str, Any]]] = []
+        self.dynamic_registrations = DynamicRegistrations()
         self.tokens_issued: list[dict[str, Any]] = []
         self.stats: Counter[str] = Counter()
         self._registrations: dict[tuple[str, str], PeerRegistration] = {}
@@ -327,6 +331,12 @@ class PlatformPeer:
             "key_set_url": self.keyset_url,
         }
 
+    # LTI Dynamic Registration (the platform side: peers/platform_registration.py)
+    def registration_initiation_url(self, tool_registration_url: str) -> str:
+        """What an LMS admin's "register a tool by URL" opens: the tool's registration URL
+        with this platform's OpenID configuration URL and a fresh registration token."""
+        return _registration_initiation_url(self, tool_registration_url)
+
     # launches
     def launch_url(self, **params: Any) -> str:
         """URL of `GET /launch` that starts a launch; see `launch_query` for the parameters."""
@@ -389,6 +399,7 @@ class PlatformPeer:
         self.gradebook.clear()
         self.roster.clear()
         self.deep_link_responses.clear()
+        self.dynamic_registrations.reset()
         self.tokens_issued.clear()
         self.stats.clear()
 
@@ -463,6 +474,7 @@ def _error(status: int, message: str, *, oauth_error: str | None = None) -> Resp
 def _platform_app(peer: PlatformPeer) -> Flask:
     """The platform's endpoints; each hands the protocol work to an lti1p3platform class."""
     app = Flask("lti_platform_peer")
+    _install_registration(app, peer, peer.dynamic_registrations)
 
     @app.before_request
     def count_request() -> None:

@@ -20,7 +20,7 @@ from pylti1p3.exception import LtiException
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.lti import claims
-from lti_tool.lti.login import login_key
+from lti_tool.lti.login import login_key, refuse_inactive
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registrations import DatabaseToolConf
 from lti_tool.lti.vocabulary import DEPLOYMENT_ID_CLAIM, TARGET_LINK_URI_CLAIM
@@ -180,6 +180,7 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected(
                 "This LMS platform is not registered with Skillpath.", code="unknown_platform"
             ) from None
+        refuse_inactive(self._registration)
         return self
 
     def validate_jwt_signature(self) -> SkillpathMessageLaunch:

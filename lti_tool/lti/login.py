@@ -19,13 +19,32 @@ from lti_tool.errors import LaunchRejected
 from lti_tool.lti.claims import is_our_url
 from lti_tool.lti.cookies import STATE_COOKIE_SECONDS
 from lti_tool.lti.registrations import DatabaseToolConf
-from lti_tool.storage import SharedStore
+from lti_tool.storage import REGISTRATION_ACTIVE, REGISTRATION_PENDING, SharedStore
 
 log = logging.getLogger("skillpath.launch")
 
 
 def login_key(state: str) -> str:
     return "login:" + state
+
+
+def refuse_inactive(registration: Any) -> None:
+    """A registration waiting for approval, or disabled, may not log in or launch."""
+    status = getattr(registration, "status", REGISTRATION_ACTIVE)
+    if status == REGISTRATION_PENDING:
+        raise LaunchRejected(
+            "Skillpath is installed in this LMS but waits for its administrator's approval.",
+            code="registration_pending",
+            status=403,
+            admin_hint="Approve the registration in Skillpath's admin console (/admin).",
+        )
+    if status != REGISTRATION_ACTIVE:
+        raise LaunchRejected(
+            "Skillpath's administrator has disabled this LMS platform.",
+            code="registration_disabled",
+            status=403,
+            admin_hint="Enable the registration again in Skillpath's admin console (/admin).",
+        )
 
 
 class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
@@ -72,6 +91,7 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
                 status=400,
                 admin_hint=hint,
             )
+        refuse_inactive(registration)
         return registration
 
     def _prepare_redirect_url(self, launch_url: str) -> str:

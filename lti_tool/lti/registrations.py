@@ -16,7 +16,13 @@ from pylti1p3.tool_config import ToolConfAbstract
 
 from lti_tool.errors import ConfigurationError, DuplicateRegistration, UnknownRegistration
 from lti_tool.lti.tool_keys import SigningKey
-from lti_tool.storage import RegistrationRecord, Storage, Tenant, Transaction
+from lti_tool.storage import (
+    REGISTRATION_ACTIVE,
+    RegistrationRecord,
+    Storage,
+    Tenant,
+    Transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class RegistrationInput:
     deployments: Sequence[str] = ()
     name: str = ""
     auth_audience: str | None = None
+    product_family_code: str | None = None
 
     @property
     def tenant(self) -> Tenant:
@@ -48,7 +55,14 @@ def _unknown(tenant: Tenant, hint: str = "") -> UnknownRegistration:
     )
 
 
-def add_registration(tx: Transaction, data: RegistrationInput, now: datetime) -> RegistrationRecord:
+def add_registration(
+    tx: Transaction,
+    data: RegistrationInput,
+    now: datetime,
+    *,
+    status: str = REGISTRATION_ACTIVE,
+    source: str = "manual",
+) -> RegistrationRecord:
     if not data.issuer.strip():
         raise ConfigurationError("issuer must not be empty")
     if not data.client_id.strip():
@@ -65,6 +79,9 @@ def add_registration(tx: Transaction, data: RegistrationInput, now: datetime) ->
             auth_audience=data.auth_audience,
             deployments=data.deployments,
             now=now,
+            status=status,
+            source=source,
+            product_family_code=data.product_family_code,
         )
     except DuplicateRegistration:
         raise DuplicateRegistration(
@@ -110,10 +127,15 @@ def add_deployment(tx: Transaction, tenant: Tenant, deployment_id: str, now: dat
 class SkillpathRegistration(LtiRegistration):
     """A pylti1p3 registration whose tool key is loaded only when a service needs it."""
 
-    def __init__(self, load_signing_key: Callable[[], SigningKey]) -> None:
+    def __init__(
+        self, load_signing_key: Callable[[], SigningKey], status: str = REGISTRATION_ACTIVE
+    ) -> None:
         super().__init__()
         self._load_signing_key = load_signing_key
         self._signing_key: SigningKey | None = None
+        # `active`, `pending` (waits for an admin's approval) or `disabled`: only an active
+        # registration may log in and launch.
+        self.status = status
 
     def _key(self) -> SigningKey:
         if self._signing_key is None:
@@ -136,7 +158,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self.issuers_relation_types = _ManyClientsPerIssuer()
 
     def _to_lti(self, row: Any) -> SkillpathRegistration:
-        registration = SkillpathRegistration(self._load_signing_key)
+        registration = SkillpathRegistration(self._load_signing_key, row.status)
         registration.set_issuer(row.issuer).set_client_id(row.client_id)
         registration.set_auth_login_url(row.auth_login_url).set_auth_token_url(row.auth_token_url)
         registration.set_key_set_url(row.keyset_url)

@@ -23,10 +23,32 @@ TARGET_LINK_URI_CLAIM = LTI + "target_link_uri"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+CONTENT_ITEMS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+DEEP_LINKING_DATA_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
+DEEP_LINKING_MESSAGE_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/msg"
 EMAIL_CLAIM = "email"
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+# Deep Linking 2.0 content item types Skillpath returns.
+LTI_RESOURCE_LINK_ITEM = "ltiResourceLink"
+
+# LTI Dynamic Registration 1.0: the blocks of the platform's OpenID configuration and of the
+# tool's client registration, and the postMessage that closes the registration window.
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+REGISTRATION_CLOSE_MESSAGE = "org.imsglobal.lti.close"
+# Deep Linking's content-selection placement in the Dynamic Registration vocabulary.
+CONTENT_AREA_PLACEMENT = "ContentArea"
+
+# LTI Client Side postMessages and postMessage Storage (third-party cookies blocked): the
+# login and launch parameter naming the platform's storage frame, and the message subjects.
+STORAGE_TARGET_PARAM = "lti_storage_target"
+STORAGE_DEFAULT_TARGET = "_parent"
+PUT_DATA_MESSAGE = "lti.put_data"
+GET_DATA_MESSAGE = "lti.get_data"
+CAPABILITIES_MESSAGE = "lti.capabilities"
 SUPPORTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 
 AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
@@ -36,6 +58,8 @@ SCOPE_RESULT_READONLY = AGS_SCOPE + "result.readonly"
 SCOPE_SCORE = AGS_SCOPE + "score"
 AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE)
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+# What Skillpath asks a platform for: grades (line items, scores, results) and the class list.
+TOOL_SCOPES = (*AGS_SCOPES, NRPS_SCOPE)
 
 LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
@@ -79,6 +103,13 @@ ADMINISTRATOR_ROLES = frozenset(
 )
 
 Role = Literal["instructor", "learner", "other"]
+ROLE_NAMES: tuple[Role, ...] = ("instructor", "learner", "other")
+
+
+def is_administrator(roles: Iterable[str]) -> bool:
+    """An institution or system administrator of the platform: the role that may manage the
+    platform's Skillpath registration (a course's own administrator may not)."""
+    return bool(set(roles) & ADMINISTRATOR_ROLES)
 
 
 def role_of(roles: Iterable[str]) -> Role:

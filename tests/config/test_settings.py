@@ -13,6 +13,11 @@ def test_defaults_follow_the_architecture_page() -> None:
     assert settings.jwt_leeway_seconds == 5
     assert settings.redis_url == ""
     assert not settings.is_https
+    # Dynamic registrations wait for an admin unless told otherwise.
+    assert settings.registrations_need_approval
+    assert not Settings.from_env(
+        {"SKILLPATH_REGISTRATION_APPROVAL": "automatic"}
+    ).registrations_need_approval
 
 
 def test_variables_are_read_once_into_settings() -> None:
@@ -38,6 +43,7 @@ def test_variables_are_read_once_into_settings() -> None:
         ("SKILLPATH_JWT_LEEWAY_SECONDS", "soon", "must be an integer"),
         ("SKILLPATH_JWT_LEEWAY_SECONDS", "-1", "at least 0"),
         ("SKILLPATH_EMBEDDED_WORKER", "maybe", "true or false"),
+        ("SKILLPATH_REGISTRATION_APPROVAL", "sometimes", "one of admin, automatic"),
     ],
 )
 def test_bad_values_are_named(name: str, value: str, says: str) -> None:
