@@ -61,11 +61,29 @@ class LmsAdapter:
         """An LMS-specific reading of an AGS answer; None means the standard rules apply."""
         return None
 
+    def issuer_may_differ(self, issuer: str, configuration_host: str) -> bool:
+        """Dynamic Registration: whether this LMS may name an issuer on another host than its
+        OpenID configuration's (the standard answer: never)."""
+        return False
+
     def missing_line_item_message(self) -> str:
         return (
             "The LMS sent no line item for this link and did not grant the tool the right "
             "to create one, so no grades are sent."
         )
+
+
+CANVAS_PLACEMENT = "https://canvas.instructure.com/lti/"
+CANVAS_CLOUD_ISSUERS = frozenset(
+    {
+        "https://canvas.instructure.com",
+        "https://canvas.beta.instructure.com",
+        "https://canvas.test.instructure.com",
+    }
+)
+CANVAS_SSO_HOSTS = frozenset(
+    {"sso.canvaslms.com", "sso.beta.canvaslms.com", "sso.test.canvaslms.com"}
+)
 
 
 class CanvasAdapter(LmsAdapter):
@@ -74,8 +92,20 @@ class CanvasAdapter(LmsAdapter):
 
     name = "canvas"
     max_parallel_posts = 1
-    content_selection_placements = ("link_selection", "assignment_selection")
-    admin_placements = ("account_navigation",)
+    # Canvas names its placements by URI in Dynamic Registration.
+    content_selection_placements = (
+        CANVAS_PLACEMENT + "link_selection",
+        CANVAS_PLACEMENT + "assignment_selection",
+    )
+    admin_placements = (CANVAS_PLACEMENT + "account_navigation",)
+
+    def issuer_may_differ(self, issuer: str, configuration_host: str) -> bool:
+        """Canvas Cloud: every school's configuration is on its own Instructure host (or
+        Canvas's SSO host) while the issuer is Canvas's shared one."""
+        host = configuration_host.lower()
+        return issuer in CANVAS_CLOUD_ISSUERS and (
+            host.endswith(".instructure.com") or host in CANVAS_SSO_HOSTS
+        )
 
     def may_receive_score(self, role: str) -> tuple[bool, str]:
         if role == "learner":

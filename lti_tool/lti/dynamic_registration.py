@@ -145,7 +145,12 @@ def parse_configuration(document: Any, configuration_url: str) -> PlatformConfig
             code="configuration_malformed",
         )
     assert isinstance(issuer, str)
-    if _origin(issuer) != _origin(configuration_url):
+    platform = document.get(PLATFORM_CONFIGURATION)
+    family = platform.get("product_family_code") if isinstance(platform, dict) else None
+    adapter = adapter_named(family if isinstance(family, str) else "")
+    if _origin(issuer) != _origin(configuration_url) and not adapter.issuer_may_differ(
+        issuer.rstrip("/"), urlsplit(configuration_url).hostname or ""
+    ):
         raise RegistrationFailed(
             f"The configuration at {configuration_url} is for another platform: its issuer is "
             f"{issuer}, whose origin differs from the configuration's.",
@@ -158,7 +163,6 @@ def parse_configuration(document: Any, configuration_url: str) -> PlatformConfig
             "The platform's OpenID configuration lacks " + ", ".join(missing) + ".",
             code="configuration_incomplete",
         )
-    platform = document.get(PLATFORM_CONFIGURATION)
     if not isinstance(platform, dict):
         raise RegistrationFailed(
             f"The platform's OpenID configuration has no LTI platform configuration "
@@ -197,7 +201,6 @@ def parse_configuration(document: Any, configuration_url: str) -> PlatformConfig
             "The platform does not launch resource links (messages_supported).",
             code="configuration_malformed",
         )
-    family = platform.get("product_family_code")
     server = document.get("authorization_server")
     return PlatformConfiguration(
         issuer=issuer,
@@ -290,8 +293,12 @@ def parse_answer(response: requests.Response) -> RegistrationAnswer:
             status=502,
             platform_answer=_answer_of(response),
         )
+    # The specification puts the deployment in the tool configuration; Canvas puts it at the
+    # top of the answer.
     configuration = body.get(TOOL_CONFIGURATION)
     deployment = configuration.get("deployment_id") if isinstance(configuration, dict) else None
+    if not isinstance(deployment, str) or not deployment.strip():
+        deployment = body.get("deployment_id")
     return RegistrationAnswer(
         client_id=client_id.strip(),
         deployment_id=deployment.strip()
