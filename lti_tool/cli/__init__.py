@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from lti_tool.cli.install import install_info
 from lti_tool.cli.learning import catalog, lrs, sync
 from lti_tool.cli.outbox import outbox, worker
 from lti_tool.cli.platforms import deployment, keys, platform
@@ -30,7 +31,19 @@ def init() -> None:
     click.echo("created the tool's signing key" if created else "the tool's signing key exists")
 
 
-for command in (platform, deployment, keys, catalog, lrs, sync, worker, outbox, serve, demo):
+for command in (
+    platform,
+    deployment,
+    keys,
+    catalog,
+    lrs,
+    sync,
+    worker,
+    outbox,
+    serve,
+    demo,
+    install_info,
+):
     main.add_command(command)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from lti_tool.web import api, errors, health, lti, pages, registration, xapi_profile
+from lti_tool.web import api, errors, health, install, lti, pages, registration, xapi_profile
 
 OPENAPI = {
     "API_TITLE": "Skillpath API",
@@ -53,7 +53,10 @@ def init_app(app: Flask) -> None:
             }
         },
     )
-    for blueprint in (lti.bp, pages.bp, health.bp, xapi_profile.bp, registration.bp):
+    for blueprint in (lti.bp, pages.bp, health.bp, xapi_profile.bp):
+        app.register_blueprint(blueprint)
+    # Installation: Dynamic Registration, the manual values, Canvas's JSON.
+    for blueprint in (registration.bp, install.bp):
         app.register_blueprint(blueprint)
     # After the API's own: one handler renders every error, page or JSON.
     errors.init_app(app)
