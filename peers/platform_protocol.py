@@ -49,6 +49,7 @@ AGS_OPERATION_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("results", "GET"): (AGS_SCOPE + "result.readonly",),
 }
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 
 def expand_roles(roles: str | Iterable[str]) -> list[str]:
@@ -262,6 +263,13 @@ class LaunchRequest:
     document_target: str | None = "iframe"
     return_url: str | None = None
     product_family_code: str = "lti1p3platform"
+    # Set by the platform when the user clicks: the lti_message_hint naming this launch.
+    message_hint: str | None = None
+    # Deep linking settings the platform sends (`dl_lineitem` None: it does not say).
+    dl_accept_multiple: bool = True
+    dl_accept_lineitem: bool | None = None
+    # LTI Client Side postMessage Storage: the frame the tool may store state in.
+    storage_target: str | None = None
 
 
 class PeerOIDCLogin(OIDCLoginAbstract):
@@ -335,11 +343,18 @@ class PeerMessageLaunch(LTIAdvantageMessageLaunchAbstract):
             if launch.nrps:
                 self.set_nrps(f"{self._base_url}/nrps/{key}/memberships")
         if launch.deep_link:
+            session = launch.message_hint or ""
             self.set_dl(
-                f"{self._base_url}/deep_link_return",
+                f"{self._base_url}/deep_link_return" + (f"?launch={session}" if session else ""),
                 title="Add a Skillpath activity",
                 accept_types={"ltiResourceLink"},
+                extra_data={"session": session} if session else None,
             )
+            settings = (self._deep_linking_launch_data or {}).get(DEEP_LINKING_SETTINGS)
+            if isinstance(settings, dict):
+                settings["accept_multiple"] = launch.dl_accept_multiple
+                if launch.dl_accept_lineitem is not None:
+                    settings["accept_lineitem"] = launch.dl_accept_lineitem
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
         fields = "".join(

@@ -10,7 +10,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from lti_tool.web import api, errors, health, install, lti, pages, registration, xapi_profile
+from lti_tool.web import (
+    api,
+    deep_linking,
+    errors,
+    health,
+    install,
+    lti,
+    pages,
+    registration,
+    xapi_profile,
+)
 
 OPENAPI = {
     "API_TITLE": "Skillpath API",
@@ -56,7 +66,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (lti.bp, pages.bp, health.bp, xapi_profile.bp):
         app.register_blueprint(blueprint)
     # Installation: Dynamic Registration, the manual values, Canvas's JSON.
-    for blueprint in (registration.bp, install.bp):
+    for blueprint in (registration.bp, install.bp, deep_linking.bp):
         app.register_blueprint(blueprint)
     # After the API's own: one handler renders every error, page or JSON.
     errors.init_app(app)
