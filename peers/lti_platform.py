@@ -38,6 +38,7 @@ from lti1p3platform.exceptions import (
 )
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from peers.platform_pages import install as _install_pages
 from peers.platform_protocol import (
     AGS_CLAIM,
     AGS_OPERATION_SCOPES,
@@ -175,8 +176,12 @@ class PlatformPeer:
         *,
         nrps_page_size: int | None = None,
         id_token_lifetime: int = 300,
+        public_host: str | None = None,
     ) -> None:
         self.host = host
+        # The host name in the platform's URLs (e.g. "localhost", another site than the
+        # tool's 127.0.0.1 for a browser, while still listening on `host`).
+        self.public_host = public_host or host
         self.nrps_page_size = nrps_page_size
         # "next", "multi" (first + next links in one header) or "none" (no Link header)
         self.nrps_link_style = "next"
@@ -207,7 +212,7 @@ class PlatformPeer:
             self.host, 0, self.app, threaded=True, request_handler=_QuietRequestHandler
         )
         self._server = server
-        self._base_url = f"http://{self.host}:{server.server_port}"
+        self._base_url = f"http://{self.public_host}:{server.server_port}"
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.02},
@@ -560,6 +565,7 @@ def _platform_app(peer: PlatformPeer) -> Flask:
     """The platform's endpoints; each hands the protocol work to an lti1p3platform class."""
     app = Flask("lti_platform_peer")
     _install_registration(app, peer, peer.dynamic_registrations)
+    _install_pages(app, peer)
 
     @app.before_request
     def count_request() -> None:
@@ -585,7 +591,11 @@ def _platform_app(peer: PlatformPeer) -> Flask:
             login.set_deeplinking_launch_url()
         if launch.target_link_uri:
             login.set_launch_url(launch.target_link_uri)
-        return login.get_redirect(login.prepare_preflight_url(launch.user_id))
+        url = login.prepare_preflight_url(launch.user_id)
+        if launch.storage_target:
+            # LTI Client Side postMessage Storage: the frame the tool may keep its state in.
+            url += "&" + urlencode({"lti_storage_target": launch.storage_target})
+        return login.get_redirect(url)
 
     @app.route("/authorize", methods=["GET", "POST"])
     def authorize() -> Any:

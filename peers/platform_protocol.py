@@ -357,9 +357,13 @@ class PeerMessageLaunch(LTIAdvantageMessageLaunchAbstract):
                     settings["accept_lineitem"] = launch.dl_accept_lineitem
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
+        values = {name: launch_data[name] for name in ("id_token", "state")}
+        if self._launch.storage_target:
+            # The platform names its storage frame in the launch too (lti-cs-oidc).
+            values["lti_storage_target"] = self._launch.storage_target
         fields = "".join(
-            f'<input type="hidden" name="{name}" value="{html.escape(str(launch_data[name]))}">'
-            for name in ("id_token", "state")
+            f'<input type="hidden" name="{name}" value="{html.escape(str(value))}">'
+            for name, value in values.items()
         )
         action = html.escape(str(launch_data["launch_url"]))
         return (

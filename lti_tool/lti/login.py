@@ -17,8 +17,16 @@ from pylti1p3.exception import OIDCException
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.lti.claims import is_our_url
+from lti_tool.lti.client_storage import (
+    RELAUNCH_PARAMS,
+    StorageLogin,
+    origin_of,
+    storage_key,
+    storage_target,
+)
 from lti_tool.lti.cookies import STATE_COOKIE_SECONDS
 from lti_tool.lti.registrations import DatabaseToolConf
+from lti_tool.lti.vocabulary import STORAGE_TARGET_PARAM
 from lti_tool.storage import REGISTRATION_ACTIVE, REGISTRATION_PENDING, SharedStore
 
 log = logging.getLogger("skillpath.launch")
@@ -59,6 +67,7 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
         super().__init__(request, tool_config, cookie_service=cookie_service)
         self._store = store
         self._base_url = base_url
+        self.storage_login: StorageLogin | None = None
 
     def _param(self, key: str) -> str | None:
         value = self._get_request_param(key)
@@ -110,6 +119,11 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
             )
         state = "state-" + secrets.token_urlsafe(24)
         nonce = secrets.token_urlsafe(24)
+        # Third-party cookies may be blocked: a secret of this login for the platform's
+        # storage frame, where it names one, and what a new window needs to start over.
+        target_frame = storage_target(self._param(STORAGE_TARGET_PARAM))
+        secret = secrets.token_urlsafe(24)
+        platform_origin = origin_of(str(registration.get_auth_login_url()))
         self._store.put(
             login_key(state),
             {
@@ -118,6 +132,10 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
                 "client_id": registration.get_client_id(),
                 "target_link_uri": target,
                 "deployment_id": self._param("lti_deployment_id"),
+                "storage_target": target_frame,
+                "storage_secret": secret,
+                "platform_origin": platform_origin,
+                "relaunch": {name: self._param(name) or "" for name in RELAUNCH_PARAMS},
             },
             STATE_COOKIE_SECONDS,
         )
@@ -138,4 +156,15 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
             params["lti_message_hint"] = message_hint
         auth_url = registration.get_auth_login_url()
         separator = "&" if "?" in auth_url else "?"
-        return str(auth_url) + separator + urlencode(params)
+        redirect_url = str(auth_url) + separator + urlencode(params)
+        self.storage_login = (
+            StorageLogin(redirect_url, target_frame, platform_origin, storage_key(state), secret)
+            if target_frame
+            else None
+        )
+        return redirect_url
+
+    def prepare(self, launch_url: str) -> str:
+        """Validate the login request and store the login; the platform URL to go on to
+        (`storage_login` says what to store in the platform's frame first, if anything)."""
+        return self._prepare_redirect_url(launch_url)
