@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -65,6 +65,19 @@ class LmsAdapter:
         """Dynamic Registration: whether this LMS may name an issuer on another host than its
         OpenID configuration's (the standard answer: never)."""
         return False
+
+    def grants_console(
+        self, roles: Sequence[str], is_administrator: Callable[[Sequence[str]], bool]
+    ) -> bool:
+        """Whether a launch with these roles may open Skillpath's admin console for its
+        registration: the LMS's institution or system administrators."""
+        return is_administrator(roles)
+
+    def console_hint(self) -> str:
+        return (
+            "Open the admin link as an institution or system administrator of the LMS, or "
+            "sign in with a local admin account (`skillpath admin create`)."
+        )
 
     def missing_line_item_message(self) -> str:
         return (
@@ -160,6 +173,19 @@ class OpenEdxAdapter(LmsAdapter):
 
     name = "openedx"
     roster_next_in_body = True
+
+    def grants_console(
+        self, roles: Sequence[str], is_administrator: Callable[[Sequence[str]], bool]
+    ) -> bool:
+        """Open edX sends the system Administrator role to every course's staff, so no
+        launch role tells a platform administrator apart."""
+        return False
+
+    def console_hint(self) -> str:
+        return (
+            "Open edX gives its administrator role to every course's staff: sign in with a "
+            "local admin account instead (`skillpath admin create`)."
+        )
 
 
 STANDARD = LmsAdapter()

@@ -137,6 +137,17 @@ class RegistrationFailed(ConfigurationError):
         self.platform_answer = platform_answer
 
 
+class StaleForm(SkillpathError):
+    """An admin form sent twice, or made for another session: refused, nothing changed."""
+
+    status = 400
+    code = "stale_form"
+    default_message = (
+        "This form was already sent, or was made for another session: reload the page and "
+        "send it again. Nothing was changed."
+    )
+
+
 class InvalidUpload(ConfigurationError):
     """An uploaded file refused before anything was read from it (size, encoding, characters)."""
 

@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from lti_tool.cli.admins import admin
 from lti_tool.cli.install import install_info
 from lti_tool.cli.learning import catalog, lrs, sync
 from lti_tool.cli.outbox import outbox, worker
@@ -43,6 +44,7 @@ for command in (
     serve,
     demo,
     install_info,
+    admin,
 ):
     main.add_command(command)
 

@@ -141,6 +141,14 @@ def check_message(body: dict[str, Any], base_url: str) -> None:
         )
 
 
+def is_our_path(url: str, base_url: str, path: str) -> bool:
+    """Whether `url` is exactly our `path` (e.g. "/admin") under `base_url`."""
+    if not is_our_url(url, base_url):
+        return False
+    expected = (urlsplit(base_url).path.rstrip("/") + path).rstrip("/")
+    return urlsplit(url).path.rstrip("/") == expected
+
+
 def is_our_url(url: str, base_url: str) -> bool:
     ours, theirs = urlsplit(base_url), urlsplit(url)
     return (theirs.scheme, theirs.netloc.lower()) == (ours.scheme, ours.netloc.lower()) and (

@@ -11,11 +11,13 @@ from flask import Flask
 from flask_smorest import Api
 
 from lti_tool.web import (
+    admin,
     api,
     deep_linking,
     errors,
     health,
     install,
+    limits,
     lti,
     pages,
     registration,
@@ -68,5 +70,8 @@ def init_app(app: Flask) -> None:
     # Installation: Dynamic Registration, the manual values, Canvas's JSON.
     for blueprint in (registration.bp, install.bp, deep_linking.bp):
         app.register_blueprint(blueprint)
+    admin.init_app(app)
+    # After every view is registered: the limits apply to views by endpoint name.
+    limits.init_limits(app)
     # After the API's own: one handler renders every error, page or JSON.
     errors.init_app(app)

@@ -9,10 +9,16 @@ from flask import Blueprint, jsonify, make_response, redirect, render_template, 
 from werkzeug.wrappers import Response
 
 from lti_tool.errors import InvalidBody, LaunchRejected
+from lti_tool.lti.claims import is_our_path
 from lti_tool.lti.client_storage import LaunchResume
 from lti_tool.lti.cookies import StateCookies
 from lti_tool.lti.flow import CompletedLaunch
-from lti_tool.lti.vocabulary import DEEP_LINKING_REQUEST, GET_DATA_MESSAGE, PUT_DATA_MESSAGE
+from lti_tool.lti.vocabulary import (
+    DEEP_LINKING_REQUEST,
+    GET_DATA_MESSAGE,
+    PUT_DATA_MESSAGE,
+    TARGET_LINK_URI_CLAIM,
+)
 from lti_tool.usecases.keys import public_jwks
 from lti_tool.web.auth import container
 
@@ -49,12 +55,15 @@ def login() -> Response:
 
 
 def landing_url(completed: CompletedLaunch) -> str:
-    """Where a validated launch goes: the picker for a deep linking request, else its page."""
-    page = (
-        "deep_linking.choose"
-        if completed.claims.message_type == DEEP_LINKING_REQUEST
-        else "pages.launched"
-    )
+    """Where a validated launch goes: the picker for a deep linking request, the console's
+    way in for a launch of the admin link, else its page."""
+    target = completed.launch.claims.get(TARGET_LINK_URI_CLAIM)
+    if completed.claims.message_type == DEEP_LINKING_REQUEST:
+        page = "deep_linking.choose"
+    elif isinstance(target, str) and is_our_path(target, container().settings.base_url, "/admin"):
+        page = "admin.from_lms"
+    else:
+        page = "pages.launched"
     return url_for(page, launch_id=completed.launch_id, t=completed.session_token)
 
 
