@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -72,6 +73,23 @@ class LmsAdapter:
         """Whether a launch with these roles may open Skillpath's admin console for its
         registration: the LMS's institution or system administrators."""
         return is_administrator(roles)
+
+    def role_for(self, roles: Sequence[str], standard: str) -> str:
+        """The Skillpath role (`instructor`, `learner`, `other`) of a launch's roles, given
+        the standard reading; an LMS that says less than the standard expects overrides."""
+        return standard
+
+    def custom_parameters(self, custom: Mapping[str, Any]) -> dict[str, Any]:
+        """The custom parameters as Skillpath reads them: a value that is still a
+        substitution variable (`$Canvas.user.id`) was not substituted by the LMS and means
+        nothing, so it is left out (and said once in the log)."""
+        kept: dict[str, Any] = {}
+        for name, value in custom.items():
+            if isinstance(value, str) and UNSUBSTITUTED.match(value):
+                _say_unsubstituted(self.name, str(name), value)
+                continue
+            kept[name] = value
+        return kept
 
     def console_hint(self) -> str:
         return (
@@ -148,9 +166,14 @@ class MoodleAdapter(LmsAdapter):
 
 class BrightspaceAdapter(LmsAdapter):
     """Brightspace does not create a grade item for an LTI 1.3 link: the tool must create
-    the line item itself, which needs the line item scope."""
+    the line item itself, which needs the line item scope. A deployment whose security
+    setting is Anonymous sends no course role at all: such a launch is a learner's (the
+    least a launch can be)."""
 
     name = "brightspace"
+
+    def role_for(self, roles: Sequence[str], standard: str) -> str:
+        return "learner" if not roles else standard
 
     def missing_line_item_message(self) -> str:
         return (
@@ -197,10 +220,21 @@ _BY_FAMILY: Mapping[str, LmsAdapter] = MappingProxyType(
         "brightspace": BrightspaceAdapter(),
         "d2l": BrightspaceAdapter(),
         "blackboard": BlackboardAdapter(),
+        # Blackboard Learn names itself so in tool_platform.product_family_code.
+        "blackboardlearn": BlackboardAdapter(),
         "openedx": OpenEdxAdapter(),
         "open_edx": OpenEdxAdapter(),
     }
 )
+
+
+# A custom parameter value the LMS left as its substitution variable.
+UNSUBSTITUTED = re.compile(r"^\$[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_<>]+)+$")
+
+
+@functools.lru_cache(maxsize=256)
+def _say_unsubstituted(lms: str, name: str, value: str) -> None:
+    log.info("%s left custom parameter %s as %s (not substituted): ignored", lms, name, value)
 
 
 @functools.lru_cache(maxsize=256)

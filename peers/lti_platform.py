@@ -193,6 +193,8 @@ class PlatformPeer:
         self.deep_link_responses: list[list[dict[str, Any]]] = []
         # Resource links made from deep linking answers, by resource link id.
         self.deep_linked_links: dict[str, dict[str, Any]] = {}
+        # Claim sets a launch may ask for by name (`overlay=`): an LMS's own launches.
+        self.claim_overlays: dict[str, dict[str, Any]] = {}
         self.dynamic_registrations = DynamicRegistrations()
         self.tokens_issued: list[dict[str, Any]] = []
         self.stats: Counter[str] = Counter()
@@ -443,6 +445,8 @@ class PlatformPeer:
         client_id, deployment_id = candidates[0]
         registration = self._registrations[(client_id, deployment_id)]
         launch = _launch_from_params(params, client_id, deployment_id)
+        if params.get("overlay"):
+            launch = replace(launch, claim_overlay=dict(self.claim_overlays[params["overlay"]]))
         if params.get("lineitem", "").lower() in _TRUE and launch.context_id is not None:
             launch = replace(launch, lineitem_url=self._coupled_line_item(launch, params))
         return launch, registration

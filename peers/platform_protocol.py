@@ -270,6 +270,9 @@ class LaunchRequest:
     dl_accept_lineitem: bool | None = None
     # LTI Client Side postMessage Storage: the frame the tool may store state in.
     storage_target: str | None = None
+    # Claims that replace the library's (None removes one): an LMS's own launch, as its
+    # documentation shows it.
+    claim_overlay: Mapping[str, Any] = field(default_factory=dict)
 
 
 class PeerOIDCLogin(OIDCLoginAbstract):
@@ -355,6 +358,15 @@ class PeerMessageLaunch(LTIAdvantageMessageLaunchAbstract):
                 settings["accept_multiple"] = launch.dl_accept_multiple
                 if launch.dl_accept_lineitem is not None:
                     settings["accept_lineitem"] = launch.dl_accept_lineitem
+
+    def get_launch_data(self) -> tuple[dict[str, Any], str]:
+        message, state = super().get_launch_data()
+        for claim, value in self._launch.claim_overlay.items():
+            if value is None:
+                message.pop(claim, None)
+            else:
+                message[claim] = value
+        return message, state
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
         values = {name: launch_data[name] for name in ("id_token", "state")}

@@ -25,6 +25,7 @@ from lti_tool.lti.cookies import StateCookies
 from lti_tool.lti.launch import SkillpathMessageLaunch
 from lti_tool.lti.login import SkillpathOIDCLogin
 from lti_tool.lti.platform_keys import PlatformKeys
+from lti_tool.lti.platforms import read_launch
 from lti_tool.lti.registrations import DatabaseToolConf
 from lti_tool.lti.sessions import LaunchSessions
 from lti_tool.storage import LaunchRecord, SharedStore, Storage
@@ -142,19 +143,20 @@ class LaunchFlow:
             _log_rejection(exc, iss, client_id)
             exc.details["cookies"] = cookies
             raise
-        validated = launch.claims()
-        record = _record(
-            launch.get_launch_id(), validated, dict(launch.get_launch_data()), self._clock()
-        )
+        reading = read_launch(dict(launch.get_launch_data()), launch.registration_family())
+        validated = LaunchClaims.from_body(reading.claims, launch.get_client_id(), reading.role)
+        record = _record(launch.get_launch_id(), validated, reading.claims, self._clock())
         with self._storage.transaction() as tx:
             tx.launches.add(record)
         log.info(
-            "launch accepted: issuer=%s client_id=%s deployment=%s role=%s message=%s",
+            "launch accepted: issuer=%s client_id=%s deployment=%s role=%s message=%s lms=%s%s",
             validated.issuer,
             validated.client_id,
             validated.deployment_id,
             validated.role,
             validated.message_type,
+            reading.adapter.name,
+            " (from the registration)" if reading.family_from_registration else "",
         )
         return CompletedLaunch(
             launch=record,

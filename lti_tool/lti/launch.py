@@ -324,3 +324,8 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
 
     def claims(self) -> claims.LaunchClaims:
         return claims.LaunchClaims.from_body(self._body(), self.get_client_id())
+
+    def registration_family(self) -> str | None:
+        """The LMS family the registration was given (Dynamic Registration, an admin)."""
+        family = getattr(self._registration, "product_family", None)
+        return family if isinstance(family, str) and family else None

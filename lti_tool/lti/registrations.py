@@ -128,7 +128,10 @@ class SkillpathRegistration(LtiRegistration):
     """A pylti1p3 registration whose tool key is loaded only when a service needs it."""
 
     def __init__(
-        self, load_signing_key: Callable[[], SigningKey], status: str = REGISTRATION_ACTIVE
+        self,
+        load_signing_key: Callable[[], SigningKey],
+        status: str = REGISTRATION_ACTIVE,
+        product_family: str | None = None,
     ) -> None:
         super().__init__()
         self._load_signing_key = load_signing_key
@@ -136,6 +139,8 @@ class SkillpathRegistration(LtiRegistration):
         # `active`, `pending` (waits for an admin's approval) or `disabled`: only an active
         # registration may log in and launch.
         self.status = status
+        # The LMS the registration says it is, for launches that do not say.
+        self.product_family = product_family
 
     def _key(self) -> SigningKey:
         if self._signing_key is None:
@@ -158,7 +163,9 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self.issuers_relation_types = _ManyClientsPerIssuer()
 
     def _to_lti(self, row: Any) -> SkillpathRegistration:
-        registration = SkillpathRegistration(self._load_signing_key, row.status)
+        registration = SkillpathRegistration(
+            self._load_signing_key, row.status, row.product_family_code
+        )
         registration.set_issuer(row.issuer).set_client_id(row.client_id)
         registration.set_auth_login_url(row.auth_login_url).set_auth_token_url(row.auth_token_url)
         registration.set_key_set_url(row.keyset_url)

@@ -102,6 +102,15 @@ ADMINISTRATOR_ROLES = frozenset(
     }
 )
 
+_MEMBERSHIP = _LIS + "membership"
+_SHORT_ROLES = frozenset(
+    {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator", "Learner", "Student"}
+)
+_TEACHING_SUBROLES = tuple(
+    _LIS + f"membership/{role}#" for role in ("Instructor", "ContentDeveloper", "Administrator")
+)
+_LEARNING_SUBROLES = (_LIS + "membership/Learner#",)
+
 Role = Literal["instructor", "learner", "other"]
 ROLE_NAMES: tuple[Role, ...] = ("instructor", "learner", "other")
 
@@ -112,13 +121,22 @@ def is_administrator(roles: Iterable[str]) -> bool:
     return bool(set(roles) & ADMINISTRATOR_ROLES)
 
 
+def _is_context_role(role: str) -> bool:
+    """A role in the course (LIS membership, or a short LTI 1.1 form), as opposed to a role
+    in the institution or the system."""
+    return role.startswith(_MEMBERSHIP) or role in _SHORT_ROLES
+
+
 def role_of(roles: Iterable[str]) -> Role:
-    """`instructor` when any role teaches or administers, else `learner` when any role
-    learns, else `other`. Context roles and their short forms count alike."""
-    given = set(roles)
-    if given & INSTRUCTOR_ROLES:
+    """`instructor` when a role teaches or administers, else `learner` when a role learns,
+    else `other`. The roles in the course decide when the launch has any: a teacher of the
+    institution enrolled as a student in this course is a learner here. Sub-roles count as
+    their role (`membership/Instructor#Grader` teaches)."""
+    given = [r for r in roles if isinstance(r, str)]
+    chosen = [r for r in given if _is_context_role(r)] or given
+    if set(chosen) & INSTRUCTOR_ROLES or any(r.startswith(_TEACHING_SUBROLES) for r in chosen):
         return "instructor"
-    if given & LEARNER_ROLES:
+    if set(chosen) & LEARNER_ROLES or any(r.startswith(_LEARNING_SUBROLES) for r in chosen):
         return "learner"
     return "other"
 

@@ -49,6 +49,7 @@ _COLUMNS = (
     RegistrationRow.auth_audience,
     RegistrationRow.keyset_url,
     RegistrationRow.status,
+    RegistrationRow.product_family_code,
 )
 _BY_ISSUER = select(*_COLUMNS).where(RegistrationRow.issuer == bindparam("iss")).limit(2)
 _BY_TENANT = select(*_COLUMNS).where(
