@@ -58,6 +58,7 @@ def test_secrets_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
     assert "hunter2" not in redact("lrs password=hunter2 for user")
     assert "hunter2" not in redact('{"client_secret": "hunter2"}')
     assert "abc.def" not in redact('"GET /launch/launch-1?t=abc.def HTTP/1.1" 200')
+    assert "tk-123" not in redact('"GET /admin/enter?ticket=tk-123 HTTP/1.1" 303')
     pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
     assert "MIIE" not in redact(f"key {pem}")
 

@@ -125,3 +125,9 @@ def test_install_info_refuses_bad_input_in_one_line(
     assert result.exit_code != 0
     assert says in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_no_tool_openid_configuration(client: FlaskClient) -> None:
+    """LTI Dynamic Registration has the platform publish an OpenID configuration, not the
+    tool: Skillpath serves none (its registration says everything)."""
+    assert client.get("/.well-known/openid-configuration").status_code == 404
