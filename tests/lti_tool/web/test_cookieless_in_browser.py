@@ -27,8 +27,8 @@ BLOCKING = ("--test-third-party-cookie-phaseout",)
 
 
 @pytest.fixture(scope="module")
-def blocking_chromium() -> Iterator[Any]:
-    with launched_chromium(BLOCKING) as browser:
+def blocking_chromium(playwright: Any) -> Iterator[Any]:
+    with launched_chromium(BLOCKING, playwright) as browser:
         yield browser
 
 
