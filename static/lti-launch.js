@@ -25,12 +25,19 @@
     try { return home.frames[target] || null; } catch (e) { return null; }
   }
 
-  // One postMessage to the platform's storage and its answer, within `wait` ms.
+  // One postMessage to the platform's storage and its answer, within `wait` ms. The message
+  // is sent again every quarter second until answered: the storage frame may still be
+  // loading when the first one leaves (storing the same value twice changes nothing).
   function ask(target, origin, message, wait) {
     return new Promise(function (resolve, reject) {
-      var frame = storageWindow(target);
-      if (!frame || !origin) { reject(new Error("no storage frame")); return; }
+      if (!origin || !storageWindow(target)) { reject(new Error("no storage frame")); return; }
       var id = messageId();
+      message.message_id = id;
+      function send() {
+        var frame = storageWindow(target);
+        if (frame) { frame.postMessage(message, origin); }
+      }
+      var again = window.setInterval(send, 250);
       var timer = window.setTimeout(function () { done(); reject(new Error("the platform's storage did not answer")); }, wait);
       function listen(event) {
         var answer = event.data;
@@ -40,10 +47,13 @@
         if (answer.error) { reject(new Error(answer.error.message || answer.error.code || "storage error")); }
         else { resolve(answer); }
       }
-      function done() { window.clearTimeout(timer); window.removeEventListener("message", listen); }
+      function done() {
+        window.clearTimeout(timer);
+        window.clearInterval(again);
+        window.removeEventListener("message", listen);
+      }
       window.addEventListener("message", listen);
-      message.message_id = id;
-      frame.postMessage(message, origin);
+      send();
     });
   }
 

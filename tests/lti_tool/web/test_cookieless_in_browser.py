@@ -130,10 +130,12 @@ def test_a_launch_keeps_its_state_in_the_platform_frame(
     frame.wait_for_selector('[data-view="learner"]')
     holder = page if storage == "parent" else page.frame(name="post_message_forwarding")
     log = holder.evaluate("window.lti_storage_log")
-    assert [(e["subject"], e["ok"], e["origin"]) for e in log] == [
+    # (A message may be answered twice: the tool sends it again until the frame answers.)
+    assert {(e["subject"], e["ok"], e["origin"]) for e in log} == {
         ("lti.put_data", True, tool.base_url),
         ("lti.get_data", True, tool.base_url),
-    ]
+    }
+    assert [e["subject"] for e in log].index("lti.get_data") > 0
     assert page.context.cookies(tool.base_url) == [] or all(
         not c["name"].startswith("skillpath-state") for c in page.context.cookies(tool.base_url)
     )
