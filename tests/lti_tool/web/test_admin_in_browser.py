@@ -25,6 +25,7 @@ from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import link
 from tests.lti_tool.db import container_of
 from tests.lti_tool.web.console_client import PASSWORD
+from tests.lti_tool.web.frames import tool_frame
 from tests.peers.chromium_fixtures import WIDTHS, chromium, new_page  # noqa: F401
 from tests.peers.lrs_fixtures import learning_locker  # noqa: F401
 
@@ -244,7 +245,6 @@ def test_the_other_new_pages_are_accessible(
         f"{platform.issuer}/course?client_id={client_id}&roles=administrator&user=a&storage=none"
         f"&target_link_uri={tool.base_url}/admin"
     )
-    frame = page.frame(name="tool")
-    assert frame is not None
+    frame = tool_frame(page, f"{tool.base_url}/admin/from-lms/")
     frame.wait_for_selector('[data-testid="handoff"]')
     check(page, "admin-handoff", frame)

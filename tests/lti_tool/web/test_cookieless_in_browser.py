@@ -20,6 +20,7 @@ from peers.lti_platform import PlatformPeer
 from peers.tool_server import ToolServer
 from tests.lti_tool.conftest import register_with
 from tests.lti_tool.usecases.test_learner_path import import_example
+from tests.lti_tool.web.frames import tool_frame
 
 # Explicit, though this Chromium already blocks third-party cookies by default; the first
 # test proves they are blocked.
@@ -108,12 +109,6 @@ def test_third_party_cookies_are_blocked(
     assert seen and "probe" not in seen[0]
 
 
-def tool_frame(page: Any) -> Any:
-    frame = page.frame(name="tool")
-    assert frame is not None
-    return frame
-
-
 @pytest.mark.parametrize("storage", ["parent", "canvas"])
 def test_a_launch_keeps_its_state_in_the_platform_frame(
     tool: ToolServer,
@@ -125,8 +120,7 @@ def test_a_launch_keeps_its_state_in_the_platform_frame(
     page = new_page()
     query = f"client_id={client_id}&user=learner-{storage}&roles=learner&name=Ada&storage={storage}"
     page.goto(f"{lms.issuer}/course?{query}")
-    frame = tool_frame(page)
-    frame.wait_for_url(f"{tool.base_url}/launch/**", timeout=15000)
+    frame = tool_frame(page, f"{tool.base_url}/launch/")
     frame.wait_for_selector('[data-view="learner"]')
     holder = page if storage == "parent" else page.frame(name="post_message_forwarding")
     log = holder.evaluate("window.lti_storage_log")
@@ -154,7 +148,7 @@ def test_without_storage_the_launch_opens_in_a_new_window(
     page.goto(
         f"{lms.issuer}/course?client_id={client_id}&user=learner-nw&roles=learner&storage=none"
     )
-    frame = tool_frame(page)
+    frame = tool_frame(page, f"{tool.base_url}/lti/launch")
     frame.wait_for_selector('[data-testid="new-window"]:not(.hidden)', timeout=15000)
     assert "Prevent cross-site tracking" in frame.inner_text('[data-testid="new-window"]')
     violations = axe_check(frame)
