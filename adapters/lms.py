@@ -12,7 +12,8 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -46,6 +47,11 @@ class LmsAdapter:
     line_item_extras: Mapping[str, Any] = {}
     # Follow a `next` URL in the membership body when the Link header is missing.
     roster_next_in_body = False
+    # LTI Dynamic Registration: the LMS's names for the content-selection placements where
+    # the Deep Linking picker may show, and for the placement of the admin console's link
+    # (none: the standard registration asks for neither).
+    content_selection_placements: tuple[str, ...] = ()
+    admin_placements: tuple[str, ...] = ()
 
     def may_receive_score(self, role: str) -> tuple[bool, str]:
         """Whether a user of this role (`learner`, `instructor` or `other`) can be graded
@@ -56,11 +62,59 @@ class LmsAdapter:
         """An LMS-specific reading of an AGS answer; None means the standard rules apply."""
         return None
 
+    def issuer_may_differ(self, issuer: str, configuration_host: str) -> bool:
+        """Dynamic Registration: whether this LMS may name an issuer on another host than its
+        OpenID configuration's (the standard answer: never)."""
+        return False
+
+    def grants_console(
+        self, roles: Sequence[str], is_administrator: Callable[[Sequence[str]], bool]
+    ) -> bool:
+        """Whether a launch with these roles may open Skillpath's admin console for its
+        registration: the LMS's institution or system administrators."""
+        return is_administrator(roles)
+
+    def role_for(self, roles: Sequence[str], standard: str) -> str:
+        """The Skillpath role (`instructor`, `learner`, `other`) of a launch's roles, given
+        the standard reading; an LMS that says less than the standard expects overrides."""
+        return standard
+
+    def custom_parameters(self, custom: Mapping[str, Any]) -> dict[str, Any]:
+        """The custom parameters as Skillpath reads them: a value that is still a
+        substitution variable (`$Canvas.user.id`) was not substituted by the LMS and means
+        nothing, so it is left out (and said once in the log)."""
+        kept: dict[str, Any] = {}
+        for name, value in custom.items():
+            if isinstance(value, str) and UNSUBSTITUTED.match(value):
+                _say_unsubstituted(self.name, str(name), value)
+                continue
+            kept[name] = value
+        return kept
+
+    def console_hint(self) -> str:
+        return (
+            "Open the admin link as an institution or system administrator of the LMS, or "
+            "sign in with a local admin account (`skillpath admin create`)."
+        )
+
     def missing_line_item_message(self) -> str:
         return (
             "The LMS sent no line item for this link and did not grant the tool the right "
             "to create one, so no grades are sent."
         )
+
+
+CANVAS_PLACEMENT = "https://canvas.instructure.com/lti/"
+CANVAS_CLOUD_ISSUERS = frozenset(
+    {
+        "https://canvas.instructure.com",
+        "https://canvas.beta.instructure.com",
+        "https://canvas.test.instructure.com",
+    }
+)
+CANVAS_SSO_HOSTS = frozenset(
+    {"sso.canvaslms.com", "sso.beta.canvaslms.com", "sso.test.canvaslms.com"}
+)
 
 
 class CanvasAdapter(LmsAdapter):
@@ -69,6 +123,20 @@ class CanvasAdapter(LmsAdapter):
 
     name = "canvas"
     max_parallel_posts = 1
+    # Canvas names its placements by URI in Dynamic Registration.
+    content_selection_placements = (
+        CANVAS_PLACEMENT + "link_selection",
+        CANVAS_PLACEMENT + "assignment_selection",
+    )
+    admin_placements = (CANVAS_PLACEMENT + "account_navigation",)
+
+    def issuer_may_differ(self, issuer: str, configuration_host: str) -> bool:
+        """Canvas Cloud: every school's configuration is on its own Instructure host (or
+        Canvas's SSO host) while the issuer is Canvas's shared one."""
+        host = configuration_host.lower()
+        return issuer in CANVAS_CLOUD_ISSUERS and (
+            host.endswith(".instructure.com") or host in CANVAS_SSO_HOSTS
+        )
 
     def may_receive_score(self, role: str) -> tuple[bool, str]:
         if role == "learner":
@@ -98,9 +166,14 @@ class MoodleAdapter(LmsAdapter):
 
 class BrightspaceAdapter(LmsAdapter):
     """Brightspace does not create a grade item for an LTI 1.3 link: the tool must create
-    the line item itself, which needs the line item scope."""
+    the line item itself, which needs the line item scope. A deployment whose security
+    setting is Anonymous sends no course role at all: such a launch is a learner's (the
+    least a launch can be)."""
 
     name = "brightspace"
+
+    def role_for(self, roles: Sequence[str], standard: str) -> str:
+        return "learner" if not roles else standard
 
     def missing_line_item_message(self) -> str:
         return (
@@ -124,6 +197,19 @@ class OpenEdxAdapter(LmsAdapter):
     name = "openedx"
     roster_next_in_body = True
 
+    def grants_console(
+        self, roles: Sequence[str], is_administrator: Callable[[Sequence[str]], bool]
+    ) -> bool:
+        """Open edX sends the system Administrator role to every course's staff, so no
+        launch role tells a platform administrator apart."""
+        return False
+
+    def console_hint(self) -> str:
+        return (
+            "Open edX gives its administrator role to every course's staff: sign in with a "
+            "local admin account instead (`skillpath admin create`)."
+        )
+
 
 STANDARD = LmsAdapter()
 _BY_FAMILY: Mapping[str, LmsAdapter] = MappingProxyType(
@@ -134,10 +220,21 @@ _BY_FAMILY: Mapping[str, LmsAdapter] = MappingProxyType(
         "brightspace": BrightspaceAdapter(),
         "d2l": BrightspaceAdapter(),
         "blackboard": BlackboardAdapter(),
+        # Blackboard Learn names itself so in tool_platform.product_family_code.
+        "blackboardlearn": BlackboardAdapter(),
         "openedx": OpenEdxAdapter(),
         "open_edx": OpenEdxAdapter(),
     }
 )
+
+
+# A custom parameter value the LMS left as its substitution variable.
+UNSUBSTITUTED = re.compile(r"^\$[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_<>]+)+$")
+
+
+@functools.lru_cache(maxsize=256)
+def _say_unsubstituted(lms: str, name: str, value: str) -> None:
+    log.info("%s left custom parameter %s as %s (not substituted): ignored", lms, name, value)
 
 
 @functools.lru_cache(maxsize=256)

@@ -24,8 +24,9 @@ _NAMED_SECRET = re.compile(
 )
 # A log line longer than this is cut before it is redacted and written.
 MAX_LOGGED_CHARACTERS = 8192
-# The launch session token rides in the page URL (`?t=`), so request lines must not show it.
-_SESSION_PARAM = re.compile(r"([?&]t=)[^&\s\"']+")
+# The launch session token rides in the page URL (`?t=`), and the admin console's single-use
+# ticket in its way in (`?ticket=`), so request lines must not show them.
+_SESSION_PARAM = re.compile(r"([?&](?:t|ticket)=)[^&\s\"']+")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
 

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+# SKILLPATH_REGISTRATION_APPROVAL: new dynamic registrations wait for an admin, or not.
+APPROVAL_MODES = ("admin", "automatic")
 
 
 def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str:
@@ -64,6 +66,9 @@ class Settings:
     metrics_dir: str = ""
     embedded_worker: bool = True
     testing: bool = False
+    # Whether a platform registered through LTI Dynamic Registration may launch at once
+    # ("automatic") or waits until an admin approves it in the console ("admin").
+    registration_approval: str = "admin"
     # What the process environment says about outgoing HTTP, read once: with no proxy
     # configured, sessions stop re-reading the environment on every request.
     http_trust_env: bool = True
@@ -83,6 +88,10 @@ class Settings:
     # Origins besides the registered platforms' that may frame the pages (Content-Security-
     # Policy frame-ancestors), e.g. "https://*.instructure.com" for every Canvas instance.
     frame_ancestors: tuple[str, ...] = ()
+
+    @property
+    def registrations_need_approval(self) -> bool:
+        return self.registration_approval != "automatic"
 
     @property
     def is_https(self) -> bool:
@@ -155,6 +164,12 @@ class Settings:
             raise SettingsError(
                 f"SKILLPATH_BASE_URL must be an absolute http(s) URL, got {base_url!r}"
             )
+        approval = text("REGISTRATION_APPROVAL", cls.registration_approval).lower()
+        if approval not in APPROVAL_MODES:
+            raise SettingsError(
+                f"SKILLPATH_REGISTRATION_APPROVAL must be one of {', '.join(APPROVAL_MODES)}, "
+                f"got {approval!r}"
+            )
         proxied = any(
             env.get(name, "").strip()
             for name in PROXY_VARIABLES + tuple(n.upper() for n in PROXY_VARIABLES)
@@ -176,6 +191,7 @@ class Settings:
             outbox_lease_seconds=integer("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds, 1),
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
             embedded_worker=flag("EMBEDDED_WORKER", cls.embedded_worker),
+            registration_approval=approval,
             http_trust_env=proxied,
             ca_bundle="" if proxied else _first(env, CA_BUNDLE_VARIABLES),
             catalog_max_bytes=integer("CATALOG_MAX_BYTES", cls.catalog_max_bytes, 1),

@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -23,6 +23,7 @@ from lti_tool.lrs.delivery import KIND as STATEMENT_KIND
 from lti_tool.lrs.delivery import XapiStatementDeliverer
 from lti_tool.lrs.gateway import LrsGateway
 from lti_tool.lti import tool_keys
+from lti_tool.lti.dynamic_registration import PlatformRegistrar
 from lti_tool.lti.flow import LaunchFlow
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registrations import DatabaseToolConf
@@ -33,6 +34,7 @@ from lti_tool.lti.sessions import LaunchSessions
 from lti_tool.metrics import DatabaseCollector, Metrics
 from lti_tool.outbox.delivery import DelivererRegistry
 from lti_tool.storage import SecretBox, SharedStore, Storage, ToolKeyRecord, make_store
+from lti_tool.usecases.admin import rotate_tool_key
 from xapi.http import CallObserver, new_session, safe_retries
 
 log = logging.getLogger("skillpath")
@@ -95,6 +97,7 @@ class Container:
     deliverers: DelivererRegistry
     metrics: Metrics
     database_metrics: DatabaseCollector
+    registrar: PlatformRegistrar
     # What the web edge opened beside the ports (the rate limiter's Redis pool), closed with them.
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -123,6 +126,9 @@ class Container:
                 settings, LRS_POOL_SIZE, observer=metrics.peer_observer("lrs")
             ),
         )
+        # Dynamic Registration's calls: their own small pool, no automatic retries (a
+        # registration POST must not be sent twice).
+        registrar = PlatformRegistrar(settings, cls.new_http_session(settings, 2))
         deliverers = DelivererRegistry()
         deliverers.register(SCORE_KIND, AgsScoreDeliverer(lti_services))
         deliverers.register(STATEMENT_KIND, XapiStatementDeliverer(lrs))
@@ -143,6 +149,7 @@ class Container:
             deliverers=deliverers,
             metrics=metrics,
             database_metrics=DatabaseCollector(storage, clock),
+            registrar=registrar,
         )
 
     @staticmethod
@@ -175,16 +182,12 @@ class Container:
             return tool_keys.ensure_key(tx, self.box, self.now())
 
     def rotate_keys(self) -> ToolKeyRecord:
-        with self.storage.transaction() as tx:
-            key = tool_keys.rotate(
-                tx, self.box, self.now(), timedelta(hours=self.settings.key_retention_hours)
-            )
-        self.signing_key.forget()
-        return key
+        return rotate_tool_key(self)
 
     def close(self) -> None:
         for close in self.closers:
             close()
         self.lrs.close()
+        self.registrar.close()
         self.http.close()
         self.storage.dispose()

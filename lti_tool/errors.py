@@ -153,6 +153,37 @@ class StorageUnavailable(SkillpathError):
     default_message = "Skillpath's database cannot be reached just now."
 
 
+class RegistrationFailed(ConfigurationError):
+    """An LTI Dynamic Registration that did not complete: the message names the problem and
+    what the platform answered (`platform_answer`); nothing was stored."""
+
+    status = 400
+    code = "registration_failed"
+    default_message = "The registration did not complete."
+
+    def __init__(self, message: str | None = None, *, platform_answer: str = "", **options: Any):
+        super().__init__(message, **options)
+        self.platform_answer = platform_answer
+
+
+class StaleForm(SkillpathError):
+    """An admin form sent twice, or made for another session: refused, nothing changed."""
+
+    status = 400
+    code = "stale_form"
+    default_message = (
+        "This form was already sent, or was made for another session: reload the page and "
+        "send it again. Nothing was changed."
+    )
+
+
+class InvalidUpload(ConfigurationError):
+    """An uploaded file refused before anything was read from it (size, encoding, characters)."""
+
+    code = "invalid_upload"
+    default_message = "The file could not be read."
+
+
 class ToolKeyMissing(ConfigurationError):
     status = 503
     code = "no_tool_key"

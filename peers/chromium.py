@@ -29,7 +29,14 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 
-__all__ = ["AXE_SCRIPT", "SCREENSHOTS", "axe_check", "chromium_path", "launched_chromium"]
+__all__ = [
+    "AXE_SCRIPT",
+    "SCREENSHOTS",
+    "axe_check",
+    "chromium_path",
+    "launched_chromium",
+    "playwright_driver",
+]
 
 
 class BrowserUnavailable(RuntimeError):
@@ -45,21 +52,32 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def launched_chromium(extra_flags: tuple[str, ...] = ()) -> Iterator[Any]:
-    """A running headless Chromium (a Playwright `Browser`), closed whatever happens."""
+def playwright_driver() -> Iterator[Any]:
+    """Playwright's driver (its sync API allows one per thread: several browsers share it)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - the test extra installs it
         raise BrowserUnavailable("Playwright for Python is not installed") from exc
-    executable = chromium_path()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_FLAGS + list(extra_flags)
-        )
-        try:
+        yield playwright
+
+
+@contextmanager
+def launched_chromium(extra_flags: tuple[str, ...] = (), playwright: Any = None) -> Iterator[Any]:
+    """A running headless Chromium (a Playwright `Browser`), closed whatever happens; on the
+    given driver, or on one of its own."""
+    executable = chromium_path()
+    if playwright is None:
+        with playwright_driver() as own, launched_chromium(extra_flags, own) as browser:
             yield browser
-        finally:
-            browser.close()
+        return
+    browser = playwright.chromium.launch(
+        executable_path=executable, headless=True, args=CHROMIUM_FLAGS + list(extra_flags)
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def axe_check(page: Any, *, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from lti1p3platform.exceptions import (
 )
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from peers.platform_pages import install as _install_pages
 from peers.platform_protocol import (
     AGS_CLAIM,
     AGS_OPERATION_SCOPES,
@@ -56,6 +57,9 @@ from peers.platform_protocol import (
     context_key,
     expand_roles,
 )
+from peers.platform_registration import DynamicRegistrations
+from peers.platform_registration import initiation_url as _registration_initiation_url
+from peers.platform_registration import install as _install_registration
 from peers.platform_services import (
     PeerAgsService,
     PeerNrpsService,
@@ -143,6 +147,9 @@ def _launch_from_params(
         return_url=text("return_url"),
         product_family_code=params.get("product_family_code", "lti1p3platform"),
         locale=text("locale"),
+        dl_accept_multiple=flag("dl_multiple", True),
+        dl_accept_lineitem=flag("dl_lineitem", True) if "dl_lineitem" in params else None,
+        storage_target=text("storage_target"),
     )
 
 
@@ -170,8 +177,12 @@ class PlatformPeer:
         *,
         nrps_page_size: int | None = None,
         id_token_lifetime: int = 300,
+        public_host: str | None = None,
     ) -> None:
         self.host = host
+        # The host name in the platform's URLs (e.g. "localhost", another site than the
+        # tool's 127.0.0.1 for a browser, while still listening on `host`).
+        self.public_host = public_host or host
         self.nrps_page_size = nrps_page_size
         # "next", "multi" (first + next links in one header) or "none" (no Link header)
         self.nrps_link_style = "next"
@@ -181,6 +192,11 @@ class PlatformPeer:
         self.gradebook = Gradebook()
         self.roster = Roster()
         self.deep_link_responses: list[list[dict[str, Any]]] = []
+        # Resource links made from deep linking answers, by resource link id.
+        self.deep_linked_links: dict[str, dict[str, Any]] = {}
+        # Claim sets a launch may ask for by name (`overlay=`): an LMS's own launches.
+        self.claim_overlays: dict[str, dict[str, Any]] = {}
+        self.dynamic_registrations = DynamicRegistrations()
         self.tokens_issued: list[dict[str, Any]] = []
         self.stats: Counter[str] = Counter()
         self._registrations: dict[tuple[str, str], PeerRegistration] = {}
@@ -199,7 +215,7 @@ class PlatformPeer:
             self.host, 0, self.app, threaded=True, request_handler=_QuietRequestHandler
         )
         self._server = server
-        self._base_url = f"http://{self.host}:{server.server_port}"
+        self._base_url = f"http://{self.public_host}:{server.server_port}"
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.02},
@@ -328,10 +344,32 @@ class PlatformPeer:
             "key_set_url": self.keyset_url,
         }
 
+    # LTI Dynamic Registration (the platform side: peers/platform_registration.py)
+    def registration_initiation_url(self, tool_registration_url: str) -> str:
+        """What an LMS admin's "register a tool by URL" opens: the tool's registration URL
+        with this platform's OpenID configuration URL and a fresh registration token."""
+        return _registration_initiation_url(self, tool_registration_url)
+
     # launches
     def launch_url(self, **params: Any) -> str:
         """URL of `GET /launch` that starts a launch; see `launch_query` for the parameters."""
         return f"{self.issuer}/launch?{launch_query(**params)}"
+
+    def deep_linked_launch_url(self, resource_link_id: str, **params: Any) -> str:
+        """A click on a link a deep linking answer created: its custom parameters, title and
+        line item as the platform stored them."""
+        link = self.deep_linked_links[resource_link_id]
+        values: dict[str, Any] = {
+            "client_id": link["client_id"],
+            "deployment_id": link["deployment_id"],
+            "context_id": link["context_id"],
+            "resource_link_id": resource_link_id,
+            "resource_link_title": link["title"],
+            "custom": link["custom"],
+            "lineitem": link["line_item"] is not None,
+        }
+        values.update(params)
+        return self.launch_url(**values)
 
     def learner_launch_url(self, **params: Any) -> str:
         return self.launch_url(**{"roles": "learner", **params})
@@ -390,6 +428,8 @@ class PlatformPeer:
         self.gradebook.clear()
         self.roster.clear()
         self.deep_link_responses.clear()
+        self.deep_linked_links.clear()
+        self.dynamic_registrations.reset()
         self.tokens_issued.clear()
         self.stats.clear()
 
@@ -406,6 +446,8 @@ class PlatformPeer:
         client_id, deployment_id = candidates[0]
         registration = self._registrations[(client_id, deployment_id)]
         launch = _launch_from_params(params, client_id, deployment_id)
+        if params.get("overlay"):
+            launch = replace(launch, claim_overlay=dict(self.claim_overlays[params["overlay"]]))
         if params.get("lineitem", "").lower() in _TRUE and launch.context_id is not None:
             launch = replace(launch, lineitem_url=self._coupled_line_item(launch, params))
         return launch, registration
@@ -453,6 +495,69 @@ def _query_pairs(query: str) -> list[tuple[str, str]]:
     return parse_qsl(query, keep_blank_values=True)
 
 
+# --- deep linking answers ---------------------------------------------------------------
+
+_LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+_DL_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
+
+
+def _deep_linking_problems(
+    peer: PlatformPeer,
+    claims: Mapping[str, Any],
+    launch: LaunchRequest | None,
+    items: list[dict[str, Any]],
+) -> list[str]:
+    """What an LtiDeepLinkingResponse breaks of Deep Linking 2.0 for the request it answers
+    (the signature and message type are the library's checks)."""
+    problems = []
+    audience = claims.get("aud")
+    if peer.issuer not in (audience if isinstance(audience, list) else [audience]):
+        problems.append("aud must name the platform")
+    if claims.get(_LTI + "version") != "1.3.0":
+        problems.append("version must be 1.3.0")
+    for name in ("nonce", "iat", "exp"):
+        if name not in claims:
+            problems.append(f"{name} is missing")
+    if launch is None:
+        return problems
+    if claims.get(_LTI + "deployment_id") != launch.deployment_id:
+        problems.append("deployment_id is not the request's")
+    if launch.message_hint and claims.get(_DL_DATA) != {"session": launch.message_hint}:
+        problems.append("data does not echo the request's")
+    if not launch.dl_accept_multiple and len(items) > 1:
+        problems.append("several items where one was asked for")
+    return problems
+
+
+def _link_items(peer: PlatformPeer, launch: LaunchRequest, items: list[dict[str, Any]]) -> None:
+    """What a platform does with the items: a resource link each, with its custom
+    parameters, and a line item coupled to it when the item brings one."""
+    for item in items:
+        if item.get("type") != "ltiResourceLink":
+            continue
+        link_id = "dl-" + uuid.uuid4().hex[:10]
+        line_item = None
+        wanted = item.get("lineItem")
+        if isinstance(wanted, dict) and launch.context_id is not None:
+            lineitems_url = f"{peer.issuer}/ags/{context_key(launch.context_id)}/lineitems"
+            line_item = peer.gradebook.create_line_item(
+                launch.context_id,
+                lineitems_url,
+                {**wanted, "resourceLinkId": link_id},
+            )
+        with peer._lock:
+            peer.deep_linked_links[link_id] = {
+                "client_id": launch.client_id,
+                "deployment_id": launch.deployment_id,
+                "context_id": launch.context_id or "",
+                "title": item.get("title") or "",
+                "text": item.get("text") or "",
+                "url": item.get("url"),
+                "custom": dict(item.get("custom") or {}),
+                "line_item": line_item,
+            }
+
+
 # --- HTTP glue --------------------------------------------------------------------------
 
 
@@ -464,6 +569,8 @@ def _error(status: int, message: str, *, oauth_error: str | None = None) -> Resp
 def _platform_app(peer: PlatformPeer) -> Flask:
     """The platform's endpoints; each hands the protocol work to an lti1p3platform class."""
     app = Flask("lti_platform_peer")
+    _install_registration(app, peer, peer.dynamic_registrations)
+    _install_pages(app, peer)
 
     @app.before_request
     def count_request() -> None:
@@ -477,6 +584,7 @@ def _platform_app(peer: PlatformPeer) -> Flask:
         except LookupError as exc:
             return Response(str(exc), 400, mimetype="text/plain")
         hint = uuid.uuid4().hex
+        launch = replace(launch, message_hint=hint)
         with peer._lock:
             peer._launches[hint] = launch
         peer.roster.enrol_launch(launch)
@@ -488,7 +596,11 @@ def _platform_app(peer: PlatformPeer) -> Flask:
             login.set_deeplinking_launch_url()
         if launch.target_link_uri:
             login.set_launch_url(launch.target_link_uri)
-        return login.get_redirect(login.prepare_preflight_url(launch.user_id))
+        url = login.prepare_preflight_url(launch.user_id)
+        if launch.storage_target:
+            # LTI Client Side postMessage Storage: the frame the tool may keep its state in.
+            url += "&" + urlencode({"lti_storage_target": launch.storage_target})
+        return login.get_redirect(url)
 
     @app.route("/authorize", methods=["GET", "POST"])
     def authorize() -> Any:
@@ -680,10 +792,15 @@ def _platform_app(peer: PlatformPeer) -> Flask:
     def deep_link_return() -> Any:
         token = request.form.get("JWT", "")
         try:
-            client_id = str(jwt.decode(token, options={"verify_signature": False}).get("iss"))
+            unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             return Response("JWT is not a JWT", 400, mimetype="text/plain")
-        registration = peer.registration(client_id)
+        client_id = str(unverified.get("iss"))
+        with peer._lock:
+            launch = peer._launches.get(request.args.get("launch", ""))
+        if launch is not None and launch.client_id != client_id:
+            return Response("the answer is not from the tool asked", 400, mimetype="text/plain")
+        registration = peer.registration(client_id, launch.deployment_id if launch else None)
         if registration is None:
             return Response("unknown tool", 400, mimetype="text/plain")
         try:
@@ -692,8 +809,15 @@ def _platform_app(peer: PlatformPeer) -> Flask:
             )
         except Exception as exc:  # the library raises several unrelated types here
             return Response(f"deep linking response rejected: {exc}", 400, mimetype="text/plain")
+        problems = _deep_linking_problems(peer, unverified, launch, items)
+        if problems:
+            return Response(
+                "deep linking response rejected: " + "; ".join(problems), 400, mimetype="text/plain"
+            )
         with peer._lock:
             peer.deep_link_responses.append(items)
+        if launch is not None:
+            _link_items(peer, launch, items)
         return Response("<!DOCTYPE html><p>Content added.</p>", 200, mimetype="text/html")
 
     return app

@@ -49,6 +49,7 @@ AGS_OPERATION_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("results", "GET"): (AGS_SCOPE + "result.readonly",),
 }
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 
 def expand_roles(roles: str | Iterable[str]) -> list[str]:
@@ -263,6 +264,16 @@ class LaunchRequest:
     return_url: str | None = None
     product_family_code: str = "lti1p3platform"
     locale: str | None = None
+    # Set by the platform when the user clicks: the lti_message_hint naming this launch.
+    message_hint: str | None = None
+    # Deep linking settings the platform sends (`dl_lineitem` None: it does not say).
+    dl_accept_multiple: bool = True
+    dl_accept_lineitem: bool | None = None
+    # LTI Client Side postMessage Storage: the frame the tool may store state in.
+    storage_target: str | None = None
+    # Claims that replace the library's (None removes one): an LMS's own launch, as its
+    # documentation shows it.
+    claim_overlay: Mapping[str, Any] = field(default_factory=dict)
 
 
 class PeerOIDCLogin(OIDCLoginAbstract):
@@ -342,16 +353,36 @@ class PeerMessageLaunch(LTIAdvantageMessageLaunchAbstract):
             if launch.nrps:
                 self.set_nrps(f"{self._base_url}/nrps/{key}/memberships")
         if launch.deep_link:
+            session = launch.message_hint or ""
             self.set_dl(
-                f"{self._base_url}/deep_link_return",
+                f"{self._base_url}/deep_link_return" + (f"?launch={session}" if session else ""),
                 title="Add a Skillpath activity",
                 accept_types={"ltiResourceLink"},
+                extra_data={"session": session} if session else None,
             )
+            settings = (self._deep_linking_launch_data or {}).get(DEEP_LINKING_SETTINGS)
+            if isinstance(settings, dict):
+                settings["accept_multiple"] = launch.dl_accept_multiple
+                if launch.dl_accept_lineitem is not None:
+                    settings["accept_lineitem"] = launch.dl_accept_lineitem
+
+    def get_launch_data(self) -> tuple[dict[str, Any], str]:
+        message, state = super().get_launch_data()
+        for claim, value in self._launch.claim_overlay.items():
+            if value is None:
+                message.pop(claim, None)
+            else:
+                message[claim] = value
+        return message, state
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
+        values = {name: launch_data[name] for name in ("id_token", "state")}
+        if self._launch.storage_target:
+            # The platform names its storage frame in the launch too (lti-cs-oidc).
+            values["lti_storage_target"] = self._launch.storage_target
         fields = "".join(
-            f'<input type="hidden" name="{name}" value="{html.escape(str(launch_data[name]))}">'
-            for name in ("id_token", "state")
+            f'<input type="hidden" name="{name}" value="{html.escape(str(value))}">'
+            for name, value in values.items()
         )
         action = html.escape(str(launch_data["launch_url"]))
         return (

@@ -16,6 +16,19 @@ from lti_tool import create_app
 from peers.tool_server import ToolServer, database_url, start_tool, test_settings
 
 
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[object]:
+    """Playwright's driver for the whole session (its sync API allows one per thread); the
+    browsers of tests/peers/chromium_fixtures.py and of the page tests start on it."""
+    from peers.chromium import BrowserUnavailable, playwright_driver
+
+    try:
+        with playwright_driver() as driver:
+            yield driver
+    except BrowserUnavailable as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[Settings]:
     with database_url(tmp_path, dict(os.environ)) as url:

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from lti_tool.cli.admins import admin
+from lti_tool.cli.install import install_info
 from lti_tool.cli.learning import catalog, lrs, sync
 from lti_tool.cli.model import fit
 from lti_tool.cli.outbox import outbox, worker
@@ -55,7 +57,21 @@ def init() -> None:
     click.echo("created the tool's signing key" if created else "the tool's signing key exists")
 
 
-for command in (platform, deployment, keys, catalog, lrs, sync, fit, worker, outbox, serve, demo):
+for command in (
+    platform,
+    deployment,
+    keys,
+    catalog,
+    lrs,
+    sync,
+    fit,
+    worker,
+    outbox,
+    serve,
+    demo,
+    install_info,
+    admin,
+):
     main.add_command(command)
 
 

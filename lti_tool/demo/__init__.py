@@ -21,7 +21,7 @@ from lti_tool.demo.lms import DemoConfig, create_demo_lms, demo_sub, load_or_cre
 from lti_tool.demo.lrs import DemoLrs
 from lti_tool.lti.registrations import RegistrationInput
 from lti_tool.storage import Tenant
-from lti_tool.usecases import admin
+from lti_tool.usecases import admin, admin_accounts
 
 log = logging.getLogger("skillpath.demo")
 
@@ -37,10 +37,17 @@ def run_demo(port: int, lms_port: int) -> None:
     tool, lms = prepare_demo(settings, lms_port)
     services = tool.extensions["skillpath"]
     lms_url = f"http://127.0.0.1:{lms_port}"
+    console_password = demo_admin(services)
     tool_server = make_server("127.0.0.1", port, tool, threaded=True)
     lms_server = make_server("127.0.0.1", lms_port, lms, threaded=True)
     threading.Thread(target=tool_server.serve_forever, daemon=True).start()
     print(f"\nSkillpath demo is running. Open the demo LMS:\n\n    {lms_url}/\n", flush=True)
+    print(
+        f"Skillpath's admin console: {services.settings.base_url}/admin (sign in as "
+        f"{DEMO_ADMIN} with {console_password}, a password made for this run), or open it "
+        "from the demo LMS as its administrator.",
+        flush=True,
+    )
     print(
         f"(Skillpath itself listens on {services.settings.base_url}; Ctrl-C stops both.)",
         flush=True,
@@ -54,6 +61,19 @@ def run_demo(port: int, lms_port: int) -> None:
         tool_server.shutdown()
         tool_server.server_close()
         services.close()
+
+
+DEMO_ADMIN = "admin"
+
+
+def demo_admin(services: Any) -> str:
+    """The demo's local console admin, with a new password at every start (printed)."""
+    password = secrets.token_urlsafe(12)
+    if any(a.username == DEMO_ADMIN for a in admin_accounts.list_admins(services)):
+        admin_accounts.set_password(services, DEMO_ADMIN, password)
+    else:
+        admin_accounts.create_admin(services, DEMO_ADMIN, password)
+    return password
 
 
 def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
@@ -71,6 +91,7 @@ def prepare_demo(settings: Settings, lms_port: int) -> tuple[Flask, Flask]:
         tool_launch_url=services.settings.url_for_path("/lti/launch"),
         tool_jwks_url=services.settings.url_for_path("/.well-known/jwks.json"),
         lrs=lrs,
+        tool_registration_url=services.settings.url_for_path("/lti/register"),
     )
     tenant = Tenant(lms_url, CLIENT_ID)
     registered = {r.tenant: r for r in admin.list_platforms(services)}.get(tenant)

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.demo.lessons import lessons_blueprint
 from lti_tool.demo.lrs import DemoLrs, lrs_blueprint
+from lti_tool.demo.registration import DemoTool, DemoTools, registration_blueprint
 from lti_tool.demo.services import AGS_SCOPES, demo_services
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -30,6 +31,7 @@ NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 ROLE_URIS = {
     "learner": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
     "instructor": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+    "administrator": ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"],
 }
 
 
@@ -49,6 +51,8 @@ USERS = {
         DemoUser("sam", "instructor", "Sam Lee", "sam@demo.invalid"),
     )
 }
+# The LMS's administrator: opens Skillpath's admin console, is no member of the course.
+ADMIN = DemoUser("dana", "administrator", "Dana Admin", "dana@demo.invalid")
 COURSE = {"id": "course-101", "title": "Customer Support Onboarding", "label": "CS-101"}
 RESOURCE_LINK = {"id": "skillpath-link-1", "title": "Your Skillpath"}
 
@@ -62,6 +66,8 @@ class DemoConfig:
     tool_launch_url: str
     tool_jwks_url: str = ""
     lrs: DemoLrs | None = None
+    # Where the admin's "register a tool by URL" points by default.
+    tool_registration_url: str = ""
 
 
 def demo_sub(login: str, issuer: str) -> str:
@@ -72,7 +78,7 @@ def demo_sub(login: str, issuer: str) -> str:
 def members(issuer: str) -> list[dict[str, Any]]:
     """The demo course's people, as Names and Role Provisioning lists them."""
     found = []
-    for user in USERS.values():
+    for user in USERS.values():  # the course's people (not the LMS's administrator)
         member: dict[str, Any] = {
             "user_id": demo_sub(user.login, issuer),
             "roles": ROLE_URIS[user.role],
@@ -109,33 +115,61 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
     kid = "demo-" + public_jwk["n"][:16]
     public_jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
 
+    tools = DemoTools()
+    tools.add(
+        DemoTool(
+            client_id=config.client_id,
+            deployment_id=config.deployment_id,
+            name="Skillpath",
+            login_url=config.tool_login_url,
+            launch_url=config.tool_launch_url,
+            jwks_url=config.tool_jwks_url,
+            redirect_uris=frozenset({config.tool_launch_url}),
+        )
+    )
+    people = {**USERS, ADMIN.login: ADMIN}
+
     @app.get("/")
     def course() -> str:
-        return render_template("course.html", course=COURSE, users=USERS.values())
+        return render_template(
+            "course.html",
+            course=COURSE,
+            users=USERS.values(),
+            admin=ADMIN,
+            default_tool=config.client_id,
+            by_url=tools.registered_by_url(),
+            registration_url=config.tool_registration_url,
+        )
 
     @app.get("/lms/launch/<login>")
     def start_launch(login: str) -> Response:
-        if login not in USERS:
+        tool = tools.get(request.args.get("tool", config.client_id))
+        if login not in people or tool is None:
             abort(404)
+        console = request.args.get("target") == "admin"
         params = {
             "iss": config.issuer,
             "login_hint": login,
-            "lti_message_hint": RESOURCE_LINK["id"],
-            "target_link_uri": config.tool_launch_url,
-            "client_id": config.client_id,
-            "lti_deployment_id": config.deployment_id,
+            "lti_message_hint": "console" if console else RESOURCE_LINK["id"],
+            "target_link_uri": tool.admin_url if console else tool.launch_url,
+            "client_id": tool.client_id,
+            "lti_deployment_id": tool.deployment_id,
         }
-        return redirect(config.tool_login_url + "?" + urlencode(params))
+        return redirect(tool.login_url + "?" + urlencode(params))
 
     @app.get("/lms/authorize")
     def authorize() -> tuple[str, int] | str:
         args = request.args
-        user = USERS.get(args.get("login_hint", ""))
+        user = people.get(args.get("login_hint", ""))
+        tool = tools.get(args.get("client_id", ""))
         problems = [
             problem
             for problem, failed in (
-                ("unknown client_id", args.get("client_id") != config.client_id),
-                ("redirect_uri not registered", args.get("redirect_uri") != config.tool_launch_url),
+                ("unknown client_id", tool is None),
+                (
+                    "redirect_uri not registered",
+                    tool is not None and args.get("redirect_uri") not in tool.redirect_uris,
+                ),
                 ("response_type must be id_token", args.get("response_type") != "id_token"),
                 ("scope must be openid", args.get("scope") != "openid"),
                 ("unknown user", user is None),
@@ -143,21 +177,22 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
             )
             if failed
         ]
-        if problems or user is None:
+        if problems or user is None or tool is None:
             return "Demo LMS refused the login: " + ", ".join(problems), 400
+        console = args.get("lti_message_hint") == "console"
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": config.issuer,
-            "aud": config.client_id,
-            "azp": config.client_id,
+            "aud": tool.client_id,
+            "azp": tool.client_id,
             "sub": demo_sub(user.login, config.issuer),
             "iat": now,
             "exp": now + 300,
             "nonce": args["nonce"],
             LTI + "version": "1.3.0",
             LTI + "message_type": "LtiResourceLinkRequest",
-            LTI + "deployment_id": config.deployment_id,
-            LTI + "target_link_uri": config.tool_launch_url,
+            LTI + "deployment_id": tool.deployment_id,
+            LTI + "target_link_uri": tool.admin_url if console else tool.launch_url,
             LTI + "roles": ROLE_URIS[user.role],
             LTI + "context": {
                 **COURSE,
@@ -195,10 +230,11 @@ def create_demo_lms(config: DemoConfig, key: rsa.RSAPrivateKey) -> Flask:
     def jwks() -> Response:
         return jsonify({"keys": [public_jwk]})
 
+    app.register_blueprint(registration_blueprint(config.issuer, tools))
     if config.tool_jwks_url:
         services, _ = demo_services(
             issuer=config.issuer,
-            client_id=config.client_id,
+            client_ids=tools.client_ids,
             tool_jwks_url=config.tool_jwks_url,
             course=COURSE,
             members=lambda: members(config.issuer),

@@ -19,7 +19,7 @@ import requests
 from flask import Blueprint, Response, jsonify, render_template, request
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
-AGS_SCOPES = (AGS + "lineitem", AGS + "result.readonly", AGS + "score")
+AGS_SCOPES = (AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score")
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 SCOPES = (*AGS_SCOPES, NRPS_SCOPE)
 TOKEN_SECONDS = 3600
@@ -46,7 +46,7 @@ class DemoGradebook:
 def demo_services(
     *,
     issuer: str,
-    client_id: str,
+    client_ids: Callable[[], set[str]],
     tool_jwks_url: str,
     course: dict[str, str],
     members: Callable[[], Iterable[dict[str, Any]]],
@@ -78,7 +78,8 @@ def demo_services(
             claims = jwt.decode(assertion, key.key, algorithms=["RS256"], audience=token_url)
         except (jwt.PyJWTError, requests.RequestException) as exc:
             return _error(401, f"invalid_client: {exc}")
-        if claims.get("iss") != client_id or claims.get("sub") != client_id:
+        client_id = claims.get("iss")
+        if client_id not in client_ids() or claims.get("sub") != client_id:
             return _error(401, "invalid_client: unknown client")
         scopes = set(form.get("scope", "").split()) & set(SCOPES)
         access = secrets.token_urlsafe(24)

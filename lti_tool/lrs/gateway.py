@@ -18,7 +18,8 @@ from config import Settings
 from lti_tool.lrs.actors import actor_for
 from lti_tool.storage import SecretBox, Storage, Tenant
 from recommender import Observation
-from xapi.client import LrsClient
+from xapi.client import LrsClient, StatementQuery
+from xapi.errors import LrsAuthError, LrsConnectionError, LrsHttpError, XapiError
 from xapi.identity import ActorMatcher, IdentityPolicy
 from xapi.sync import PagingStrategy, refresh_learner
 
@@ -35,6 +36,16 @@ class LrsSettings:
     endpoint: str
     username: str
     password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LrsProbe:
+    """What trying an LRS showed: whether it works, in words, and the xAPI versions it
+    names in `/about`."""
+
+    ok: bool
+    message: str
+    versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,35 @@ class LrsGateway:
             return EvidenceBatch(observations, tuple(result.voided_statement_ids))
 
         return fetch
+
+    def probe(self, endpoint: str, username: str, password: str) -> LrsProbe:
+        """Try an LRS before anyone relies on it: its `/about`, then one authenticated
+        statements query. Never raises; the answer says what happened."""
+        session = self._new_session()
+        client = LrsClient(
+            endpoint, username, password, session=session, timeout=LRS_TIMEOUT_SECONDS
+        )
+        try:
+            about = client.about()
+            client.get_statements(StatementQuery(limit=1, ascending=None))
+        except LrsAuthError as exc:
+            return LrsProbe(False, f"the LRS refused the username or password (HTTP {exc.status})")
+        except LrsHttpError as exc:
+            body = " ".join(exc.body.split())[:200]
+            return LrsProbe(
+                False, f"the LRS answered HTTP {exc.status}" + (f": {body}" if body else "")
+            )
+        except LrsConnectionError as exc:
+            return LrsProbe(False, f"the LRS could not be reached ({exc.message})")
+        except XapiError as exc:
+            return LrsProbe(False, f"the LRS did not answer as an xAPI LRS does ({exc.message})")
+        finally:
+            session.close()
+        versions = about.get("version") if isinstance(about, dict) else None
+        listed = (
+            tuple(v for v in versions if isinstance(v, str)) if isinstance(versions, list) else ()
+        )
+        return LrsProbe(True, "connected", listed)
 
     def close(self) -> None:
         with self._lock:

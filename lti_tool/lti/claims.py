@@ -25,7 +25,6 @@ from lti_tool.lti.vocabulary import (
     TARGET_LINK_URI_CLAIM,
     TOOL_PLATFORM_CLAIM,
     VERSION_CLAIM,
-    Role,
     claim_label,
     role_of,
 )
@@ -180,6 +179,14 @@ def check_fits(claims: LaunchClaims, body: dict[str, Any]) -> None:
             raise reject(f"The claim {label} {problem}.", "invalid_claim")
 
 
+def is_our_path(url: str, base_url: str, path: str) -> bool:
+    """Whether `url` is exactly our `path` (e.g. "/admin") under `base_url`."""
+    if not is_our_url(url, base_url):
+        return False
+    expected = (urlsplit(base_url).path.rstrip("/") + path).rstrip("/")
+    return urlsplit(url).path.rstrip("/") == expected
+
+
 def is_our_url(url: str, base_url: str) -> bool:
     ours, theirs = urlsplit(base_url), urlsplit(url)
     return (theirs.scheme, theirs.netloc.lower()) == (ours.scheme, ours.netloc.lower()) and (
@@ -203,14 +210,19 @@ class LaunchClaims:
     resource_link_id: str | None
     resource_link_title: str | None
     custom: dict[str, Any]
+    # The role the LMS's adapter read (None: the standard reading of the LIS role URIs).
+    lms_role: str | None = None
 
     @property
-    def role(self) -> Role:
-        """`instructor`, `learner` or `other`, from the LIS role URIs."""
-        return role_of(self.roles)
+    def role(self) -> str:
+        """`instructor`, `learner` or `other`, from the LIS role URIs (as the LMS's adapter
+        reads them)."""
+        return self.lms_role or role_of(self.roles)
 
     @classmethod
-    def from_body(cls, body: dict[str, Any], client_id: str) -> LaunchClaims:
+    def from_body(
+        cls, body: dict[str, Any], client_id: str, lms_role: str | None = None
+    ) -> LaunchClaims:
         context = body.get(CONTEXT_CLAIM) or {}
         link = body.get(RESOURCE_LINK_CLAIM) or {}
         name = body.get("name")
@@ -231,6 +243,7 @@ class LaunchClaims:
             resource_link_id=link.get("id"),
             resource_link_title=_text(link.get("title")),
             custom=dict(body.get(CUSTOM_CLAIM) or {}),
+            lms_role=lms_role,
         )
 
 

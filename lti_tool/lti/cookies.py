@@ -45,7 +45,10 @@ class StateCookies(CookieService):
         options: dict[str, Any] = {"path": "/", "httponly": True, "secure": self._secure}
         if self._secure:
             # Inside the LMS iframe the launch POST is cross-site: only SameSite=None travels.
+            # Partitioned (CHIPS): kept per LMS site, so browsers that block third-party
+            # cookies (Chrome) still keep it for the launch in the LMS frame.
             options["samesite"] = "None"
+            options["partitioned"] = True
         else:
             options["samesite"] = "Lax"
         for key, (value, max_age) in self._to_set.items():

@@ -14,16 +14,18 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from flask import Request, Response
+from flask import Request
 from pylti1p3.contrib.flask import FlaskRequest, FlaskSessionService
 
 from config import Settings
 from lti_tool.errors import LaunchRejected, NotAuthenticated, NotFound
 from lti_tool.lti.claims import LaunchClaims
+from lti_tool.lti.client_storage import StorageLogin
 from lti_tool.lti.cookies import StateCookies
 from lti_tool.lti.launch import SkillpathMessageLaunch
 from lti_tool.lti.login import SkillpathOIDCLogin
 from lti_tool.lti.platform_keys import PlatformKeys
+from lti_tool.lti.platforms import read_launch
 from lti_tool.lti.registrations import DatabaseToolConf
 from lti_tool.lti.sessions import LaunchSessions
 from lti_tool.storage import LaunchRecord, SharedStore, Storage
@@ -35,6 +37,16 @@ def _lti_request(request: Request) -> FlaskRequest:
     data = request.args if request.method == "GET" else request.form
     # An empty dict would make pylti1p3 fall back to the live request; pass a marker then.
     return FlaskRequest(request_data=data.to_dict() or {"": ""}, cookies=request.cookies)
+
+
+@dataclass(frozen=True)
+class LoginStep:
+    """Where the login goes on to, what to store in the platform's frame first (None: go on
+    at once) and the state cookie to set."""
+
+    redirect_url: str
+    storage: StorageLogin | None
+    cookies: StateCookies
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,10 @@ class LaunchFlow:
         self._http = http
         self._clock = clock
 
-    def begin_login(self, request: Request) -> Response:
-        """Validate the platform's login initiation and redirect to its authorization
-        endpoint."""
+    def begin_login(self, request: Request) -> LoginStep:
+        """Validate the platform's login initiation and store the login: where the browser
+        goes next (the platform's authorization endpoint), and what it stores in the
+        platform's storage frame first when the platform offers one."""
         cookies = StateCookies(request.cookies, self._settings.is_https)
         login = SkillpathOIDCLogin(
             _lti_request(request),
@@ -82,19 +95,34 @@ class LaunchFlow:
             base_url=self._settings.base_url,
         )
         try:
-            response: Response = login.redirect(self._settings.url_for_path("/lti/launch"))
+            redirect_url = login.prepare(self._settings.url_for_path("/lti/launch"))
         except LaunchRejected as exc:
             _log_rejection(exc, request.values.get("iss"), request.values.get("client_id"))
             raise
-        return response
+        return LoginStep(redirect_url, login.storage_login, cookies)
 
-    def complete_launch(self, request: Request) -> CompletedLaunch:
+    def complete_launch(
+        self,
+        request: Request,
+        *,
+        fields: dict[str, str] | None = None,
+        storage_proof: str | None = None,
+    ) -> CompletedLaunch:
         """Validate the id_token and record the launch, or raise `LaunchRejected`.
 
+        `fields` replace the form (a launch resumed without its cookie), `storage_proof` is
+        the secret read back from the platform's storage frame.
+
         Either way the state cookie must go: the cookie service to apply to the response is
-        in `CompletedLaunch.cookies`, or in the exception's `details["cookies"]`."""
+        in `CompletedLaunch.cookies`, or in the exception's `details["cookies"]`. A launch
+        without its cookie fails with `missing_state_cookie` and, in `details["resume"]`,
+        what a page needs to finish it another way."""
         cookies = StateCookies(request.cookies, self._settings.is_https)
-        lti_request = _lti_request(request)
+        lti_request = (
+            _lti_request(request)
+            if fields is None
+            else FlaskRequest(request_data=dict(fields) or {"": ""}, cookies=request.cookies)
+        )
         launch = SkillpathMessageLaunch(
             lti_request,
             self._tool_conf,
@@ -105,6 +133,7 @@ class LaunchFlow:
             base_url=self._settings.base_url,
             leeway_seconds=self._settings.jwt_leeway_seconds,
             http=self._http,
+            storage_proof=storage_proof,
         )
         launch.set_launch_id("launch-" + uuid.uuid4().hex)
         try:
@@ -114,19 +143,20 @@ class LaunchFlow:
             _log_rejection(exc, iss, client_id)
             exc.details["cookies"] = cookies
             raise
-        validated = launch.claims()
-        record = _record(
-            launch.get_launch_id(), validated, dict(launch.get_launch_data()), self._clock()
-        )
+        reading = read_launch(dict(launch.get_launch_data()), launch.registration_family())
+        validated = LaunchClaims.from_body(reading.claims, launch.get_client_id(), reading.role)
+        record = _record(launch.get_launch_id(), validated, reading.claims, self._clock())
         with self._storage.transaction() as tx:
             tx.launches.add(record)
         log.info(
-            "launch accepted: issuer=%s client_id=%s deployment=%s role=%s message=%s",
+            "launch accepted: issuer=%s client_id=%s deployment=%s role=%s message=%s lms=%s%s",
             validated.issuer,
             validated.client_id,
             validated.deployment_id,
             validated.role,
             validated.message_type,
+            reading.adapter.name,
+            " (from the registration)" if reading.family_from_registration else "",
         )
         return CompletedLaunch(
             launch=record,

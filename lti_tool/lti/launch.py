@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import logging
 import re
@@ -21,10 +22,15 @@ from pylti1p3.exception import LtiException
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.lti import claims
-from lti_tool.lti.login import STATE_PATTERN, login_key
+from lti_tool.lti.client_storage import LaunchResume, relaunch_url, storage_key, storage_target
+from lti_tool.lti.login import STATE_PATTERN, login_key, refuse_inactive
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registrations import DatabaseToolConf
-from lti_tool.lti.vocabulary import DEPLOYMENT_ID_CLAIM, TARGET_LINK_URI_CLAIM
+from lti_tool.lti.vocabulary import (
+    DEPLOYMENT_ID_CLAIM,
+    STORAGE_TARGET_PARAM,
+    TARGET_LINK_URI_CLAIM,
+)
 from lti_tool.storage import SharedStore
 
 log = logging.getLogger("skillpath.launch")
@@ -56,6 +62,7 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         base_url: str,
         leeway_seconds: int,
         http: Any = None,
+        storage_proof: str | None = None,
     ) -> None:
         # The shared HTTP session: pylti1p3 would build a new one (and its pools) per launch.
         super().__init__(
@@ -71,6 +78,8 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         self._leeway = leeway_seconds
         self._login: dict[str, Any] = {}
         self._client_id = ""
+        self._storage_proof = storage_proof
+        self._login_url = base_url.rstrip("/") + "/lti/login"
 
     def _body(self) -> dict[str, Any]:
         return cast(dict[str, Any], self._jwt["body"])
@@ -113,7 +122,9 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected(
                 "The launch's state is not one Skillpath issues.", code="invalid_state"
             )
-        # The state cookie goes whatever happens: a state serves one launch attempt.
+        # The state cookie goes whatever happens: a state serves one launch attempt. (One the
+        # request did not carry stays: a cross-site post may not bring a SameSite=Lax
+        # cookie that a post from our own page then does.)
         cookie = self._cookie_service.get_cookie(state) if state else None
         if cookie is not None:
             self._cookie_service.remove_cookie(state)
@@ -127,13 +138,9 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             )
         if not state:
             raise LaunchRejected("The launch carries no state.", code="missing_state")
-        if cookie is None:
-            raise LaunchRejected(
-                "The browser did not send back the login cookie for this launch.",
-                code="missing_state_cookie",
-                admin_hint="The browser may block cookies in the LMS frame (Safari: 'Prevent cross-site tracking'); open the tool in a new window.",
-            )
-        if cookie != state:
+        if cookie is None and self._storage_proof is None:
+            raise self._missing_cookie(state, id_token)
+        if cookie is not None and cookie != state:
             raise LaunchRejected(
                 "The launch state does not match the login.", code="state_mismatch"
             )
@@ -143,8 +150,43 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
                 "This launch's login has already been used or has expired: open the link again.",
                 code="state_unknown",
             )
+        if cookie is None:
+            # No cookie: the secret this login stored in the platform's frame must come back.
+            secret = login.get("storage_secret")
+            if not isinstance(secret, str) or not hmac.compare_digest(
+                secret.encode(), (self._storage_proof or "").encode()
+            ):
+                raise LaunchRejected(
+                    "The platform's storage did not confirm that this browser started the login.",
+                    code="storage_mismatch",
+                )
         self._login = login
         return self
+
+    def _missing_cookie(self, state: str, id_token: str) -> LaunchRejected:
+        """No state cookie: what the page answering this launch needs to finish it without
+        one (the login is only looked at here, not spent)."""
+        login = self._store.get(login_key(state))
+        resume = None
+        if isinstance(login, dict) and isinstance(login.get("relaunch"), dict):
+            target = storage_target(
+                self._get_request_param(STORAGE_TARGET_PARAM) or login.get("storage_target")
+            )
+            resume = LaunchResume(
+                state=state,
+                id_token=id_token,
+                relaunch_url=relaunch_url(self._login_url, login["relaunch"]),
+                storage_target=target,
+                platform_origin=str(login.get("platform_origin") or ""),
+                key=storage_key(state),
+                bounced=self._get_request_param("bounced") == "1",
+            )
+        return LaunchRejected(
+            "The browser did not send back the login cookie for this launch.",
+            code="missing_state_cookie",
+            admin_hint="The browser may block cookies in the LMS frame (Safari: 'Prevent cross-site tracking'); open the tool in a new window.",
+            details={"resume": resume},
+        )
 
     def validate_jwt_format(self) -> SkillpathMessageLaunch:
         id_token = self._get_request_param("id_token")
@@ -191,6 +233,7 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected(
                 "This LMS platform is not registered with Skillpath.", code="unknown_platform"
             ) from None
+        refuse_inactive(self._registration)
         return self
 
     def validate_jwt_signature(self) -> SkillpathMessageLaunch:
@@ -293,3 +336,8 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
 
     def claims(self) -> claims.LaunchClaims:
         return claims.LaunchClaims.from_body(self._body(), self.get_client_id())
+
+    def registration_family(self) -> str | None:
+        """The LMS family the registration was given (Dynamic Registration, an admin)."""
+        family = getattr(self._registration, "product_family", None)
+        return family if isinstance(family, str) and family else None

@@ -19,9 +19,17 @@ from pylti1p3.exception import OIDCException
 from lti_tool.errors import LaunchRejected
 from lti_tool.inputs import IDENTIFIER_LENGTH, text_problem
 from lti_tool.lti.claims import is_our_url
+from lti_tool.lti.client_storage import (
+    RELAUNCH_PARAMS,
+    StorageLogin,
+    origin_of,
+    storage_key,
+    storage_target,
+)
 from lti_tool.lti.cookies import STATE_COOKIE_SECONDS
 from lti_tool.lti.registrations import DatabaseToolConf
-from lti_tool.storage import SharedStore
+from lti_tool.lti.vocabulary import STORAGE_TARGET_PARAM
+from lti_tool.storage import REGISTRATION_ACTIVE, REGISTRATION_PENDING, SharedStore
 
 log = logging.getLogger("skillpath.launch")
 
@@ -46,6 +54,25 @@ def login_key(state: str) -> str:
     return "login:" + state
 
 
+def refuse_inactive(registration: Any) -> None:
+    """A registration waiting for approval, or disabled, may not log in or launch."""
+    status = getattr(registration, "status", REGISTRATION_ACTIVE)
+    if status == REGISTRATION_PENDING:
+        raise LaunchRejected(
+            "Skillpath is installed in this LMS but waits for its administrator's approval.",
+            code="registration_pending",
+            status=403,
+            admin_hint="Approve the registration in Skillpath's admin console (/admin).",
+        )
+    if status != REGISTRATION_ACTIVE:
+        raise LaunchRejected(
+            "Skillpath's administrator has disabled this LMS platform.",
+            code="registration_disabled",
+            status=403,
+            admin_hint="Enable the registration again in Skillpath's admin console (/admin).",
+        )
+
+
 class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
     def __init__(
         self,
@@ -58,6 +85,7 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
         super().__init__(request, tool_config, cookie_service=cookie_service)
         self._store = store
         self._base_url = base_url
+        self.storage_login: StorageLogin | None = None
 
     def _param(self, key: str) -> str | None:
         value = self._get_request_param(key)
@@ -101,6 +129,7 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
                 status=400,
                 admin_hint=hint,
             )
+        refuse_inactive(registration)
         return registration
 
     def _prepare_redirect_url(self, launch_url: str) -> str:
@@ -119,6 +148,11 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
             )
         state = "state-" + secrets.token_urlsafe(24)
         nonce = secrets.token_urlsafe(24)
+        # Third-party cookies may be blocked: a secret of this login for the platform's
+        # storage frame, where it names one, and what a new window needs to start over.
+        target_frame = storage_target(self._param(STORAGE_TARGET_PARAM))
+        secret = secrets.token_urlsafe(24)
+        platform_origin = origin_of(str(registration.get_auth_login_url()))
         self._store.put(
             login_key(state),
             {
@@ -127,6 +161,10 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
                 "client_id": registration.get_client_id(),
                 "target_link_uri": target,
                 "deployment_id": self._param("lti_deployment_id"),
+                "storage_target": target_frame,
+                "storage_secret": secret,
+                "platform_origin": platform_origin,
+                "relaunch": {name: self._param(name) or "" for name in RELAUNCH_PARAMS},
             },
             STATE_COOKIE_SECONDS,
         )
@@ -147,4 +185,15 @@ class SkillpathOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
             params["lti_message_hint"] = message_hint
         auth_url = registration.get_auth_login_url()
         separator = "&" if "?" in auth_url else "?"
-        return str(auth_url) + separator + urlencode(params)
+        redirect_url = str(auth_url) + separator + urlencode(params)
+        self.storage_login = (
+            StorageLogin(redirect_url, target_frame, platform_origin, storage_key(state), secret)
+            if target_frame
+            else None
+        )
+        return redirect_url
+
+    def prepare(self, launch_url: str) -> str:
+        """Validate the login request and store the login; the platform URL to go on to
+        (`storage_login` says what to store in the platform's frame first, if anything)."""
+        return self._prepare_redirect_url(launch_url)

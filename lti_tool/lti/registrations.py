@@ -17,7 +17,13 @@ from pylti1p3.tool_config import ToolConfAbstract
 from lti_tool.errors import ConfigurationError, DuplicateRegistration, UnknownRegistration
 from lti_tool.inputs import IDENTIFIER_LENGTH, text_problem
 from lti_tool.lti.tool_keys import SigningKey
-from lti_tool.storage import RegistrationRecord, Storage, Tenant, Transaction
+from lti_tool.storage import (
+    REGISTRATION_ACTIVE,
+    RegistrationRecord,
+    Storage,
+    Tenant,
+    Transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class RegistrationInput:
     deployments: Sequence[str] = ()
     name: str = ""
     auth_audience: str | None = None
+    product_family_code: str | None = None
 
     @property
     def tenant(self) -> Tenant:
@@ -69,7 +76,14 @@ def _unknown(tenant: Tenant, hint: str = "") -> UnknownRegistration:
     )
 
 
-def add_registration(tx: Transaction, data: RegistrationInput, now: datetime) -> RegistrationRecord:
+def add_registration(
+    tx: Transaction,
+    data: RegistrationInput,
+    now: datetime,
+    *,
+    status: str = REGISTRATION_ACTIVE,
+    source: str = "manual",
+) -> RegistrationRecord:
     if not data.issuer.strip():
         raise ConfigurationError("issuer must not be empty")
     if not data.client_id.strip():
@@ -92,6 +106,9 @@ def add_registration(tx: Transaction, data: RegistrationInput, now: datetime) ->
             auth_audience=data.auth_audience,
             deployments=data.deployments,
             now=now,
+            status=status,
+            source=source,
+            product_family_code=data.product_family_code,
         )
     except DuplicateRegistration:
         raise DuplicateRegistration(
@@ -141,10 +158,20 @@ def add_deployment(tx: Transaction, tenant: Tenant, deployment_id: str, now: dat
 class SkillpathRegistration(LtiRegistration):
     """A pylti1p3 registration whose tool key is loaded only when a service needs it."""
 
-    def __init__(self, load_signing_key: Callable[[], SigningKey]) -> None:
+    def __init__(
+        self,
+        load_signing_key: Callable[[], SigningKey],
+        status: str = REGISTRATION_ACTIVE,
+        product_family: str | None = None,
+    ) -> None:
         super().__init__()
         self._load_signing_key = load_signing_key
         self._signing_key: SigningKey | None = None
+        # `active`, `pending` (waits for an admin's approval) or `disabled`: only an active
+        # registration may log in and launch.
+        self.status = status
+        # The LMS the registration says it is, for launches that do not say.
+        self.product_family = product_family
 
     def _key(self) -> SigningKey:
         if self._signing_key is None:
@@ -167,7 +194,9 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self.issuers_relation_types = _ManyClientsPerIssuer()
 
     def _to_lti(self, row: Any) -> SkillpathRegistration:
-        registration = SkillpathRegistration(self._load_signing_key)
+        registration = SkillpathRegistration(
+            self._load_signing_key, row.status, row.product_family_code
+        )
         registration.set_issuer(row.issuer).set_client_id(row.client_id)
         registration.set_auth_login_url(row.auth_login_url).set_auth_token_url(row.auth_token_url)
         registration.set_key_set_url(row.keyset_url)

@@ -23,6 +23,9 @@ TARGET_LINK_URI_CLAIM = LTI + "target_link_uri"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+CONTENT_ITEMS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+DEEP_LINKING_DATA_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
+DEEP_LINKING_MESSAGE_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/msg"
 EMAIL_CLAIM = "email"
 # Prefixes shortened when a claim is named to a person: "context.title", not the whole URI.
 _CLAIM_PREFIXES = (
@@ -34,6 +37,25 @@ _CLAIM_PREFIXES = (
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+# Deep Linking 2.0 content item types Skillpath returns.
+LTI_RESOURCE_LINK_ITEM = "ltiResourceLink"
+
+# LTI Dynamic Registration 1.0: the blocks of the platform's OpenID configuration and of the
+# tool's client registration, and the postMessage that closes the registration window.
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+REGISTRATION_CLOSE_MESSAGE = "org.imsglobal.lti.close"
+# Deep Linking's content-selection placement in the Dynamic Registration vocabulary.
+CONTENT_AREA_PLACEMENT = "ContentArea"
+
+# LTI Client Side postMessages and postMessage Storage (third-party cookies blocked): the
+# login and launch parameter naming the platform's storage frame, and the message subjects.
+STORAGE_TARGET_PARAM = "lti_storage_target"
+STORAGE_DEFAULT_TARGET = "_parent"
+PUT_DATA_MESSAGE = "lti.put_data"
+GET_DATA_MESSAGE = "lti.get_data"
+CAPABILITIES_MESSAGE = "lti.capabilities"
 SUPPORTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 
 AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
@@ -43,6 +65,8 @@ SCOPE_RESULT_READONLY = AGS_SCOPE + "result.readonly"
 SCOPE_SCORE = AGS_SCOPE + "score"
 AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE)
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+# What Skillpath asks a platform for: grades (line items, scores, results) and the class list.
+TOOL_SCOPES = (*AGS_SCOPES, NRPS_SCOPE)
 
 LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
@@ -85,16 +109,41 @@ ADMINISTRATOR_ROLES = frozenset(
     }
 )
 
+_MEMBERSHIP = _LIS + "membership"
+_SHORT_ROLES = frozenset(
+    {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator", "Learner", "Student"}
+)
+_TEACHING_SUBROLES = tuple(
+    _LIS + f"membership/{role}#" for role in ("Instructor", "ContentDeveloper", "Administrator")
+)
+_LEARNING_SUBROLES = (_LIS + "membership/Learner#",)
+
 Role = Literal["instructor", "learner", "other"]
+ROLE_NAMES: tuple[Role, ...] = ("instructor", "learner", "other")
+
+
+def is_administrator(roles: Iterable[str]) -> bool:
+    """An institution or system administrator of the platform: the role that may manage the
+    platform's Skillpath registration (a course's own administrator may not)."""
+    return bool(set(roles) & ADMINISTRATOR_ROLES)
+
+
+def _is_context_role(role: str) -> bool:
+    """A role in the course (LIS membership, or a short LTI 1.1 form), as opposed to a role
+    in the institution or the system."""
+    return role.startswith(_MEMBERSHIP) or role in _SHORT_ROLES
 
 
 def role_of(roles: Iterable[str]) -> Role:
-    """`instructor` when any role teaches or administers, else `learner` when any role
-    learns, else `other`. Context roles and their short forms count alike."""
-    given = set(roles)
-    if given & INSTRUCTOR_ROLES:
+    """`instructor` when a role teaches or administers, else `learner` when a role learns,
+    else `other`. The roles in the course decide when the launch has any: a teacher of the
+    institution enrolled as a student in this course is a learner here. Sub-roles count as
+    their role (`membership/Instructor#Grader` teaches)."""
+    given = [r for r in roles if isinstance(r, str)]
+    chosen = [r for r in given if _is_context_role(r)] or given
+    if set(chosen) & INSTRUCTOR_ROLES or any(r.startswith(_TEACHING_SUBROLES) for r in chosen):
         return "instructor"
-    if given & LEARNER_ROLES:
+    if set(chosen) & LEARNER_ROLES or any(r.startswith(_LEARNING_SUBROLES) for r in chosen):
         return "learner"
     return "other"
 

@@ -7,8 +7,16 @@ and return the plain records of `lti_tool.storage.records`.
 """
 
 from lti_tool.storage.database import Storage
+from lti_tool.storage.models import (
+    REGISTRATION_ACTIVE,
+    REGISTRATION_DISABLED,
+    REGISTRATION_PENDING,
+    REGISTRATION_STATUSES,
+)
 from lti_tool.storage.records import (
+    AdminAccountRecord,
     AttemptRecord,
+    AuditRecord,
     ClassMember,
     Course,
     EvidenceRecord,
@@ -30,7 +38,13 @@ from lti_tool.storage.shared_store import RedisStore, SharedStore, SqlStore, mak
 from lti_tool.storage.transaction import Transaction
 
 __all__ = [
+    "REGISTRATION_ACTIVE",
+    "REGISTRATION_DISABLED",
+    "REGISTRATION_PENDING",
+    "REGISTRATION_STATUSES",
+    "AdminAccountRecord",
     "AttemptRecord",
+    "AuditRecord",
     "ClassMember",
     "Course",
     "EvidenceRecord",

@@ -52,6 +52,12 @@ class Base(DeclarativeBase):
     pass
 
 
+REGISTRATION_ACTIVE = "active"
+REGISTRATION_PENDING = "pending"
+REGISTRATION_DISABLED = "disabled"
+REGISTRATION_STATUSES = (REGISTRATION_ACTIVE, REGISTRATION_PENDING, REGISTRATION_DISABLED)
+
+
 class RegistrationRow(Base):
     """One LMS platform as registered with us: keyed by (issuer, client_id)."""
 
@@ -72,6 +78,14 @@ class RegistrationRow(Base):
     # None: the default, account {homePage: issuer, name: sub}.
     xapi_identity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # `active` launches; `pending` waits for an admin's approval (a dynamic registration);
+    # `disabled` is kept but launches are refused.
+    status: Mapped[str] = mapped_column(String(20), default=REGISTRATION_ACTIVE)
+    # `manual` (an admin typed the platform's values) or `dynamic` (LTI Dynamic Registration).
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    # The LMS family the registration says it is (LTI Dynamic Registration's
+    # `product_family_code`, or an admin's choice); launches that say nothing use it.
+    product_family_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     deployments: Mapped[list[DeploymentRow]] = relationship(
         back_populates="registration", cascade="all, delete-orphan", order_by="DeploymentRow.id"
@@ -424,3 +438,35 @@ class DestinationRow(Base):
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# -- The admin console: local admin accounts and the audit log of every change --------------
+
+
+class AdminAccountRow(Base):
+    """A local admin of the console (`skillpath admin create`); the password as an argon2
+    hash, never the password."""
+
+    __tablename__ = "admin_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditRow(Base):
+    """One change made by an admin (console or command line): who, when, what, for which
+    registration (empty issuer and client id: the installation as a whole)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_tenant", "issuer", "client_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(300))
+    issuer: Mapped[str] = mapped_column(String(500), default="")
+    client_id: Mapped[str] = mapped_column(String(500), default="")
+    action: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text, default="")

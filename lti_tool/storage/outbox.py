@@ -51,6 +51,7 @@ from lti_tool.storage.records import (
     DestinationHealth,
     ItemToDeliver,
     OutboxEntry,
+    Tenant,
 )
 
 # Kept in the audit log: enough to see what the receiver said, not a whole HTML error page.
@@ -558,11 +559,24 @@ def _retire_if_superseded(session: Session, item_id: int, now: datetime) -> None
     )
 
 
-def counts(session: Session, kinds: Sequence[str] = ()) -> OutboxCounts:
-    """How many items are in each state (the instructor's and admin's grade-sync summary)."""
+def _of_tenant(tenant: Tenant) -> Any:
+    """Items whose payload names the tenant (every kind carries issuer and client_id)."""
+    return and_(
+        OutboxRow.payload["issuer"].as_string() == tenant.issuer,
+        OutboxRow.payload["client_id"].as_string() == tenant.client_id,
+    )
+
+
+def counts(
+    session: Session, kinds: Sequence[str] = (), tenant: Tenant | None = None
+) -> OutboxCounts:
+    """How many items are in each state (the instructor's and admin's grade-sync summary),
+    of one tenant's when it is given."""
     query = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
     if kinds:
         query = query.where(OutboxRow.kind.in_(list(kinds)))
+    if tenant is not None:
+        query = query.where(_of_tenant(tenant))
     found = {status: number for status, number in session.execute(query).all()}
     return OutboxCounts(
         pending=found.get(PENDING, 0),
@@ -573,10 +587,17 @@ def counts(session: Session, kinds: Sequence[str] = ()) -> OutboxCounts:
 
 
 def list_items(
-    session: Session, *, status: str | None = None, kind: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    tenant: Tenant | None = None,
 ) -> list[OutboxEntry]:
-    """Newest first."""
+    """Newest first; one tenant's when it is given."""
     query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
+    if tenant is not None:
+        query = query.where(_of_tenant(tenant))
     if status:
         query = query.where(OutboxRow.status == status)
     if kind:
@@ -615,8 +636,15 @@ def attempts_of(session: Session, item_id: int) -> list[AttemptRecord]:
     ]
 
 
-def retry(session: Session, *, now: datetime, item_ids: Sequence[int] = ()) -> int:
-    """Put failed items (all, or the given ones) back in the queue, due now. Returns how many."""
+def retry(
+    session: Session,
+    *,
+    now: datetime,
+    item_ids: Sequence[int] = (),
+    tenant: Tenant | None = None,
+) -> int:
+    """Put failed items (all, or the given ones; one tenant's when it is given) back in the
+    queue, due now. Returns how many."""
     newer = aliased(OutboxRow)
     # A failed score whose key got a newer value since stays failed: retrying it would put
     # an old value back over the new one.
@@ -631,6 +659,8 @@ def retry(session: Session, *, now: datetime, item_ids: Sequence[int] = ()) -> i
     )
     if item_ids:
         query = query.where(OutboxRow.id.in_(list(item_ids)))
+    if tenant is not None:
+        query = query.where(_of_tenant(tenant))
     result = session.execute(
         query.values(status=PENDING, next_attempt_at=now, finished_at=None).execution_options(
             synchronize_session=False
@@ -698,19 +728,26 @@ class OutboxRepository:
     def finish(self, item_id: int, lease_token: str, outcome: str, **details: Any) -> bool:
         return finish(self._session, item_id, lease_token, outcome, **details)
 
-    def counts(self, kinds: Sequence[str] = ()) -> OutboxCounts:
-        return counts(self._session, kinds)
+    def counts(self, kinds: Sequence[str] = (), tenant: Tenant | None = None) -> OutboxCounts:
+        return counts(self._session, kinds, tenant)
 
     def entries(
-        self, *, status: str | None = None, kind: str | None = None, limit: int = 50
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        tenant: Tenant | None = None,
     ) -> list[OutboxEntry]:
-        return list_items(self._session, status=status, kind=kind, limit=limit)
+        return list_items(self._session, status=status, kind=kind, limit=limit, tenant=tenant)
 
     def attempts_of(self, item_id: int) -> list[AttemptRecord]:
         return attempts_of(self._session, item_id)
 
-    def retry(self, *, now: datetime, item_ids: Sequence[int] = ()) -> int:
-        return retry(self._session, now=now, item_ids=item_ids)
+    def retry(
+        self, *, now: datetime, item_ids: Sequence[int] = (), tenant: Tenant | None = None
+    ) -> int:
+        return retry(self._session, now=now, item_ids=item_ids, tenant=tenant)
 
     def recent(self, kind: str, limit: int) -> list[OutboxEntry]:
         """The newest items of a kind, in every state (the course's grade-sync summary)."""

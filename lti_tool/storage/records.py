@@ -86,10 +86,17 @@ class RegistrationRecord:
     deployments: tuple[str, ...]
     xapi_identity: Mapping[str, Any] | None
     created_at: datetime
+    status: str = "active"
+    source: str = "manual"
+    product_family_code: str | None = None
 
     @property
     def tenant(self) -> Tenant:
         return Tenant(self.issuer, self.client_id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,3 +277,26 @@ class ModelFitRecord:
     verdict: str
     evidence_seen: int
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AdminAccountRecord:
+    """A local admin account; the hash is argon2's encoded string."""
+
+    id: int
+    username: str
+    password_hash: str = field(repr=False)
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry of the audit log."""
+
+    id: int
+    at: datetime
+    actor: str
+    tenant: Tenant
+    action: str
+    detail: str

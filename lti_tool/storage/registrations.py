@@ -11,7 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.errors import DuplicateRegistration
-from lti_tool.storage.models import DeploymentRow, LearnerRow, RegistrationRow
+from lti_tool.storage.models import (
+    REGISTRATION_ACTIVE,
+    REGISTRATION_STATUSES,
+    DeploymentRow,
+    LearnerRow,
+    RegistrationRow,
+)
 from lti_tool.storage.records import RegistrationRecord, Tenant
 
 
@@ -28,6 +34,9 @@ def _record(row: RegistrationRow) -> RegistrationRecord:
         deployments=tuple(d.deployment_id for d in row.deployments),
         xapi_identity=row.xapi_identity,
         created_at=row.created_at,
+        status=row.status,
+        source=row.source,
+        product_family_code=row.product_family_code,
     )
 
 
@@ -39,6 +48,8 @@ _COLUMNS = (
     RegistrationRow.auth_token_url,
     RegistrationRow.auth_audience,
     RegistrationRow.keyset_url,
+    RegistrationRow.status,
+    RegistrationRow.product_family_code,
 )
 _BY_ISSUER = select(*_COLUMNS).where(RegistrationRow.issuer == bindparam("iss")).limit(2)
 _BY_TENANT = select(*_COLUMNS).where(
@@ -81,8 +92,13 @@ class RegistrationRepository:
         auth_audience: str | None,
         deployments: Sequence[str],
         now: datetime,
+        status: str = REGISTRATION_ACTIVE,
+        source: str = "manual",
+        product_family_code: str | None = None,
     ) -> RegistrationRecord:
         """Store a new registration; `DuplicateRegistration` when the tenant exists."""
+        if status not in REGISTRATION_STATUSES:
+            raise ValueError(f"unknown registration status {status!r}")
         row = RegistrationRow(
             issuer=tenant.issuer,
             client_id=tenant.client_id,
@@ -92,6 +108,9 @@ class RegistrationRepository:
             auth_audience=auth_audience,
             keyset_url=keyset_url,
             created_at=now,
+            status=status,
+            source=source,
+            product_family_code=product_family_code,
             deployments=[
                 DeploymentRow(deployment_id=d, created_at=now) for d in dict.fromkeys(deployments)
             ],
@@ -109,6 +128,29 @@ class RegistrationRepository:
     def find(self, tenant: Tenant) -> RegistrationRecord | None:
         row = self._row(tenant)
         return _record(row) if row is not None else None
+
+    def get(self, registration_id: int) -> RegistrationRecord | None:
+        row = self._session.get(RegistrationRow, registration_id)
+        return _record(row) if row is not None else None
+
+    def set_status(self, tenant: Tenant, status: str) -> bool:
+        """Approve (`active`), disable or re-enable; False when the registration is gone."""
+        if status not in REGISTRATION_STATUSES:
+            raise ValueError(f"unknown registration status {status!r}")
+        row = self._row(tenant)
+        if row is None:
+            return False
+        row.status = status
+        self._session.flush()
+        return True
+
+    def set_product_family(self, tenant: Tenant, code: str | None) -> bool:
+        row = self._row(tenant)
+        if row is None:
+            return False
+        row.product_family_code = code or None
+        self._session.flush()
+        return True
 
     def all(self) -> list[RegistrationRecord]:
         rows = self._session.scalars(
@@ -140,6 +182,20 @@ class RegistrationRepository:
         if row is None:
             return False
         row.deployments.append(DeploymentRow(deployment_id=deployment_id, created_at=now))
+        self._session.flush()
+        return True
+
+    def remove_deployment(self, tenant: Tenant, deployment_id: str) -> bool:
+        """Remove one deployment id; False when there is no such deployment."""
+        row = self._row(tenant)
+        found = (
+            next((d for d in row.deployments if d.deployment_id == deployment_id), None)
+            if row
+            else None
+        )
+        if row is None or found is None:
+            return False
+        row.deployments.remove(found)
         self._session.flush()
         return True
 

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
+from lti_tool.storage.admin import AdminAccountRepository, AuditRepository
 from lti_tool.storage.catalogs import CatalogRepository, ParsedCatalogs
 from lti_tool.storage.fits import ModelFitRepository
 from lti_tool.storage.keys import ToolKeyRepository
@@ -75,6 +76,14 @@ class Transaction:
     @cached_property
     def groups(self) -> GroupRepository:
         return GroupRepository(self._session)
+
+    @cached_property
+    def admins(self) -> AdminAccountRepository:
+        return AdminAccountRepository(self._session)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self._session)
 
     def flush(self) -> None:
         """Send pending writes now (ids become known; constraint errors surface here)."""

@@ -23,8 +23,6 @@ from lti_tool.lti.services.score_delivery import KIND
 from lti_tool.lti.vocabulary import (
     SCOPE_RESULT_READONLY,
     product_family,
-    role_of,
-    roles_of,
 )
 from lti_tool.storage import LaunchRecord, Transaction
 from lti_tool.usecases.ports import Ports
@@ -156,7 +154,7 @@ def enqueue_progress(
     assert endpoint is not None
     if not launch.subject:
         return ProgressRecorded(False, reason="The launch has no user id to grade.")
-    may, why_not = adapter.may_receive_score(role_of(roles_of(launch.claims)))
+    may, why_not = adapter.may_receive_score(launch.role)
     if not may:
         return ProgressRecorded(False, reason=why_not)
     lineitem, spec = _line_item_target(

@@ -8,7 +8,9 @@ from typing import Protocol
 
 from config import Settings
 from lti_tool.lrs.gateway import LrsGateway
+from lti_tool.lti.dynamic_registration import PlatformRegistrar
 from lti_tool.lti.services.clients import ServiceClients
+from lti_tool.lti.tool_keys import CurrentKey
 from lti_tool.storage import SecretBox, SharedStore, Storage
 
 
@@ -30,5 +32,11 @@ class Ports(Protocol):
 
     @property
     def lti_services(self) -> ServiceClients: ...
+
+    @property
+    def signing_key(self) -> CurrentKey: ...
+
+    @property
+    def registrar(self) -> PlatformRegistrar: ...
 
     def now(self) -> datetime: ...

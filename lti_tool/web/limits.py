@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -48,7 +48,16 @@ DRAIN_BYTES = 8 * 1024 * KIB
 MAX_FORM_PARTS = 50
 
 
+# Endpoints whose body is a catalog file: room for the largest catalog the installation takes
+# (`SKILLPATH_CATALOG_MAX_BYTES`) and its multipart wrapping, so the file's own check names
+# the catalog limit and this one only stops what could not be a catalog at all.
+CATALOG_UPLOADS = frozenset({"admin.upload_catalog"})
+
+
 def body_limit(endpoint: str | None) -> int:
+    if endpoint in CATALOG_UPLOADS:
+        settings: Settings = current_app.extensions["skillpath"].settings
+        return 2 * settings.catalog_max_bytes
     return BODY_LIMITS.get(endpoint or "", DEFAULT_BODY_BYTES)
 
 

@@ -13,6 +13,11 @@ def test_defaults_follow_the_architecture_page() -> None:
     assert settings.jwt_leeway_seconds == 5
     assert settings.redis_url == ""
     assert not settings.is_https
+    # Dynamic registrations wait for an admin unless told otherwise.
+    assert settings.registrations_need_approval
+    assert not Settings.from_env(
+        {"SKILLPATH_REGISTRATION_APPROVAL": "automatic"}
+    ).registrations_need_approval
 
 
 def test_variables_are_read_once_into_settings() -> None:
@@ -43,6 +48,7 @@ def test_variables_are_read_once_into_settings() -> None:
         ("SKILLPATH_FRAME_ANCESTORS", "https://lms.example.edu/path", "origins such as"),
         ("SKILLPATH_CATALOG_MAX_ITEMS", "0", "at least 1"),
         ("SKILLPATH_TRUSTED_PROXIES", "-1", "at least 0"),
+        ("SKILLPATH_REGISTRATION_APPROVAL", "sometimes", "one of admin, automatic"),
     ],
 )
 def test_bad_values_are_named(name: str, value: str, says: str) -> None:
@@ -57,6 +63,7 @@ def test_secrets_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
     assert "hunter2" not in redact("lrs password=hunter2 for user")
     assert "hunter2" not in redact('{"client_secret": "hunter2"}')
     assert "abc.def" not in redact('"GET /launch/launch-1?t=abc.def HTTP/1.1" 200')
+    assert "tk-123" not in redact('"GET /admin/enter?ticket=tk-123 HTTP/1.1" 303')
     pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
     assert "MIIE" not in redact(f"key {pem}")
 

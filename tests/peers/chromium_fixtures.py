@@ -14,10 +14,12 @@ WIDTHS = (1280, 375)
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+def chromium(playwright: Any) -> Iterator[Any]:
+    """One headless Chromium for the session, on the session's Playwright driver (the root
+    conftest's `playwright`: modules that import this fixture each get a browser, and they
+    share the one driver Playwright's sync API allows)."""
     try:
-        with launched_chromium() as browser:
+        with launched_chromium(playwright=playwright) as browser:
             yield browser
     except BrowserUnavailable as exc:
         pytest.fail(str(exc))

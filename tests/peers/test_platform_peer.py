@@ -453,6 +453,7 @@ def test_deep_linking_request_and_response(
             lti + "version": "1.3.0",
             lti + "deployment_id": "dep-1",
             "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": items,
+            "https://purl.imsglobal.org/spec/lti-dl/claim/data": settings["data"],
         },
         tool_keys.key.private_key,
         algorithm="RS256",
@@ -461,6 +462,8 @@ def test_deep_linking_request_and_response(
     returned = http.post(settings["deep_link_return_url"], data={"JWT": response_jwt}, timeout=10)
     assert returned.status_code == 200, returned.text
     assert platform_peer.deep_link_responses[-1] == items
+    (link,) = [v for v in platform_peer.deep_linked_links.values() if v["client_id"] == client_id]
+    assert (link["title"], link["line_item"]) == ("Pathway: algebra", None)
 
 
 def test_ags_operations_need_their_scope(

@@ -151,3 +151,43 @@ def test_a_demo_lesson_reports_to_the_demo_lrs_and_the_path_moves(
     worker_once(tool.extensions["skillpath"])
     gradebook = requests.get(lms + "/gradebook", timeout=10).text
     assert "Mastery: Customer communication basics" in gradebook
+
+
+def test_the_demo_lms_registers_skillpath_by_url_and_opens_the_console(
+    demo_apps: tuple[str, Flask],
+) -> None:
+    """`make run`'s Dynamic Registration: the demo LMS's "register a tool by URL" frames
+    Skillpath's registration page; the registration waits for approval in the console; once
+    approved, learners launch through it; the LMS's administrator opens the console."""
+    from lti_tool.storage import Tenant
+    from lti_tool.usecases.audit import AdminActor
+    from lti_tool.usecases.registrations import change_status
+
+    lms, tool = demo_apps
+    registration_url = tool.extensions["skillpath"].settings.url_for_path("/lti/register")
+    course = requests.get(lms + "/", timeout=10).text
+    assert "Register a tool by URL" in course and f'value="{registration_url}"' in course
+    page = requests.get(lms + "/lms/register-tool", params={"url": registration_url}, timeout=10)
+    frame = re.search(r'<iframe name="registration" title="[^"]+" src="([^"]+)"', page.text)
+    assert frame is not None
+    result = requests.get(frame.group(1).replace("&amp;", "&"), timeout=10)
+    assert result.status_code == 200 and "Waiting for approval" in result.text
+    client_id = re.search(r'data-testid="client-id">([^<]+)<', result.text).group(1)  # type: ignore[union-attr]
+    assert client_id.startswith("demo-dr-")
+    change_status(
+        tool.extensions["skillpath"], Tenant(lms, client_id), "approve", AdminActor("test")
+    )
+
+    with requests.Session() as browser:
+        form_page = browser.get(f"{lms}/lms/launch/jordan?tool={client_id}", timeout=10)
+        form = parse_form(form_page.text, form_page.url)
+        page = browser.post(form.action, data=form.fields, timeout=10)
+        assert page.status_code == 200 and 'data-view="learner"' in page.text
+        form_page = browser.get(f"{lms}/lms/launch/dana?target=admin&tool={client_id}", timeout=10)
+        form = parse_form(form_page.text, form_page.url)
+        handoff = browser.post(form.action, data=form.fields, timeout=10)
+        assert 'data-testid="handoff"' in handoff.text
+        enter = re.search(r'href="(/admin/enter\?ticket=[^"]+)"', handoff.text)
+        assert enter is not None
+        console = browser.get(handoff.url.split("/admin/")[0] + enter.group(1), timeout=10)
+        assert "Dana Admin (administrator of skillpath-demo at" in console.text

@@ -28,6 +28,25 @@ def claims(roles: list[str], **extra: object) -> LaunchClaims:
         (["Learner"], "learner"),
         (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"], "other"),
         ([], "other"),
+        # The course's roles decide when there are any: an administrator or a teacher of the
+        # institution enrolled as a student here is a learner here.
+        (
+            [
+                "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+                f"{MEMBERSHIP}#Learner",
+            ],
+            "learner",
+        ),
+        (
+            [
+                "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor",
+                f"{MEMBERSHIP}#Learner",
+            ],
+            "learner",
+        ),
+        (["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"], "instructor"),
+        ([f"{MEMBERSHIP}/Instructor#Grader"], "instructor"),
+        ([f"{MEMBERSHIP}/Learner#NonCreditLearner"], "learner"),
     ],
 )
 def test_role_comes_from_the_context_roles(roles: list[str], role: str) -> None:

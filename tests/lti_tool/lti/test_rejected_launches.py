@@ -205,11 +205,20 @@ def test_state_of_one_login_with_cookie_of_another(forge: LaunchForge, tool: Too
 
 
 def test_missing_state_cookie(forge: LaunchForge, tool: ToolServer) -> None:
+    """Without its cookie a launch is not accepted: the answer is the page that finishes it
+    another way (platform storage, a same-origin post, a new window); nothing is created."""
     login = forge.login()
     forge.browser.cookies.clear()
     response = forge.post(forge.sign(forge.claims(login.nonce)), login.state)
-    expect_rejected(tool, response, "missing_state_cookie")
+    assert response.status_code == 200
+    assert 'id="lti-resume"' in response.text
     assert "Prevent cross-site tracking" in response.text
+    assert launches_in(tool) == 0
+    # A state no login of ours made (in our format, or not) gets no such page.
+    forged = forge.post(forge.sign(forge.claims(login.nonce)), "state-" + "f" * 32)
+    expect_rejected(tool, forged, "missing_state_cookie")
+    odd = forge.post(forge.sign(forge.claims(login.nonce)), "state-forged")
+    expect_rejected(tool, odd, "invalid_state")
 
 
 def test_missing_state_and_missing_token(forge: LaunchForge, tool: ToolServer) -> None:

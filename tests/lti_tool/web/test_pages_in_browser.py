@@ -148,9 +148,17 @@ def card_minutes(page: Any) -> float:
     return float(meta.split("·")[1].strip().split()[0])
 
 
+# htmx swaps the new content in, then processes it (attaching its triggers) as it settles:
+# a control used before then would not send its request.
+SETTLED = (
+    "document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added') === null"
+)
+
+
 def wait_for_card(page: Any, changed_from: str) -> str:
     page.wait_for_function(
-        "t => document.querySelector('[data-testid=next-title]').textContent.trim() !== t",
+        "t => document.querySelector('[data-testid=next-title]').textContent.trim() !== t"
+        f" && {SETTLED}",
         arg=changed_from,
         timeout=TIMEOUT,
     )

@@ -1,7 +1,7 @@
 """the pages: incremental learner state and stored views, recognitions, equity groups
 
 Revision ID: 0008_pages
-Revises: 0006_outbox_health
+Revises: 0007_admin
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0008_pages"
-down_revision = "0006_outbox_health"
+down_revision = "0007_admin"
 branch_labels = None
 depends_on = None
 
