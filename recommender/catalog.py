@@ -73,6 +73,8 @@ class Lesson:
     main_weight: float = field(init=False, repr=False, compare=False, default=0.0)
     # Sum of `measures` over the parts (0: the lesson's score says nothing about mastery).
     measured: float = field(init=False, repr=False, compare=False, default=0.0)
+    # The competencies with the largest weight.
+    mains: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
 
     def __post_init__(self) -> None:
         if self.kind == "assessment" and any(p.teaches for p in self.competencies):
@@ -82,18 +84,18 @@ class Lesson:
         top = max((part.weight for part in self.competencies), default=0.0)
         object.__setattr__(self, "main_weight", top)
         object.__setattr__(self, "measured", sum(p.measures for p in self.competencies))
+        mains = frozenset(p.id for p in self.competencies if p.weight >= top)
+        object.__setattr__(self, "mains", mains)
 
 
 def is_main(lesson: Lesson, competency_id: str) -> bool:
     """Is the competency the lesson's main one (largest weight, ties included)?"""
-    top = lesson.main_weight
-    return any(part.id == competency_id and part.weight >= top for part in lesson.competencies)
+    return competency_id in lesson.mains
 
 
 def main_competencies(lesson: Lesson) -> tuple[str, ...]:
     """The competencies a lesson is mainly about (largest weight, ties included)."""
-    top = lesson.main_weight
-    return tuple(part.id for part in lesson.competencies if part.weight >= top)
+    return tuple(part.id for part in lesson.competencies if part.id in lesson.mains)
 
 
 @dataclass(frozen=True, slots=True)

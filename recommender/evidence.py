@@ -65,7 +65,7 @@ def competency_state(state: LearnerState, comp: str, params: ModelParams) -> Com
         return found
     cp = params.for_competency(comp)
     return build_competency_state(
-        cp.prior, None, cp.stability_days, 0, 0, None, None, False, False, None
+        cp.prior, None, cp.stability_days, 0, 0, None, None, False, False, None, 1.0
     )
 
 
@@ -176,13 +176,15 @@ def update(
                 cs.assessed,
                 cs.mastered_by_override,
                 cs.checked,
+                cs.run_chance,
             )
             continue
         weight = part.measures
         post = p
         if weight > 0.0:
             known, unknown = emissions(cp.guess, cp.slip, shift)
-            expected += weight * (p * known + (1.0 - p) * unknown)
+            p_success = p * known + (1.0 - p) * unknown
+            expected += weight * p_success
             weights += weight
             like_m = score * known + (1.0 - score) * (1.0 - known)
             like_n = score * unknown + (1.0 - score) * (1.0 - unknown)
@@ -204,6 +206,7 @@ def update(
                 cs.assessed,
                 cs.mastered_by_override,
                 cs.checked,
+                cs.run_chance,
             )
             continue
         stability = (
@@ -221,6 +224,9 @@ def update(
         # is a minor part does not count towards the coach flag.
         main = part.weight >= top
         failures = 0 if not failed else cs.failures + 1 if main else cs.failures
+        run_chance = (
+            1.0 if not failed else cs.run_chance * (1.0 - p_success) if main else (cs.run_chance)
+        )
         if failures >= COACH_AFTER_FAILURES and comp not in flags:
             flags += (comp,)
         if not failed and comp in flags:
@@ -243,6 +249,7 @@ def update(
             cs.assessed or passed_assessment,
             cs.mastered_by_override,
             checked,
+            run_chance,
         )
     ability = state.ability
     if score is not None and params.ability_rate and weights > 0.0:

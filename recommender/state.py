@@ -45,7 +45,9 @@ class CompetencyState:
     `p` is P(mastered) at the moment `updated`; forgetting from then to `now` is applied when
     mastery is read. `failures` counts consecutive failed attempts. `checked` is when the
     learner last passed a lesson mainly about this competency (or a pre-assessment on it):
-    direct evidence, which a failure on such a lesson clears.
+    direct evidence, which a failure on such a lesson clears. `run_chance` is how likely the
+    model found the current run of failed attempts (the product of their predicted failure
+    chances; 1 after a pass): a low value means failing beyond what learning explains.
     """
 
     p: float
@@ -58,6 +60,7 @@ class CompetencyState:
     assessed: bool = False
     mastered_by_override: bool = False
     checked: datetime | None = None
+    run_chance: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -72,6 +75,7 @@ class CompetencyState:
             "assessed": self.assessed,
             "mastered_by_override": self.mastered_by_override,
             "checked": _time(self.checked),
+            "run_chance": self.run_chance,
         }
 
     @classmethod
@@ -92,6 +96,7 @@ class CompetencyState:
             assessed=bool(data.get("assessed", False)),
             mastered_by_override=bool(data.get("mastered_by_override", False)),
             checked=_parse_time(data.get("checked"), "checked"),
+            run_chance=float(data.get("run_chance", 1.0)),
         )
 
 

@@ -159,8 +159,11 @@ def evaluate_running_accuracy(
 
 
 class Policy:
-    """One learner's policy: `next` gives a lesson index (None: goal declared done),
-    `observe` takes the evidence of the lesson just taken."""
+    """One learner's policy: `next` gives a lesson index (None: the policy stops, having
+    declared the goal done when `declared` is true), `observe` takes the evidence of the
+    lesson just taken."""
+
+    declared = True
 
     def next(self, now: datetime) -> int | None:
         raise NotImplementedError

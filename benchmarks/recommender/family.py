@@ -126,13 +126,23 @@ class SkillpathPolicy(bl.Policy):
     def next(self, now: datetime) -> int | None:
         rec = rc.recommend(self.catalog, self.state, self.params, now, "goal")
         if rec.lesson_id is None and not rec.goal_reached and self.state.coach_flags:
+            # The coach sits with the learner on the first flagged competency: the easiest
+            # lesson mainly about it that teaches it.
             comp = self.state.coach_flags[0]
-            easiest = min(self.catalog.lessons_for(comp), key=lambda x: (x.difficulty, x.id))
+            lessons = [
+                x
+                for x in self.catalog.lessons_for(comp)
+                if x.kind != "assessment"
+                and max(p.weight for p in x.competencies)
+                == next(p.weight for p in x.competencies if p.id == comp)
+            ] or list(self.catalog.lessons_for(comp))
+            easiest = min(lessons, key=lambda x: (x.difficulty, x.id))
             self.state = rc.apply_override(
                 self.state,
                 rc.Override("assign", now, "coach", lesson_id=easiest.id, note="coach session"),
             )
             rec = rc.recommend(self.catalog, self.state, self.params, now, "goal")
+        self.declared = rec.goal_reached
         return None if rec.lesson_id is None else self.world.lesson_index(rec.lesson_id)
 
     def observe(self, lesson: int, score: float, success: bool | None, at: datetime) -> None:
@@ -162,8 +172,8 @@ def run_policy(
                 reached = n
             lesson = policy.next(learner.now)
             if lesson is None:
-                declared = True
-                premature = not learner.knows(goal)
+                declared = policy.declared
+                premature = declared and not learner.knows(goal)
                 break
             on_known += int(learner.mastered[0, world.main[lesson]])
             at = learner.now
@@ -182,7 +192,12 @@ def run_policy(
 
 
 def run_world(
-    index: int, spec: WorldSpec, seed: int, sizes: Sizes, log_progress: Callable[[str], None]
+    index: int,
+    spec: WorldSpec,
+    seed: int,
+    sizes: Sizes,
+    log_progress: Callable[[str], None],
+    with_policies: bool = True,
 ) -> WorldResult:
     started = time.perf_counter()
     world_seed = [seed, index]
@@ -231,7 +246,7 @@ def run_world(
         ready = catalog
         makers["Skillpath"] = lambda: SkillpathPolicy(world, ready, params)
     policies = {}
-    for name, make in makers.items():
+    for name, make in makers.items() if with_policies else ():
         policies[name] = run_policy(name, world, make, learners, policy_seed)
         log_progress(f"{spec.name}: {name} done ({policies[name].seconds:.0f} s)")
     return WorldResult(
@@ -345,10 +360,11 @@ def run_family(
     sizes: Sizes,
     only: list[str] | None = None,
     log_progress: Callable[[str], None] = print,
+    with_policies: bool = True,
 ) -> list[WorldResult]:
     results = []
     for index, spec in enumerate(FAMILY):
         if only and spec.name not in only:
             continue
-        results.append(run_world(index, spec, seed, sizes, log_progress))
+        results.append(run_world(index, spec, seed, sizes, log_progress, with_policies))
     return results
