@@ -164,6 +164,7 @@ class Catalog:
                 self.competencies.values(), self.lessons.values()
             ).items()
         }
+        self._reach: dict[str, tuple[float, float]] = {}
         self._pathway_order: dict[str, list[str]] = {}
         self._pathway_set: dict[str, frozenset[str]] = {}
         self._closure: dict[str, frozenset[str]] = {}
@@ -196,6 +197,21 @@ class Catalog:
     def lessons_for(self, competency_id: str) -> tuple[Lesson, ...]:
         """Lessons that teach or measure a competency."""
         return self._lessons_by_competency.get(competency_id, ())
+
+    def reach(self, competency_id: str) -> tuple[float, float]:
+        """(teaches, measures): the most any lesson mainly about the competency teaches it
+        and measures it (any lesson on it, when none is mainly about it). Cached."""
+        found = self._reach.get(competency_id)
+        if found is None:
+            lessons = self.lessons_for(competency_id)
+            mainly = [x for x in lessons if competency_id in x.mains] or list(lessons)
+            parts = [p for x in mainly for p in x.competencies if p.id == competency_id]
+            found = (
+                max((p.teaches for p in parts), default=0.0),
+                max((p.measures for p in parts), default=0.0),
+            )
+            self._reach[competency_id] = found
+        return found
 
     def prerequisites(self, competency_id: str) -> tuple[str, ...]:
         """The competency's prerequisites (one hop back): as the competencies declare them,

@@ -65,13 +65,27 @@ def competency_state(state: LearnerState, comp: str, params: ModelParams) -> Com
         return found
     cp = params.for_competency(comp)
     return build_competency_state(
-        cp.prior, None, cp.stability_days, 0, 0, None, None, False, False, None, 1.0
+        cp.prior, None, cp.stability_days, 0, 0, None, None, False, False, None, 1.0, state.taken
     )
 
 
-def current_probability(cs: CompetencyState, now: datetime) -> float:
+def retention(
+    state: LearnerState, cs: CompetencyState, now: datetime, params: ModelParams
+) -> float:
+    """Share of P(mastered) kept from `cs.updated` to `now`: the forgetting curve over time,
+    and the forgetting per lesson taken since."""
+    kept = recall(days_between(cs.updated, now), cs.stability_days)
+    lessons = state.taken - cs.taken_at
+    if lessons > 0 and params.forget_per_lesson:
+        kept *= (1.0 - params.forget_per_lesson) ** lessons
+    return kept
+
+
+def current_probability(
+    state: LearnerState, cs: CompetencyState, now: datetime, params: ModelParams
+) -> float:
     """P(mastered) of a competency state at `now`, after forgetting."""
-    return cs.p * recall(days_between(cs.updated, now), cs.stability_days)
+    return cs.p * retention(state, cs, now, params)
 
 
 def _shifted(p: float, shift: float) -> float:
@@ -115,7 +129,7 @@ def predict_success(
             continue
         cp = params.for_competency(part.id)
         known, unknown = emissions(cp.guess, cp.slip, shift)
-        p = current_probability(competency_state(state, part.id, params), now)
+        p = current_probability(state, competency_state(state, part.id, params), now, params)
         total += weight * (p * known + (1.0 - p) * unknown)
         weights += weight
     return total / weights
@@ -149,6 +163,9 @@ def update(
     expected = 0.0
     weights = 0.0
     top = lesson.main_weight
+    taken = state.taken
+    lesson_keep = 1.0 - params.forget_per_lesson
+    grows = params.memory_growth > 0.0
     for part in lesson.competencies:
         comp = part.id
         cp = params.for_competency(comp)
@@ -161,7 +178,8 @@ def update(
         else:
             days = (now - updated).total_seconds() / SECONDS_PER_DAY
             kept = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
-        p = cs.p * kept
+        lost = lesson_keep ** (taken - cs.taken_at) if taken > cs.taken_at else 1.0
+        p = cs.p * kept * lost
         teach = part.teaches
         if score is None:
             gain = cp.learn * params.exposure_learning * teach
@@ -177,6 +195,7 @@ def update(
                 cs.mastered_by_override,
                 cs.checked,
                 cs.run_chance,
+                taken,
             )
             continue
         weight = part.measures
@@ -207,10 +226,13 @@ def update(
                 cs.mastered_by_override,
                 cs.checked,
                 cs.run_chance,
+                taken,
             )
             continue
         stability = (
-            next_stability(cs.stability_days, kept, success) if post >= 0.5 else cs.stability_days
+            next_stability(cs.stability_days, kept, success)
+            if grows and post >= 0.5
+            else cs.stability_days
         )
         passed_assessment = lesson.kind == "assessment" and (
             obs.success is True
@@ -250,6 +272,7 @@ def update(
             cs.mastered_by_override,
             checked,
             run_chance,
+            taken,
         )
     ability = state.ability
     if score is not None and params.ability_rate and weights > 0.0:
@@ -273,6 +296,7 @@ def update(
         flags,
         state.started,
         state.minutes_per_day,
+        taken + 1,
     )
 
 
@@ -322,6 +346,8 @@ def pre_assess(
             cs.assessed or passed,
             cs.mastered_by_override,
             now if passed else None,
+            1.0,
+            state.taken,
         )
     return LearnerState(
         state.learner_id,
@@ -332,6 +358,7 @@ def pre_assess(
         state.coach_flags,
         state.started,
         state.minutes_per_day,
+        state.taken,
     )
 
 
@@ -359,6 +386,8 @@ def mastery_of(
     else:  # recall(), inlined: this runs for every competency of every recommendation
         days = (now - cs.updated).total_seconds() / SECONDS_PER_DAY
         r = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
+    if state.taken > cs.taken_at and params.forget_per_lesson:
+        r *= (1.0 - params.forget_per_lesson) ** (state.taken - cs.taken_at)
     prob = cs.p * r
     # Only a pre-assessment result (no lesson) skips by score alone: a single pass/fail
     # item in a lesson can be a lucky guess, so it goes through the model instead.

@@ -62,7 +62,6 @@ class DecisionView:
         self.goal = {g.competency: g.level for g in pathway.goal}
         self.in_pathway = catalog.pathway_competency_set(pathway)
         self._cache: dict[str, MasteryEstimate] = {}
-        self._level: dict[str, MasteryEstimate] = {}
         self._confirmed: dict[str, bool] = {}
         self._readiness: dict[str, float] = {}
 
@@ -100,21 +99,15 @@ class DecisionView:
         """Every prerequisite of the competency is more likely mastered than not."""
         return all(self.chance_mastered(p) >= READY for p in self.catalog.prerequisites(comp))
 
-    def _at_goal_level(self, comp: str) -> MasteryEstimate:
-        found = self._level.get(comp)
-        if found is None:
-            level = max(self.goal[comp], self.catalog.competencies[comp].mastery_threshold)
-            found = mastery_of(
-                self.state, comp, self.catalog, self.params, self.now, self.skip_at, level
-            )
-            self._level[comp] = found
-        return found
-
     def at_level(self, comp: str) -> bool:
         """At the pathway's goal level (or mastered, for a competency that is not a goal)."""
-        if comp not in self.goal:
-            return self.mastered(comp)
-        return self._at_goal_level(comp).mastered
+        est = self.est(comp)
+        level = self.goal.get(comp)
+        if level is None or est.probability >= level:
+            return est.mastered  # at or above its own threshold, which is <= the goal level
+        if est.probability >= est.threshold:
+            return False  # mastered, but below the goal level
+        return est.mastered  # an instructor's decision or a pre-assessment skip
 
     def certain(self, comp: str) -> bool:
         """Mastered by an instructor's decision, or shown on a pre-assessment score at or
@@ -209,6 +202,6 @@ def success_ratio(view: DecisionView, lesson: Lesson, comp: str) -> float:
             weight, known, unknown = part.measures, k, u
         else:
             cs = view.state.competencies.get(part.id)
-            p = current_probability(cs, view.now) if cs else cp.prior
+            p = current_probability(view.state, cs, view.now, view.params) if cs else cp.prior
             others += part.measures * (p * k + (1.0 - p) * u)
     return (weight * known + others) / max(weight * unknown + others, 1e-9)

@@ -59,7 +59,10 @@ class ModelParams:
     `difficulty_effect`: logit shift of P(success) per unit of lesson difficulty below 0.5;
     `exposure_learning`: share of `learn` an unscored exposure produces;
     `score_evidence`: the fitted score model, the evidence value of a score without a success
-    flag per tenth of the score range (`scores.SCORE_BINS` values; empty: the score itself).
+    flag per tenth of the score range (`scores.SCORE_BINS` values; empty: the score itself);
+    `forget_per_lesson`: P(losing a mastered competency) with every lesson taken (interference,
+    beside forgetting over time); `memory_growth`: 1 when memory stability grows with each
+    successful retrieval (FSRS-like), 0 when it stays as fitted.
     """
 
     competencies: Mapping[str, CompetencyParams] = field(default_factory=dict)
@@ -69,11 +72,15 @@ class ModelParams:
     exposure_learning: float = 0.5
     review_recall: float = 0.85
     score_evidence: tuple[float, ...] = ()
+    forget_per_lesson: float = 0.0
+    memory_growth: float = 1.0
 
     def __post_init__(self) -> None:
         table = self.score_evidence
         if table and (len(table) != SCORE_BINS or not all(0.0 <= v <= 1.0 for v in table)):
             raise ValueError(f"score_evidence must be {SCORE_BINS} values in [0, 1] or empty")
+        if not 0.0 <= self.forget_per_lesson < 1.0:
+            raise ValueError("forget_per_lesson must be in [0, 1)")
 
     def for_competency(self, competency_id: str) -> CompetencyParams:
         """Fitted parameters of a competency, or the defaults."""
@@ -100,6 +107,8 @@ class ModelParams:
             "exposure_learning": self.exposure_learning,
             "review_recall": self.review_recall,
             "score_evidence": list(self.score_evidence),
+            "forget_per_lesson": self.forget_per_lesson,
+            "memory_growth": self.memory_growth,
         }
 
     @classmethod
@@ -117,6 +126,8 @@ class ModelParams:
                 exposure_learning=float(data.get("exposure_learning", 0.5)),
                 review_recall=float(data.get("review_recall", 0.85)),
                 score_evidence=tuple(float(v) for v in data.get("score_evidence", ())),
+                forget_per_lesson=float(data.get("forget_per_lesson", 0.0)),
+                memory_growth=float(data.get("memory_growth", 1.0)),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise StateError(f"invalid model parameters: {exc}") from exc

@@ -29,7 +29,7 @@ from .catalog import Catalog, Lesson, Pathway, is_main
 from .errors import require_aware
 from .evidence import predict_success
 from .explanations import Reason, sentence
-from .goal import DecisionView, goal_done, goal_reached, success_ratio
+from .goal import DecisionView, goal_reached, success_ratio
 from .memory import SECONDS_PER_DAY, days_until_recall
 from .overrides import active_overrides
 from .params import ModelParams
@@ -47,8 +47,8 @@ SOLID_AFTER_LOW_SCORE = 0.0
 # value of a lesson: enough to break ties towards informative lessons, small enough that an
 # assessment (which teaches nothing) does not beat a lesson that teaches.
 INFORMATION_WEIGHT = 0.1
-# A flagged competency is stuck (its failed material is not repeated) when the model gave
-# the run of failures on it less than this chance.
+# A flagged competency is stuck (the policy goes back to its prerequisites that are not
+# solidly known) when the model gave the run of failures on it less than this chance.
 STUCK_CHANCE = 0.05
 
 _Choice = tuple[Lesson, list[Reason], str]
@@ -273,24 +273,13 @@ def _usable(
     return all(view.mastered(r) for r in lesson.requires)
 
 
-def _flag_blocked(view: DecisionView, lesson: Lesson) -> bool:
-    """Do not repeat a lesson the learner just failed on a competency they are stuck on:
-    flagged for a coach, and failing beyond what learning explains (the model gave the
-    current run of failures less than a `STUCK_CHANCE` chance). While the failures are what
-    learning something new looks like, the material stays open."""
-    record = view.state.lessons.get(lesson.id)
-    if (
-        record is None
-        or record.last_score is None
-        or not failed(record.last_score, record.last_success, view.params.score_evidence)
-    ):
+def _stuck(view: DecisionView, comp: str) -> bool:
+    """Flagged for a coach, and failing beyond what learning explains: the model gave the
+    current run of failures on it less than a `STUCK_CHANCE` chance."""
+    if comp not in view.state.coach_flags:
         return False
-    for part in lesson.competencies:
-        if part.id in view.state.coach_flags and is_main(lesson, part.id):
-            cs = view.state.competencies.get(part.id)
-            if cs is not None and cs.run_chance < STUCK_CHANCE:
-                return True
-    return False
+    cs = view.state.competencies.get(comp)
+    return cs is not None and cs.run_chance < STUCK_CHANCE
 
 
 def _choose(
@@ -305,7 +294,7 @@ def _choose(
     comps = catalog.pathway_competencies(pathway)
 
     def ok(lesson: Lesson) -> bool:
-        return _usable(view, lesson, skipped, budget) and not _flag_blocked(view, lesson)
+        return _usable(view, lesson, skipped, budget)
 
     # 1. Remediation after a low result on the latest scored lesson, before moving on.
     latest = _latest_scored(state)
@@ -315,6 +304,10 @@ def _choose(
         if last_lesson is not None and score is not None:
             comp = max(last_lesson.competencies, key=lambda part: part.weight).id
             if comp in comps and comp in state.competencies and not view.mastered(comp):
+                if _stuck(view, comp):
+                    back = _prerequisite_lesson(catalog, view, comp, ok, {"stuck": True})
+                    if back is not None:
+                        return back
                 found = _remediate(catalog, view, comp, last_lesson, score, ok)
                 if found is not None:
                     return found
@@ -338,23 +331,25 @@ def _choose(
     gaps = [c for c in targets if _gap(view, c)]
     ready = [c for c in gaps if view.ready(c)]
     found = _best(catalog, view, targets, ready, "gap", ok, fmt)
-    if found is not None:
-        return found
-    for comp in gaps:
-        # Nothing usable left on it (material already failed after a coach flag): go back
-        # to its prerequisites that are not solidly known before anything builds on it.
-        back = _prerequisite_lesson(catalog, view, comp, ok, {"stuck": True})
+    if found is not None and _stuck(view, found[2]):
+        # Stuck on it: first back to its prerequisites that are not solidly known.
+        back = _prerequisite_lesson(catalog, view, found[2], ok, {"stuck": True})
         if back is not None:
             return back
+    if found is not None:
+        return found
     if gaps:
-        return None  # stuck: the coach is told
+        return None  # nothing usable on what is left to learn: the coach is told
     # 4. Direct evidence for goal competencies at their level that lack it, fewest attempts
     # first.
     unchecked = sorted(
-        (c for c in targets if c in view.goal and not view.confirmed(c) and view.ready(c)),
-        key=lambda c: (_attempts(state, c), targets.index(c)),
+        (
+            (_attempts(state, c), i, c)
+            for i, c in enumerate(targets)
+            if c in view.goal and not view.confirmed(c) and view.ready(c)
+        )
     )
-    for comp in unchecked:
+    for _, _, comp in unchecked:
         found = _check(catalog, view, comp, ok)
         if found is not None:
             return found
@@ -390,20 +385,19 @@ def _best(
     ok: Callable[[Lesson], bool],
     fmt: str | None,
 ) -> _Choice | None:
-    """Among the `focus` competencies, the one where a lesson does the most (expected
-    learning per lesson, see `_gain`), then the lesson for it that fits best (`_fit`): the
+    """Among the `focus` competencies, the one where a lesson can do the most (`_promise`),
+    then the lesson for it that fits best (`_fit` of its expected gain, `_gain`): the
     competency is chosen by what a lesson can do for it, the lesson by what it costs."""
     if not focus:
         return None
-    counted = {c for c in targets if view.ready(c)}
-    chosen: tuple[float, str, list[tuple[Lesson, float]], bool] | None = None
-    for comp in focus:
+    ranked = sorted((-_promise(catalog, view, c), i, c) for i, c in enumerate(focus))
+    counted = _Counted(view, targets)
+    for _, _, comp in ranked:
         est = view.est(comp)
-        critical = catalog.competencies[comp].critical
-        needs_assessment = critical and not est.mastered and est.probability >= est.threshold
+        needs_assessment = _needs_assessment(catalog, view, comp)
         # A gap is closed by lessons that teach it (or, once at its level, by the passed
-        # assessment a critical competency needs).
-        # Checks are practice too: a lesson that teaches where there is one.
+        # assessment a critical competency needs). Checks are practice too: a lesson that
+        # teaches where there is one.
         lessons = _material(catalog, comp, ok, teaching=not needs_assessment)
         if not lessons and code == "check":
             lessons = _material(catalog, comp, ok)
@@ -411,21 +405,34 @@ def _best(
             lessons = [x for x in lessons if x.kind == "assessment"] or lessons
         if not lessons:
             continue
-        options = [(x, _gain(view, x, counted)) for x in lessons]
-        value = max(g for _, g in options) + (10.0 if needs_assessment else 0.0)
-        if chosen is None or value > chosen[0]:
-            chosen = (value, comp, options, needs_assessment)
-    if chosen is None:
-        return None
-    _, comp, options, needs_assessment = chosen
-    lesson = max(options, key=lambda o: _fit(view, o[0], o[1], fmt))[0]  # first of equals
+        lesson = max(lessons, key=lambda x: _fit(view, x, _gain(view, x, counted), fmt))
+        reason = "critical_assessment" if needs_assessment and lesson.kind == "assessment" else code
+        reasons = [Reason(reason, comp, lesson.id, {"mastery": round(est.probability, 3)})]
+        unlocked = _unlocks(catalog, view, comp, targets)
+        if unlocked:
+            reasons.append(Reason("unlocks", unlocked, lesson.id))
+        return lesson, reasons, comp
+    return None
+
+
+def _needs_assessment(catalog: Catalog, view: DecisionView, comp: str) -> bool:
+    """A critical competency at its level that still needs a passed assessment."""
+    if not catalog.competencies[comp].critical:
+        return False
     est = view.est(comp)
-    reason = "critical_assessment" if needs_assessment and lesson.kind == "assessment" else code
-    reasons = [Reason(reason, comp, lesson.id, {"mastery": round(est.probability, 3)})]
-    unlocked = _unlocks(catalog, view, comp, targets)
-    if unlocked:
-        reasons.append(Reason("unlocks", unlocked, lesson.id))
-    return lesson, reasons, comp
+    return not est.mastered and est.probability >= est.threshold
+
+
+def _promise(catalog: Catalog, view: DecisionView, comp: str) -> float:
+    """What a lesson mainly about the competency can do for it: P(not mastered) x learning
+    rate x the chance its prerequisites are known x how much such a lesson teaches it, plus
+    a little for what its score tells; far more for the assessment a critical competency
+    needs."""
+    teaches, measures = catalog.reach(comp)
+    p = view.probability(comp)
+    learn = view.params.for_competency(comp).learn * view.readiness(comp)
+    value = teaches * (1.0 - p) * learn + measures * INFORMATION_WEIGHT * p * (1.0 - p)
+    return value + (10.0 if _needs_assessment(catalog, view, comp) else 0.0)
 
 
 def _material(
@@ -434,11 +441,9 @@ def _material(
     """The usable lessons to work on a competency with (with `teaching`, only those that
     teach it): those mainly about it. Where it is a minor part it is learned at that smaller
     weight and a success there says little about it, so lessons where it is a minor part are
-    used only when no lesson is mainly about it (when the lessons mainly about it are all
-    blocked, it is stuck: see the coach flags)."""
-    lessons = [x for x in catalog.lessons_for(comp) if not teaching or _teaches(x, comp)]
-    mainly = [x for x in lessons if is_main(x, comp)]
-    return [x for x in mainly or lessons if ok(x)]
+    used only when none mainly about it is usable."""
+    usable = [x for x in catalog.lessons_for(comp) if (not teaching or _teaches(x, comp)) and ok(x)]
+    return [x for x in usable if comp in x.mains] or usable
 
 
 def _teaches(lesson: Lesson, comp: str) -> bool:
@@ -557,6 +562,9 @@ def _prerequisite_lesson(
 
 
 def _targets(catalog: Catalog, view: DecisionView, pathway: Pathway) -> list[str]:
+    """What to work on: the earliest incomplete milestone's competencies and what they build
+    on, or else the whole pathway (a goal competency already done has nothing left below
+    its level in what it builds on, so it needs no filtering out)."""
     order = catalog.pathway_competencies(pathway)
     for milestone in pathway.milestones:
         if not milestone_complete(view, milestone.competencies):
@@ -564,14 +572,22 @@ def _targets(catalog: Catalog, view: DecisionView, pathway: Pathway) -> list[str
             for comp in milestone.competencies:
                 wanted |= catalog.closure(comp)
             return [c for c in order if c in wanted]
-    goal = [g.competency for g in pathway.goal if not goal_done(view, g.competency)]
-    wanted = set()
-    for comp in goal:
-        wanted |= catalog.closure(comp)
-    return [c for c in order if c in wanted]
+    return order
 
 
-def _gain(view: DecisionView, lesson: Lesson, counted: set[str]) -> float:
+class _Counted:
+    """The competencies whose gains count (the targets whose prerequisites are more likely
+    known than not), asked lazily: a decision looks at a few lessons' parts only."""
+
+    def __init__(self, view: DecisionView, targets: list[str]) -> None:
+        self.view = view
+        self.targets = set(targets)
+
+    def __contains__(self, comp: object) -> bool:
+        return comp in self.targets and isinstance(comp, str) and self.view.ready(comp)
+
+
+def _gain(view: DecisionView, lesson: Lesson, counted: _Counted) -> float:
     """Expected gain of one lesson on the `counted` competencies (the ones to learn or
     confirm whose prerequisites are mastered): what it teaches of each (P(not mastered) x
     learning rate x how much it teaches it), plus a little for what its score tells."""

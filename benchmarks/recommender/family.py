@@ -260,6 +260,34 @@ def run_world(
     )
 
 
+def paired_medians(result: WorldResult, other: str) -> tuple[float, float, int]:
+    """Median lessons to proficiency of Skillpath and `other` over the learners both made
+    proficient (the same learners, so neither median leans on who it left out)."""
+    sp, ot = result.policies.get("Skillpath"), result.policies[other]
+    if sp is None:
+        return float("nan"), float("nan"), 0
+    both = [i for i, (a, b) in enumerate(zip(sp.proficient, ot.proficient, strict=True)) if a and b]
+    if not both:
+        return float("nan"), float("nan"), 0
+    return (
+        float(np.median([sp.lessons[i] for i in both])),
+        float(np.median([ot.lessons[i] for i in both])),
+        len(both),
+    )
+
+
+def goal_summary(results: list[WorldResult]) -> str:
+    """Which goals each world misses, and how many worlds meet them all."""
+    lines = []
+    met = [r for r in results if not goals(r)]
+    lines.append(f"Goals met in {len(met)} of {len(results)} worlds.")
+    for r in results:
+        missed = goals(r)
+        if missed:
+            lines.append(f"- {r.spec.name}: misses {', '.join(missed)}")
+    return "\n".join(lines)
+
+
 def goals(result: WorldResult) -> list[str]:
     """The issue's goals this world's run misses (empty: all met)."""
     if result.rejected:
@@ -323,6 +351,7 @@ def family_tables(results: list[WorldResult]) -> str:
         "cap",
         "proficient: ours / greedy pyBKT / greedy true / fixed",
         "median lessons: ours / g.pyBKT / g.true",
+        "paired median: ours / g.pyBKT (n); ours / g.true (n)",
         "premature: ours / g.pyBKT / g.true",
         "ours: done declared, lessons on known",
         "goals missed",
@@ -341,6 +370,10 @@ def family_tables(results: list[WorldResult]) -> str:
                 str(cap),
                 " / ".join(f"{x.rate(x.proficient):.1f}%" for x in (sp, gp, gt, fx)),
                 " / ".join(f"{x.median_lessons:.0f}" for x in (sp, gp, gt)),
+                "; ".join(
+                    "{:.0f} / {:.0f} ({})".format(*paired_medians(r, other))
+                    for other in ("greedy pyBKT", "greedy true")
+                ),
                 " / ".join(f"{x.rate(x.premature):.1f}%" for x in (sp, gp, gt)),
                 f"{sp.rate(sp.declared):.0f}%, {sp.rate(sp.known_share):.0f}%",
                 ", ".join(goals(r)) or "none",

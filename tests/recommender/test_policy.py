@@ -178,30 +178,37 @@ def test_overrides_win_and_are_recorded(chain: Catalog) -> None:
     assert chain.lesson(rec.lesson_id or "").competencies[0].id == "b"
 
 
-def test_failures_beyond_what_learning_explains_stop_the_same_material(chain: Catalog) -> None:
-    state = knows(chain, "a")
+def test_failures_beyond_what_learning_explains_send_the_learner_back_to_prerequisites(
+    chain: Catalog,
+) -> None:
+    state = knows(chain, "a")  # a at 0.82: mastered, not solidly
     for i, lesson in enumerate(["b1", "b1-video", "b-easy"]):
         state = did(state, chain, lesson, 0.1, NOW + timedelta(minutes=i))
     assert "b" in state.coach_flags  # flagged for a coach after three failures in a row
     # Three failures are what learning something new looks like (the model gave them a 36%
-    # chance): the material stays open.
+    # chance): the learner stays on b, with another lesson than the one just failed.
     assert state.competencies["b"].run_chance > STUCK_CHANCE
     rec = recommend(chain, state, PARAMS, NOW + timedelta(hours=1), "p")
-    assert rec.lesson_id in {url(x) for x in ("b1", "b1-video", "b-easy", "bc-mixed")}
-    tried = {url("b1"), url("b1-video"), url("b-easy")}
+    assert rec.competency_id == "b" and rec.lesson_id != url("b-easy")
     minutes = 3
     while state.competencies["b"].run_chance >= STUCK_CHANCE:
         rec = recommend(chain, state, PARAMS, NOW + timedelta(minutes=minutes), "p")
-        assert rec.lesson_id is not None
-        tried.add(rec.lesson_id)
+        assert rec.competency_id == "b" and rec.lesson_id is not None
         state = did(
             state, chain, rec.lesson_id.rsplit("/", 1)[1], 0.1, NOW + timedelta(minutes=minutes)
         )
         minutes += 1
     assert minutes > 5  # more than three failures
-    # Now stuck: material already failed on b is not repeated; the coach is told.
+    # Now stuck: back to the prerequisite that is not solidly known.
     rec = recommend(chain, state, PARAMS, NOW + timedelta(hours=3), "p")
-    assert rec.lesson_id is None or rec.lesson_id not in tried
+    assert rec.lesson_id == url("a1")
+    assert codes(rec) == ["remediation", "prerequisite"]
+    assert rec.reasons[0].competency_id == "b" and rec.reasons[0].detail == {"stuck": True}
+    for i in range(4):
+        state = did(state, chain, "a1", 1.0, NOW + timedelta(hours=3, minutes=i))
+    # a solid now: b again, still flagged for the coach
+    rec = recommend(chain, state, PARAMS, NOW + timedelta(hours=4), "p")
+    assert rec.competency_id == "b" and "b" in state.coach_flags
 
 
 # ---- learning before confirming; checks are practice; the whole goal at once ------------
