@@ -28,7 +28,7 @@ from .memory import (
 )
 from .observation import Observation
 from .overrides import with_overrides_applied
-from .params import ModelParams
+from .params import CompetencyParams, ModelParams
 from .scores import evidence_value
 from .scores import failed as failed_result
 from .state import (
@@ -88,15 +88,22 @@ def current_probability(
     return cs.p * retention(state, cs, now, params)
 
 
-def _shifted(p: float, shift: float) -> float:
-    """sigmoid(logit(p) + shift), p clipped to [1e-6, 1 - 1e-6] for the logit. One function
-    with no min/max calls: `update` runs it twice per competency of the lesson."""
+def _logit(p: float) -> float:
+    """logit(p), p clipped to [1e-6, 1 - 1e-6]."""
     p = 1e-6 if p < 1e-6 else 1.0 - 1e-6 if p > 1.0 - 1e-6 else p
-    x = math.log(p / (1.0 - p)) + shift
+    return math.log(p / (1.0 - p))
+
+
+def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
+
+
+def _shifted(p: float, shift: float) -> float:
+    """sigmoid(logit(p) + shift), p clipped to [1e-6, 1 - 1e-6] for the logit."""
+    return _sigmoid(_logit(p) + shift)
 
 
 def lesson_shift(state: LearnerState, lesson: Lesson, params: ModelParams) -> float:
@@ -114,6 +121,13 @@ def emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
     return _shifted(1.0 - slip, shift), _shifted(guess, shift)
 
 
+def competency_emissions(cp: CompetencyParams, shift: float) -> tuple[float, float]:
+    """`emissions` of a competency's parameters, from their logits computed once."""
+    if shift == 0.0:
+        return 1.0 - cp.slip, cp.guess
+    return _sigmoid(cp.logit_known + shift), _sigmoid(cp.logit_guess + shift)
+
+
 def predict_success(
     state: LearnerState, lesson: Lesson, params: ModelParams, now: datetime
 ) -> float:
@@ -128,7 +142,7 @@ def predict_success(
         if weight <= 0.0:
             continue
         cp = params.for_competency(part.id)
-        known, unknown = emissions(cp.guess, cp.slip, shift)
+        known, unknown = competency_emissions(cp, shift)
         p = current_probability(state, competency_state(state, part.id, params), now, params)
         total += weight * (p * known + (1.0 - p) * unknown)
         weights += weight
@@ -165,6 +179,7 @@ def update(
     top = lesson.main_weight
     taken = state.taken
     lesson_keep = 1.0 - params.forget_per_lesson
+    lessons_forget = params.forget_per_lesson > 0.0
     grows = params.memory_growth > 0.0
     for part in lesson.competencies:
         comp = part.id
@@ -177,8 +192,10 @@ def update(
             kept = 1.0
         else:
             days = (now - updated).total_seconds() / SECONDS_PER_DAY
-            kept = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
-        lost = lesson_keep ** (taken - cs.taken_at) if taken > cs.taken_at else 1.0
+            kept = 1.0 / math.sqrt(1.0 + FORGETTING_FACTOR * days / cs.stability_days)
+        lost = (
+            lesson_keep ** (taken - cs.taken_at) if lessons_forget and taken > cs.taken_at else 1.0
+        )
         p = cs.p * kept * lost
         teach = part.teaches
         if score is None:
@@ -201,7 +218,7 @@ def update(
         weight = part.measures
         post = p
         if weight > 0.0:
-            known, unknown = emissions(cp.guess, cp.slip, shift)
+            known, unknown = competency_emissions(cp, shift)
             p_success = p * known + (1.0 - p) * unknown
             expected += weight * p_success
             weights += weight
@@ -385,7 +402,7 @@ def mastery_of(
         r = 1.0
     else:  # recall(), inlined: this runs for every competency of every recommendation
         days = (now - cs.updated).total_seconds() / SECONDS_PER_DAY
-        r = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
+        r = 1.0 / math.sqrt(1.0 + FORGETTING_FACTOR * days / cs.stability_days)
     if state.taken > cs.taken_at and params.forget_per_lesson:
         r *= (1.0 - params.forget_per_lesson) ** (state.taken - cs.taken_at)
     prob = cs.p * r

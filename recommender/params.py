@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import StateError
 from .scores import SCORE_BINS
+
+_COMPETENCY_FIELDS = ("prior", "learn", "guess", "slip", "stability_days")
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,9 @@ class CompetencyParams:
     guess: float = 0.2
     slip: float = 0.1
     stability_days: float = 60.0
+    # logit(1 - slip) and logit(guess), for the emissions of every update: computed once.
+    logit_known: float = field(init=False, repr=False, compare=False, default=0.0)
+    logit_guess: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
         for name in ("prior", "learn", "guess", "slip"):
@@ -37,16 +47,18 @@ class CompetencyParams:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
         if not (self.stability_days > 0 and math.isfinite(self.stability_days)):
             raise ValueError("stability_days must be a positive number")
+        object.__setattr__(self, "logit_known", _logit(1.0 - self.slip))
+        object.__setattr__(self, "logit_guess", _logit(self.guess))
 
     def to_dict(self) -> dict[str, float]:
         """A JSON-safe dict."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in _COMPETENCY_FIELDS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CompetencyParams:
         """Rebuild from `to_dict` output."""
         try:
-            return cls(**{k: float(data[k]) for k in cls.__dataclass_fields__ if k in data})
+            return cls(**{k: float(data[k]) for k in _COMPETENCY_FIELDS if k in data})
         except (TypeError, ValueError) as exc:
             raise StateError(f"invalid competency parameters: {exc}") from exc
 

@@ -33,7 +33,7 @@ class Sizes:
     policy_learners: Callable[[int], int]  # by number of goal competencies
 
 
-FULL = Sizes(500, lambda n: 200 if n <= 20 else 100 if n <= 50 else 60)
+FULL = Sizes(500, lambda n: 100 if n <= 20 else 50 if n <= 50 else 30)
 QUICK = Sizes(200, lambda n: 40 if n <= 20 else 20 if n <= 50 else 10)
 
 
@@ -45,6 +45,7 @@ class PolicyResult:
     premature: list[bool] = field(default_factory=list)
     declared: list[bool] = field(default_factory=list)
     known_share: list[float] = field(default_factory=list)  # lessons on a known main competency
+    known_at_end: list[float] = field(default_factory=list)  # share of the goal known at the end
     seconds: float = 0.0
 
     def rate(self, values: list[bool] | list[float]) -> float:
@@ -187,6 +188,7 @@ def run_policy(
         result.premature.append(premature)
         result.declared.append(declared)
         result.known_share.append(on_known / taken if taken else 0.0)
+        result.known_at_end.append(float(learner.mastered[0, goal].mean()))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -353,6 +355,7 @@ def family_tables(results: list[WorldResult]) -> str:
         "median lessons: ours / g.pyBKT / g.true",
         "paired median: ours / g.pyBKT (n); ours / g.true (n)",
         "premature: ours / g.pyBKT / g.true",
+        "goal known at the end: ours / g.pyBKT / g.true",
         "ours: done declared, lessons on known",
         "goals missed",
     ]
@@ -375,6 +378,7 @@ def family_tables(results: list[WorldResult]) -> str:
                     for other in ("greedy pyBKT", "greedy true")
                 ),
                 " / ".join(f"{x.rate(x.premature):.1f}%" for x in (sp, gp, gt)),
+                " / ".join(f"{x.rate(x.known_at_end):.0f}%" for x in (sp, gp, gt)),
                 f"{sp.rate(sp.declared):.0f}%, {sp.rate(sp.known_share):.0f}%",
                 ", ".join(goals(r)) or "none",
             ]

@@ -76,16 +76,19 @@ def recommend_latency(catalog: rc.Catalog, params: rc.ModelParams, samples: int)
     return out
 
 
-def fit_times(size: int, seed: int) -> dict[str, float]:
+def fit_times(size: int, seed: int) -> tuple[dict[str, float], rc.ModelParams]:
     """Seconds to fit `size` observations (the 100-competency shape, flagged noisy scores),
-    ours from `Observation` objects, pyBKT from its data frame, same training learners."""
+    ours from `Observation` objects, pyBKT from its data frame, same learners; and our
+    fitted parameters (the latency runs use them)."""
     catalog, world = speed_world(SPEED.n_comp, seed)
     steps = 6 * SPEED.n_comp
     log = generate_log(world, size // steps, steps, np.random.default_rng([seed, 92]))
     everyone = np.ones(len(log.learner), dtype=bool)
     history = observations(world, log, everyone)
+    size = len(history)
     started = time.perf_counter()
-    rc.fit_params(history, catalog)
+    params, _ = rc.fit_params(history, catalog)
     ours = time.perf_counter() - started
+    del history
     _, theirs = bl.fit_pybkt(world, log, everyone)
-    return {"observations": float(len(history)), "Skillpath": ours, "pyBKT": theirs}
+    return {"observations": float(size), "Skillpath": ours, "pyBKT": theirs}, params
