@@ -438,3 +438,59 @@ def test_a_gap_is_worked_on_with_material_mainly_about_it() -> None:
     skipped = apply_override(knows_y, Override("skip", NOW, "teacher", lesson_id=url("x-long")))
     rec = recommend(cat, skipped, PARAMS, NOW, "p")
     assert rec.competency_id == "x" and rec.lesson_id == url("y-with-x")
+
+
+THREE = load_catalog(
+    {
+        "format": "skillpath-catalog/1",
+        "competencies": [{"id": c, "name": c.upper()} for c in ("p", "q", "r")],
+        "lessons": [
+            lesson_doc(f"{c}{i}", [(c, 1)], kind="practice" if i else "lesson")
+            for c in ("p", "q", "r")
+            for i in range(2)
+        ]
+        + [lesson_doc("pq", [("p", 1), ("q", 0.5)])],
+        "pathways": [
+            {
+                "id": "p",
+                "title": "P",
+                "goal": [{"competency": c, "level": 0.9} for c in ("p", "q", "r")],
+            }
+        ],
+    }
+)
+three_events = st.lists(
+    st.tuples(
+        st.sampled_from(sorted(THREE.lessons)),
+        st.one_of(st.none(), st.floats(0.0, 1.0)),
+        st.one_of(st.none(), st.booleans()),
+        st.floats(0.0, 72.0),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(three_events, st.sampled_from([0.0, 0.02, 0.001]))
+def test_a_declared_goal_is_jointly_certain_enough(history: list, forget: float) -> None:  # type: ignore[type-arg]
+    from recommender.goal import DecisionView
+
+    params = replace(PARAMS, forget_per_lesson=forget)
+    state = new_learner("u1")
+    hours = 0.0
+    for lesson, score, success, gap in history:
+        hours += gap
+        state = update(
+            state,
+            Observation("u1", lesson, NOW + timedelta(hours=hours), score=score, success=success),
+            THREE,
+            params,
+        )
+    now = NOW + timedelta(hours=hours)
+    rec = recommend(THREE, state, params, now, "p")
+    view = DecisionView(THREE, state, params, THREE.pathway("p"), now)
+    if rec.goal_reached:
+        assert view.joint_confidence() >= DONE_CONFIDENCE
+        assert all(view.confirmed(c) and view.at_level(c) for c in ("p", "q", "r"))
+    else:
+        assert rec.lesson_id is not None or rec.reasons[0].code == "nothing_available"
