@@ -64,11 +64,22 @@ class DecisionView:
         self._cache: dict[str, MasteryEstimate] = {}
         self._confirmed: dict[str, bool] = {}
         self._readiness: dict[str, float] = {}
+        self._ready: dict[str, bool] = {}
 
     def est(self, comp: str) -> MasteryEstimate:
         found = self._cache.get(comp)
         if found is None:
-            found = mastery_of(self.state, comp, self.catalog, self.params, self.now, self.skip_at)
+            if comp in self.state.competencies:
+                found = mastery_of(
+                    self.state, comp, self.catalog, self.params, self.now, self.skip_at
+                )
+            else:  # no evidence yet: the prior, as `mastery_of` would read it, built directly
+                definition = self.catalog.competencies[comp]
+                prior = self.params.for_competency(comp).prior
+                threshold = definition.mastery_threshold
+                found = MasteryEstimate(
+                    comp, prior, prior >= threshold and not definition.critical, 1.0, threshold, 0
+                )
             self._cache[comp] = found
         return found
 
@@ -97,7 +108,12 @@ class DecisionView:
 
     def ready(self, comp: str) -> bool:
         """Every prerequisite of the competency is more likely mastered than not."""
-        return all(self.chance_mastered(p) >= READY for p in self.catalog.prerequisites(comp))
+        found = self._ready.get(comp)
+        if found is None:
+            found = self._ready[comp] = all(
+                self.chance_mastered(p) >= READY for p in self.catalog.prerequisites(comp)
+            )
+        return found
 
     def at_level(self, comp: str) -> bool:
         """At the pathway's goal level (or mastered, for a competency that is not a goal)."""
