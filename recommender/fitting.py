@@ -122,6 +122,7 @@ class _Layout:
     case_class: _I  # per case: evidence class (see `evidence_class`)
     case_measure: _F  # per case: how much the lesson's score measures the competency
     case_share: _F  # per case: that measure over the lesson's total (sums to 1 per statement)
+    case_main: NDArray[np.bool_]  # per case: the competency is what the lesson is mainly about
     case_teach: _F  # per case: learning opportunity after it (0 for assessment)
     case_count: _F  # per case: how many flat entries
     obs_of_flat: _I  # the observation each flat entry belongs to
@@ -215,6 +216,7 @@ def _layout(
     np.add.at(flagged_bins, (flag[both], bins[both]), 1.0)
     # Lesson -> competencies as flat tables.
     part_lesson, part_comp, part_measure, part_teach, part_share = [], [], [], [], []
+    part_main: list[bool] = []
     difficulty = np.zeros(len(lesson_ids))
     for i, lid in enumerate(lesson_ids):
         item = catalog.lessons[lid]
@@ -225,6 +227,7 @@ def _layout(
             part_measure.append(piece.measures)
             part_teach.append(piece.teaches)
             part_share.append(piece.measures / item.measured if item.measured else 0.0)
+            part_main.append(piece.id in item.mains)
     pl = np.array(part_lesson, dtype=np.intp)
     pc = np.array(part_comp, dtype=np.intp)
     starts = np.searchsorted(pl, np.arange(len(lesson_ids)))
@@ -289,6 +292,7 @@ def _layout(
         case_class,
         np.array(part_measure)[case_part],
         np.array(part_share)[case_part],
+        np.array(part_main, dtype=bool)[case_part],
         case_teach,
         case_count,
         out_obs,
@@ -382,36 +386,47 @@ def fit_params(
     score_model = _ScoreModel(lay.flagged_bins, base.score_evidence)
     comp_c = lay.case_comp
     n_obs = np.bincount(comp_c[w > 0], lay.case_count[w > 0], n_comp).astype(np.int64)
+    # Forgetting is judged on what each lesson is mainly about: a score says most about
+    # that, and a catalog that credits the score to minor parts (version-1 weights) would
+    # otherwise hide forgetting behind noise.
+    w_main = np.where(lay.case_main, w, 0.0)
     work = _Work(lay)
     est = _Estimates(prior, learn, guess, slip)
     # Knowledge tracing first without forgetting (mastery absorbing: a cheap backward pass),
     # then how learners forget given that, then once more with that forgetting, which
-    # otherwise passes for slips and relearning.
+    # otherwise passes for slips and relearning. Forgetting is judged on the evidence about
+    # what each lesson is mainly about (a score credited to minor parts, as version-1
+    # weights do, inflates their slips and hides forgetting); the final parameters use all
+    # the evidence under that forgetting.
     iteration, loglik = _em(
-        lay, work, est, score_model, base.default, None, max_iterations, tolerance
+        lay, work, est, score_model, base.default, None, max_iterations, tolerance, True
     )
-    memory = _Memory(60.0, 0.0, 0.0)
+    memory = _Memory(_MAX_STABILITY, 0.0, 0.0)
+    keep: _F | None = None
     for _ in range(_MEMORY_ROUNDS):
         sv = score_model.values()[cls]
         work.gather(
             lay,
-            *_emissions(sv, scored, w, est.guess[comp_c], est.slip[comp_c]),
+            *_emissions(sv, scored, w_main, est.guess[comp_c], est.slip[comp_c]),
             est.learn[comp_c] * lay.case_teach,
         )
-        passed = np.take((sv >= 0.5) & scored & (w > 0.0), lay.case)
-        memory, before, keep = _fit_memory(lay, est.prior[lay.comp_of_seq], work, passed)
+        passed = np.take((sv >= 0.5) & scored & (w_main > 0.0), lay.case)
+        memory, _, keep = _fit_memory(lay, est.prior[lay.comp_of_seq], work, passed)
         if memory.stability >= _MAX_STABILITY and not memory.per_lesson:
-            break  # no forgetting: the first fit stands
+            keep = None  # no forgetting
+            break
         more, loglik = _em(
-            lay, work, est, score_model, base.default, keep, max_iterations, tolerance
+            lay, work, est, score_model, base.default, keep, max_iterations, tolerance, True
         )
         iteration += more
+    more, loglik = _em(lay, work, est, score_model, base.default, keep, max_iterations, tolerance)
+    iteration += more
     prior, learn, guess, slip = est.prior, est.learn, est.guess, est.slip
     sv = score_model.values()[cls]
     g, sl = guess[comp_c], slip[comp_c]
     work.gather(lay, *_emissions(sv, scored, w, g, sl), learn[comp_c] * lay.case_teach)
     passed = np.take((sv >= 0.5) & scored & (w > 0.0), lay.case)
-    memory, before, _ = _fit_memory(lay, prior[lay.comp_of_seq], work, passed)
+    before = _before(lay, prior[lay.comp_of_seq], work, passed, memory)
     stability = memory.stability
     per_entry = before * (1 - sl)[lay.case] + (1 - before) * g[lay.case]
     weight = w[lay.case]
@@ -479,13 +494,15 @@ def _em(
     keep: _F | None,
     max_iterations: int,
     tolerance: float,
+    main_only: bool = False,
 ) -> tuple[int, float]:
     """EM on `est` and `score_model` in place; `keep` is the share of mastery kept from each
-    step to the next (None: no forgetting). Returns iterations and the log-likelihood."""
+    step to the next (None: no forgetting); with `main_only` a lesson's score is evidence
+    only about what the lesson is mainly about. Returns iterations and the log-likelihood."""
     n_comp = len(est.prior)
     cls = lay.case_class
     scored = cls != EXPOSURE
-    w = np.where(scored, lay.case_measure, 0.0)
+    w = np.where(scored & (lay.case_main | (not main_only)), lay.case_measure, 0.0)
     is_bin = cls >= FIRST_BIN
     case_bin = np.where(is_bin, cls - FIRST_BIN, 0)
     share = np.where(is_bin, lay.case_share, 0.0) * lay.case_count
@@ -791,6 +808,13 @@ def _fit_memory(
         memory = max((replace(memory, per_lesson=x) for x in _PER_LESSON), key=score)
         memory = max((replace(memory, growth=x) for x in _GROWTH), key=score)
     return best[1], best[2], best[3]
+
+
+def _before(lay: _Layout, prior: _F, work: _Work, passed: NDArray[np.bool_], memory: _Memory) -> _F:
+    """P(mastered) before each step under one forgetting model (with `work`'s emissions)."""
+    before, keep = np.empty(len(lay.case)), np.empty(len(lay.case))
+    _filter(lay, prior, work, passed, memory, before, keep)
+    return before
 
 
 def _filter(
