@@ -46,6 +46,7 @@ class PolicyResult:
     declared: list[bool] = field(default_factory=list)
     known_share: list[float] = field(default_factory=list)  # lessons on a known main competency
     known_at_end: list[float] = field(default_factory=list)  # share of the goal known at the end
+    known_share_before: list[float] = field(default_factory=list)  # the same, until proficient
     seconds: float = 0.0
 
     def rate(self, values: list[bool] | list[float]) -> float:
@@ -166,8 +167,8 @@ def run_policy(
         policy = make()
         reached: int | None = None
         premature = declared = False
-        on_known = 0
-        taken = 0
+        on_known = taken = 0
+        on_known_before = taken_before = 0  # until first truly proficient
         for n in range(world.cap):
             if reached is None and learner.knows(goal):
                 reached = n
@@ -176,7 +177,11 @@ def run_policy(
                 declared = policy.declared
                 premature = declared and not learner.knows(goal)
                 break
-            on_known += int(learner.mastered[0, world.main[lesson]])
+            known_main = int(learner.mastered[0, world.main[lesson]])
+            on_known += known_main
+            if reached is None:
+                on_known_before += known_main
+                taken_before += 1
             at = learner.now
             score, success, _ = learner.take(lesson)
             policy.observe(lesson, score, success, at)
@@ -188,6 +193,7 @@ def run_policy(
         result.premature.append(premature)
         result.declared.append(declared)
         result.known_share.append(on_known / taken if taken else 0.0)
+        result.known_share_before.append(on_known_before / taken_before if taken_before else 0.0)
         result.known_at_end.append(float(learner.mastered[0, goal].mean()))
     result.seconds = time.perf_counter() - started
     return result
@@ -356,7 +362,8 @@ def family_tables(results: list[WorldResult]) -> str:
         "paired median: ours / g.pyBKT (n); ours / g.true (n)",
         "premature: ours / g.pyBKT / g.true",
         "goal known at the end: ours / g.pyBKT / g.true",
-        "ours: done declared, lessons on known",
+        "lessons on known, all / until proficient: ours; g.pyBKT; g.true",
+        "ours: done declared",
         "goals missed",
     ]
     rows2 = []
@@ -379,7 +386,11 @@ def family_tables(results: list[WorldResult]) -> str:
                 ),
                 " / ".join(f"{x.rate(x.premature):.1f}%" for x in (sp, gp, gt)),
                 " / ".join(f"{x.rate(x.known_at_end):.0f}%" for x in (sp, gp, gt)),
-                f"{sp.rate(sp.declared):.0f}%, {sp.rate(sp.known_share):.0f}%",
+                "; ".join(
+                    f"{x.rate(x.known_share):.0f}% / {x.rate(x.known_share_before):.0f}%"
+                    for x in (sp, gp, gt)
+                ),
+                f"{sp.rate(sp.declared):.0f}%",
                 ", ".join(goals(r)) or "none",
             ]
         )
