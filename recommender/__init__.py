@@ -45,8 +45,9 @@ Human oversight
     `withdraw_override(state, kind, target, by, now)`, `start_pathway(state, pathway_id, now)`.
     After `COACH_AFTER_FAILURES` consecutive failed lessons mainly about a competency (a
     failure where it is only a minor part does not count; any pass resets the count) it is
-    listed in `LearnerState.coach_flags` and the policy stops repeating material already
-    tried.
+    listed in `LearnerState.coach_flags`; once the run of failures is also one the model gave
+    less than a 5% chance (`CompetencyState.run_chance`: failing beyond what learning
+    explains), the policy stops repeating material already failed on it.
 
 At-risk, cohort analytics, equity
     `at_risk(catalog, state, params, now, pathway_id=None) -> [MilestoneRisk]`: for each

@@ -73,6 +73,8 @@ class Lesson:
     main_weight: float = field(init=False, repr=False, compare=False, default=0.0)
     # Sum of `measures` over the parts (0: the lesson's score says nothing about mastery).
     measured: float = field(init=False, repr=False, compare=False, default=0.0)
+    # The competencies with the largest weight.
+    mains: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
 
     def __post_init__(self) -> None:
         if self.kind == "assessment" and any(p.teaches for p in self.competencies):
@@ -82,18 +84,18 @@ class Lesson:
         top = max((part.weight for part in self.competencies), default=0.0)
         object.__setattr__(self, "main_weight", top)
         object.__setattr__(self, "measured", sum(p.measures for p in self.competencies))
+        mains = frozenset(p.id for p in self.competencies if p.weight >= top)
+        object.__setattr__(self, "mains", mains)
 
 
 def is_main(lesson: Lesson, competency_id: str) -> bool:
     """Is the competency the lesson's main one (largest weight, ties included)?"""
-    top = lesson.main_weight
-    return any(part.id == competency_id and part.weight >= top for part in lesson.competencies)
+    return competency_id in lesson.mains
 
 
 def main_competencies(lesson: Lesson) -> tuple[str, ...]:
     """The competencies a lesson is mainly about (largest weight, ties included)."""
-    top = lesson.main_weight
-    return tuple(part.id for part in lesson.competencies if part.weight >= top)
+    return tuple(part.id for part in lesson.competencies if part.id in lesson.mains)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ class Catalog:
                 self.competencies.values(), self.lessons.values()
             ).items()
         }
+        self._reach: dict[str, tuple[float, float]] = {}
         self._pathway_order: dict[str, list[str]] = {}
         self._pathway_set: dict[str, frozenset[str]] = {}
         self._closure: dict[str, frozenset[str]] = {}
@@ -194,6 +197,21 @@ class Catalog:
     def lessons_for(self, competency_id: str) -> tuple[Lesson, ...]:
         """Lessons that teach or measure a competency."""
         return self._lessons_by_competency.get(competency_id, ())
+
+    def reach(self, competency_id: str) -> tuple[float, float]:
+        """(teaches, measures): the most any lesson mainly about the competency teaches it
+        and measures it (any lesson on it, when none is mainly about it). Cached."""
+        found = self._reach.get(competency_id)
+        if found is None:
+            lessons = self.lessons_for(competency_id)
+            mainly = [x for x in lessons if competency_id in x.mains] or list(lessons)
+            parts = [p for x in mainly for p in x.competencies if p.id == competency_id]
+            found = (
+                max((p.teaches for p in parts), default=0.0),
+                max((p.measures for p in parts), default=0.0),
+            )
+            self._reach[competency_id] = found
+        return found
 
     def prerequisites(self, competency_id: str) -> tuple[str, ...]:
         """The competency's prerequisites (one hop back): as the competencies declare them,

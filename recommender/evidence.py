@@ -28,7 +28,7 @@ from .memory import (
 )
 from .observation import Observation
 from .overrides import with_overrides_applied
-from .params import ModelParams
+from .params import CompetencyParams, ModelParams
 from .scores import evidence_value
 from .scores import failed as failed_result
 from .state import (
@@ -65,24 +65,45 @@ def competency_state(state: LearnerState, comp: str, params: ModelParams) -> Com
         return found
     cp = params.for_competency(comp)
     return build_competency_state(
-        cp.prior, None, cp.stability_days, 0, 0, None, None, False, False, None
+        cp.prior, None, cp.stability_days, 0, 0, None, None, False, False, None, 1.0, state.taken
     )
 
 
-def current_probability(cs: CompetencyState, now: datetime) -> float:
+def retention(
+    state: LearnerState, cs: CompetencyState, now: datetime, params: ModelParams
+) -> float:
+    """Share of P(mastered) kept from `cs.updated` to `now`: the forgetting curve over time,
+    and the forgetting per lesson taken since."""
+    kept = recall(days_between(cs.updated, now), cs.stability_days)
+    lessons = state.taken - cs.taken_at
+    if lessons > 0 and params.forget_per_lesson:
+        kept *= (1.0 - params.forget_per_lesson) ** lessons
+    return kept
+
+
+def current_probability(
+    state: LearnerState, cs: CompetencyState, now: datetime, params: ModelParams
+) -> float:
     """P(mastered) of a competency state at `now`, after forgetting."""
-    return cs.p * recall(days_between(cs.updated, now), cs.stability_days)
+    return cs.p * retention(state, cs, now, params)
 
 
-def _shifted(p: float, shift: float) -> float:
-    """sigmoid(logit(p) + shift), p clipped to [1e-6, 1 - 1e-6] for the logit. One function
-    with no min/max calls: `update` runs it twice per competency of the lesson."""
+def _logit(p: float) -> float:
+    """logit(p), p clipped to [1e-6, 1 - 1e-6]."""
     p = 1e-6 if p < 1e-6 else 1.0 - 1e-6 if p > 1.0 - 1e-6 else p
-    x = math.log(p / (1.0 - p)) + shift
+    return math.log(p / (1.0 - p))
+
+
+def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
+
+
+def _shifted(p: float, shift: float) -> float:
+    """sigmoid(logit(p) + shift), p clipped to [1e-6, 1 - 1e-6] for the logit."""
+    return _sigmoid(_logit(p) + shift)
 
 
 def lesson_shift(state: LearnerState, lesson: Lesson, params: ModelParams) -> float:
@@ -100,6 +121,13 @@ def emissions(guess: float, slip: float, shift: float) -> tuple[float, float]:
     return _shifted(1.0 - slip, shift), _shifted(guess, shift)
 
 
+def competency_emissions(cp: CompetencyParams, shift: float) -> tuple[float, float]:
+    """`emissions` of a competency's parameters, from their logits computed once."""
+    if shift == 0.0:
+        return 1.0 - cp.slip, cp.guess
+    return _sigmoid(cp.logit_known + shift), _sigmoid(cp.logit_guess + shift)
+
+
 def predict_success(
     state: LearnerState, lesson: Lesson, params: ModelParams, now: datetime
 ) -> float:
@@ -114,8 +142,8 @@ def predict_success(
         if weight <= 0.0:
             continue
         cp = params.for_competency(part.id)
-        known, unknown = emissions(cp.guess, cp.slip, shift)
-        p = current_probability(competency_state(state, part.id, params), now)
+        known, unknown = competency_emissions(cp, shift)
+        p = current_probability(state, competency_state(state, part.id, params), now, params)
         total += weight * (p * known + (1.0 - p) * unknown)
         weights += weight
     return total / weights
@@ -149,6 +177,10 @@ def update(
     expected = 0.0
     weights = 0.0
     top = lesson.main_weight
+    taken = state.taken
+    lesson_keep = 1.0 - params.forget_per_lesson
+    lessons_forget = params.forget_per_lesson > 0.0
+    grows = params.memory_growth > 0.0
     for part in lesson.competencies:
         comp = part.id
         cp = params.for_competency(comp)
@@ -160,8 +192,11 @@ def update(
             kept = 1.0
         else:
             days = (now - updated).total_seconds() / SECONDS_PER_DAY
-            kept = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
-        p = cs.p * kept
+            kept = 1.0 / math.sqrt(1.0 + FORGETTING_FACTOR * days / cs.stability_days)
+        lost = (
+            lesson_keep ** (taken - cs.taken_at) if lessons_forget and taken > cs.taken_at else 1.0
+        )
+        p = cs.p * kept * lost
         teach = part.teaches
         if score is None:
             gain = cp.learn * params.exposure_learning * teach
@@ -176,13 +211,16 @@ def update(
                 cs.assessed,
                 cs.mastered_by_override,
                 cs.checked,
+                cs.run_chance,
+                taken,
             )
             continue
         weight = part.measures
         post = p
         if weight > 0.0:
-            known, unknown = emissions(cp.guess, cp.slip, shift)
-            expected += weight * (p * known + (1.0 - p) * unknown)
+            known, unknown = competency_emissions(cp, shift)
+            p_success = p * known + (1.0 - p) * unknown
+            expected += weight * p_success
             weights += weight
             like_m = score * known + (1.0 - score) * (1.0 - known)
             like_n = score * unknown + (1.0 - score) * (1.0 - unknown)
@@ -204,10 +242,14 @@ def update(
                 cs.assessed,
                 cs.mastered_by_override,
                 cs.checked,
+                cs.run_chance,
+                taken,
             )
             continue
         stability = (
-            next_stability(cs.stability_days, kept, success) if post >= 0.5 else cs.stability_days
+            next_stability(cs.stability_days, kept, success)
+            if grows and post >= 0.5
+            else cs.stability_days
         )
         passed_assessment = lesson.kind == "assessment" and (
             obs.success is True
@@ -221,6 +263,9 @@ def update(
         # is a minor part does not count towards the coach flag.
         main = part.weight >= top
         failures = 0 if not failed else cs.failures + 1 if main else cs.failures
+        run_chance = (
+            1.0 if not failed else cs.run_chance * (1.0 - p_success) if main else (cs.run_chance)
+        )
         if failures >= COACH_AFTER_FAILURES and comp not in flags:
             flags += (comp,)
         if not failed and comp in flags:
@@ -243,6 +288,8 @@ def update(
             cs.assessed or passed_assessment,
             cs.mastered_by_override,
             checked,
+            run_chance,
+            taken,
         )
     ability = state.ability
     if score is not None and params.ability_rate and weights > 0.0:
@@ -266,6 +313,7 @@ def update(
         flags,
         state.started,
         state.minutes_per_day,
+        taken + 1,
     )
 
 
@@ -315,6 +363,8 @@ def pre_assess(
             cs.assessed or passed,
             cs.mastered_by_override,
             now if passed else None,
+            1.0,
+            state.taken,
         )
     return LearnerState(
         state.learner_id,
@@ -325,6 +375,7 @@ def pre_assess(
         state.coach_flags,
         state.started,
         state.minutes_per_day,
+        state.taken,
     )
 
 
@@ -351,7 +402,9 @@ def mastery_of(
         r = 1.0
     else:  # recall(), inlined: this runs for every competency of every recommendation
         days = (now - cs.updated).total_seconds() / SECONDS_PER_DAY
-        r = (1.0 + FORGETTING_FACTOR * days / cs.stability_days) ** -0.5
+        r = 1.0 / math.sqrt(1.0 + FORGETTING_FACTOR * days / cs.stability_days)
+    if state.taken > cs.taken_at and params.forget_per_lesson:
+        r *= (1.0 - params.forget_per_lesson) ** (state.taken - cs.taken_at)
     prob = cs.p * r
     # Only a pre-assessment result (no lesson) skips by score alone: a single pass/fail
     # item in a lesson can be a lucky guess, so it goes through the model instead.

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import StateError
 from .scores import SCORE_BINS
+
+_COMPETENCY_FIELDS = ("prior", "learn", "guess", "slip", "stability_days")
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,9 @@ class CompetencyParams:
     guess: float = 0.2
     slip: float = 0.1
     stability_days: float = 60.0
+    # logit(1 - slip) and logit(guess), for the emissions of every update: computed once.
+    logit_known: float = field(init=False, repr=False, compare=False, default=0.0)
+    logit_guess: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
         for name in ("prior", "learn", "guess", "slip"):
@@ -37,16 +47,18 @@ class CompetencyParams:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
         if not (self.stability_days > 0 and math.isfinite(self.stability_days)):
             raise ValueError("stability_days must be a positive number")
+        object.__setattr__(self, "logit_known", _logit(1.0 - self.slip))
+        object.__setattr__(self, "logit_guess", _logit(self.guess))
 
     def to_dict(self) -> dict[str, float]:
         """A JSON-safe dict."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in _COMPETENCY_FIELDS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CompetencyParams:
         """Rebuild from `to_dict` output."""
         try:
-            return cls(**{k: float(data[k]) for k in cls.__dataclass_fields__ if k in data})
+            return cls(**{k: float(data[k]) for k in _COMPETENCY_FIELDS if k in data})
         except (TypeError, ValueError) as exc:
             raise StateError(f"invalid competency parameters: {exc}") from exc
 
@@ -59,7 +71,10 @@ class ModelParams:
     `difficulty_effect`: logit shift of P(success) per unit of lesson difficulty below 0.5;
     `exposure_learning`: share of `learn` an unscored exposure produces;
     `score_evidence`: the fitted score model, the evidence value of a score without a success
-    flag per tenth of the score range (`scores.SCORE_BINS` values; empty: the score itself).
+    flag per tenth of the score range (`scores.SCORE_BINS` values; empty: the score itself);
+    `forget_per_lesson`: P(losing a mastered competency) with every lesson taken (interference,
+    beside forgetting over time); `memory_growth`: 1 when memory stability grows with each
+    successful retrieval (FSRS-like), 0 when it stays as fitted.
     """
 
     competencies: Mapping[str, CompetencyParams] = field(default_factory=dict)
@@ -69,11 +84,15 @@ class ModelParams:
     exposure_learning: float = 0.5
     review_recall: float = 0.85
     score_evidence: tuple[float, ...] = ()
+    forget_per_lesson: float = 0.0
+    memory_growth: float = 1.0
 
     def __post_init__(self) -> None:
         table = self.score_evidence
         if table and (len(table) != SCORE_BINS or not all(0.0 <= v <= 1.0 for v in table)):
             raise ValueError(f"score_evidence must be {SCORE_BINS} values in [0, 1] or empty")
+        if not 0.0 <= self.forget_per_lesson < 1.0:
+            raise ValueError("forget_per_lesson must be in [0, 1)")
 
     def for_competency(self, competency_id: str) -> CompetencyParams:
         """Fitted parameters of a competency, or the defaults."""
@@ -100,6 +119,8 @@ class ModelParams:
             "exposure_learning": self.exposure_learning,
             "review_recall": self.review_recall,
             "score_evidence": list(self.score_evidence),
+            "forget_per_lesson": self.forget_per_lesson,
+            "memory_growth": self.memory_growth,
         }
 
     @classmethod
@@ -117,6 +138,8 @@ class ModelParams:
                 exposure_learning=float(data.get("exposure_learning", 0.5)),
                 review_recall=float(data.get("review_recall", 0.85)),
                 score_evidence=tuple(float(v) for v in data.get("score_evidence", ())),
+                forget_per_lesson=float(data.get("forget_per_lesson", 0.0)),
+                memory_growth=float(data.get("memory_growth", 1.0)),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise StateError(f"invalid model parameters: {exc}") from exc

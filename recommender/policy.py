@@ -1,46 +1,40 @@
 """The path policy: which lesson a learner should take next in a pathway, and why.
 
 Pure: imports only the standard library. Order of precedence: instructor overrides (pin,
-then assignments), remediation after a low score, spaced review, a passed assessment for a
-critical competency, then the largest expected gap closure per minute on the earliest
-incomplete milestone, among the lessons mainly about the gap when there are usable ones.
-Lessons whose `requires` are not mastered are never recommended, and a competency is not
-worked on while one of its prerequisites is not mastered (when that prerequisite is stuck
-behind coach flags, the policy goes back to what it builds on, or tells the coach).
+then assignments), remediation after a low result, spaced review, then the lesson with the
+largest expected gain per minute on the competencies still to learn (on the earliest
+incomplete milestone). A lesson's expected gain is what it teaches of each competency the
+learner may not master yet (P(not mastered) x learning rate x how much it teaches it), plus
+a little for what its score would tell. Lessons whose `requires` are not mastered are never
+recommended, and a competency is not worked on while one of its prerequisites is not
+mastered (when that prerequisite is stuck behind coach flags, the policy goes back to what it
+builds on, or tells the coach).
 
-The goal is reached when every goal competency is at its level robustly (still there after
-two more failed attempts), has direct and fresh evidence (a pass on a lesson mainly about it,
-on which success is at least twice as likely with the competency as without it given the
-lesson's other competencies, with no failure since and the latest evidence under a day old),
-and everything it builds on is mastered. A goal competency that only lacks that evidence gets
-the lesson mainly about it that best tells mastery from a lucky success, once no other gap
-is left. After a low score, remediation goes back only to prerequisites that are not
-mastered.
+Learning comes first: a competency the learner probably masters already gains little from
+another lesson, so it waits while there is something to learn. Goal checks come when nothing
+is left to learn, are practice (lessons that teach, chosen for the competency the engine is
+least sure of) and stop as soon as the goal counts as reached (see `goal`). A goal
+competency that only lacks direct evidence gets the lesson mainly about it that best tells
+mastery from a lucky success.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .catalog import Catalog, Lesson, Pathway, is_main
 from .errors import require_aware
-from .evidence import (
-    MasteryEstimate,
-    current_probability,
-    emissions,
-    lesson_shift,
-    mastery_of,
-    predict_success,
-)
+from .evidence import predict_success
 from .explanations import Reason, sentence
+from .goal import DecisionView, goal_reached, success_ratio
 from .memory import SECONDS_PER_DAY, days_until_recall
 from .overrides import active_overrides
 from .params import ModelParams
 from .scores import failed
-from .state import CompetencyState, LearnerState
+from .state import LearnerState, LessonRecord
 
 PREREQUISITE_HOPS = 3
 # Going back to a prerequisite: when stuck (nothing usable left on a competency), any
@@ -53,17 +47,11 @@ SOLID_AFTER_LOW_SCORE = 0.0
 # value of a lesson: enough to break ties towards informative lessons, small enough that an
 # assessment (which teaches nothing) does not beat a lesson that teaches.
 INFORMATION_WEIGHT = 0.1
-# The goal is declared on fresh, robust evidence: the last direct evidence on each goal
-# competency is at most this old, and its estimate stays at the goal level even if this
-# many further direct attempts failed.
-FRESH_DAYS = 1.0
-ROBUST_TO_FAILURES = 2
-# A pass confirms a goal competency only on a lesson where success is at least this many
-# times likelier if the learner masters it than if not, given what is known of the lesson's
-# other competencies (a success on "c17 1.0, c16 0.7" is largely explained by a known c16).
-# Several weak passes do not add up: for a learner who succeeds at nearly everything, they
-# mostly measure the learner, not the competency.
-CONFIRM_RATIO = 2.0
+# A flagged competency is stuck (the policy goes back to its prerequisites that are not
+# solidly known) when the model gave the run of failures on it less than this chance.
+STUCK_CHANCE = 0.05
+
+_Choice = tuple[Lesson, list[Reason], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,122 +100,6 @@ class Recommendation:
         )
 
 
-class _View:
-    """Memoised mastery reads for one decision (a decision reads each competency once)."""
-
-    def __init__(
-        self,
-        catalog: Catalog,
-        state: LearnerState,
-        params: ModelParams,
-        pathway: Pathway,
-        now: datetime,
-        robust: bool = True,
-    ) -> None:
-        self.catalog, self.state, self.params, self.now = catalog, state, params, now
-        self.robust = robust
-        self.skip_at = pathway.thresholds.skip_at_or_above
-        self.goal = {g.competency: g.level for g in pathway.goal}
-        self.in_pathway = catalog.pathway_competency_set(pathway)
-        self._cache: dict[str, MasteryEstimate] = {}
-        self._goal_cache: dict[str, bool] = {}
-        self._confirmed: dict[str, bool] = {}
-
-    def est(self, comp: str) -> MasteryEstimate:
-        found = self._cache.get(comp)
-        if found is None:
-            found = mastery_of(self.state, comp, self.catalog, self.params, self.now, self.skip_at)
-            self._cache[comp] = found
-        return found
-
-    def mastered(self, comp: str) -> bool:
-        return self.est(comp).mastered
-
-    def level_met(self, comp: str) -> bool:
-        """At the pathway's goal level (or mastered, for a competency that is not a goal).
-
-        A goal level reached by the model's estimate must be robust: still met if the next
-        `ROBUST_TO_FAILURES` direct attempts failed. An instructor's decision or a
-        pre-assessment skip counts as it is.
-        """
-        level = self.goal.get(comp)
-        if level is None:
-            return self.mastered(comp)
-        found = self._goal_cache.get(comp)
-        if found is None:
-            threshold = max(level, self.catalog.competencies[comp].mastery_threshold)
-            est = mastery_of(
-                self.state,
-                comp,
-                self.catalog,
-                self.params,
-                self.now,
-                self.skip_at,
-                threshold=threshold,
-            )
-            found = est.mastered
-            if found and self.robust and est.probability >= threshold:
-                found = self._robust(comp, est.probability, threshold)
-            self._goal_cache[comp] = found
-        return found
-
-    def _robust(self, comp: str, p: float, level: float) -> bool:
-        """P(mastered) after `ROBUST_TO_FAILURES` failed attempts (at this learner's ability,
-        a lesson of middle difficulty) is still at `level`."""
-        cp = self.params.for_competency(comp)
-        known, unknown = emissions(cp.guess, cp.slip, self.state.ability)
-        miss_m = p * (1.0 - known) ** ROBUST_TO_FAILURES
-        miss_n = (1.0 - p) * (1.0 - unknown) ** ROBUST_TO_FAILURES
-        return miss_m + miss_n <= 0.0 or miss_m / (miss_m + miss_n) >= level
-
-    def goal_met(self, comp: str) -> bool:
-        """A goal competency also needs direct, recent evidence (see `confirmed`)."""
-        return self.level_met(comp) and (comp not in self.goal or self.confirmed(comp))
-
-    def confirmed(self, comp: str) -> bool:
-        """Direct, fresh evidence: a passed lesson mainly about the competency (or a passed
-        pre-assessment) with no failure on it since, the latest evidence at most
-        `FRESH_DAYS` old; or an instructor's decision.
-
-        A success on a lesson that is mostly about something else may be explained by that
-        other competency, so it does not confirm, and neither does a pass on a lesson whose
-        other competencies explain success almost as well (see `CONFIRM_RATIO`); old
-        evidence may have been forgotten.
-        """
-        found = self._confirmed.get(comp)
-        if found is None:
-            found = self._confirmed[comp] = self._confirm(comp)
-        return found
-
-    def _confirm(self, comp: str) -> bool:
-        cs = self.state.competencies.get(comp)
-        if cs is None:
-            return False
-        if cs.mastered_by_override:
-            return True
-        if cs.failures or cs.checked is None or cs.updated is None:
-            return False
-        if (self.now - cs.updated).total_seconds() > FRESH_DAYS * SECONDS_PER_DAY:
-            return False
-        passes = [
-            self.catalog.lessons[lid]
-            for lid, record in self.state.lessons.items()
-            if record.last_at is not None
-            and record.last_at >= cs.checked
-            and record.last_score is not None
-            and not failed(record.last_score, record.last_success, self.params.score_evidence)
-            and lid in self.catalog.lessons
-            and is_main(self.catalog.lessons[lid], comp)
-        ]
-        if not passes:
-            return True  # no lesson since the check: it came from a passed pre-assessment
-        return any(_success_ratio(self, x, comp) >= CONFIRM_RATIO for x in passes)
-
-    def ready(self, comp: str) -> bool:
-        """Every prerequisite of the competency is mastered."""
-        return all(self.mastered(p) for p in self.catalog.prerequisites(comp))
-
-
 def _names(catalog: Catalog) -> dict[str, str]:
     return {c.id: c.name for c in catalog.competencies.values()}
 
@@ -250,7 +122,7 @@ def _finish(
     )
 
 
-def milestone_complete(view: _View, comps: tuple[str, ...]) -> bool:
+def milestone_complete(view: DecisionView, comps: tuple[str, ...]) -> bool:
     """All competencies of a milestone mastered."""
     return all(view.mastered(c) for c in comps)
 
@@ -280,8 +152,9 @@ def recommend_next(
     preferences: Preferences | None = None,
     robust: bool = True,
 ) -> Recommendation:
-    """`recommend`, with the robustness check of goal levels optional: the path preview,
-    whose expected steps carry no evidence, assumes the remaining checks pass."""
+    """`recommend`; with `robust` False the goal needs no joint confidence (see
+    `goal.DecisionView`): the path preview, whose expected steps carry no evidence, assumes
+    the remaining practice goes as expected."""
     require_aware(now)
     preferences = preferences or Preferences()
     pathway = catalog.pathway(pathway_id)
@@ -315,7 +188,7 @@ def recommend_next(
                     )
                 ],
             )
-    view = _View(catalog, state, params, pathway, now, robust)
+    view = DecisionView(catalog, state, params, pathway, now, joint=robust)
     found = _choose(catalog, view, pathway, skipped, preferences.minutes, preferences.format)
     if found is None and preferences.minutes is not None:
         found = _choose(catalog, view, pathway, skipped, None, preferences.format)
@@ -327,7 +200,7 @@ def recommend_next(
                 ),
             )
     if found is None:
-        if _goal_reached(catalog, view, pathway):
+        if goal_reached(view):
             return _finish(catalog, None, [Reason("goal_reached")], goal_reached=True)
         reasons = [Reason("nothing_available")]
         reasons += [Reason("coach_flagged", competency_id=c) for c in state.coach_flags]
@@ -348,19 +221,9 @@ def recommend_next(
     return _finish(catalog, lesson, reasons, alternatives, competency_id=comp)
 
 
-def _goal_done(catalog: Catalog, view: _View, comp: str) -> bool:
-    """A goal competency at its level with direct evidence, and everything it builds on
-    mastered: a goal estimate that runs ahead of its own prerequisites is not trusted."""
-    return view.goal_met(comp) and all(view.mastered(c) for c in catalog.closure(comp) if c != comp)
-
-
-def _goal_reached(catalog: Catalog, view: _View, pathway: Pathway) -> bool:
-    return all(_goal_done(catalog, view, g.competency) for g in pathway.goal)
-
-
 def _alternatives(
     catalog: Catalog,
-    view: _View,
+    view: DecisionView,
     lesson: Lesson,
     skipped: set[str | None],
     preferences: Preferences,
@@ -382,7 +245,7 @@ def _alternatives(
     return tuple(out)
 
 
-def _review_due(view: _View, comp: str) -> bool:
+def _review_due(view: DecisionView, comp: str) -> bool:
     """Was mastered when last seen, and predicted recall has fallen below the review level."""
     cs = view.state.competencies.get(comp)
     if cs is None or cs.updated is None:
@@ -400,7 +263,9 @@ def _review_due(view: _View, comp: str) -> bool:
     return view.est(comp).recall < view.params.review_recall
 
 
-def _usable(view: _View, lesson: Lesson, skipped: set[str | None], budget: float | None) -> bool:
+def _usable(
+    view: DecisionView, lesson: Lesson, skipped: set[str | None], budget: float | None
+) -> bool:
     if lesson.id in skipped:
         return False
     if budget is not None and lesson.duration_minutes > budget:
@@ -408,44 +273,42 @@ def _usable(view: _View, lesson: Lesson, skipped: set[str | None], budget: float
     return all(view.mastered(r) for r in lesson.requires)
 
 
-def _flag_blocked(view: _View, lesson: Lesson) -> bool:
-    """After repeated failures, do not repeat a lesson the learner just failed on that skill."""
-    record = view.state.lessons.get(lesson.id)
-    if (
-        record is None
-        or record.last_score is None
-        or not failed(record.last_score, record.last_success, view.params.score_evidence)
-    ):
+def _stuck(view: DecisionView, comp: str) -> bool:
+    """Flagged for a coach, and failing beyond what learning explains: the model gave the
+    current run of failures on it less than a `STUCK_CHANCE` chance."""
+    if comp not in view.state.coach_flags:
         return False
-    return any(
-        p.id in view.state.coach_flags and is_main(lesson, p.id) for p in lesson.competencies
-    )
+    cs = view.state.competencies.get(comp)
+    return cs is not None and cs.run_chance < STUCK_CHANCE
 
 
 def _choose(
     catalog: Catalog,
-    view: _View,
+    view: DecisionView,
     pathway: Pathway,
     skipped: set[str | None],
     budget: float | None,
     fmt: str | None,
-) -> tuple[Lesson, list[Reason], str] | None:
+) -> _Choice | None:
     state = view.state
     comps = catalog.pathway_competencies(pathway)
-    low = pathway.thresholds.remediate_below
 
     def ok(lesson: Lesson) -> bool:
-        return _usable(view, lesson, skipped, budget) and not _flag_blocked(view, lesson)
+        return _usable(view, lesson, skipped, budget)
 
-    # 1. Remediation after a low score on the latest scored lesson, before moving on.
+    # 1. Remediation after a low result on the latest scored lesson, before moving on.
     latest = _latest_scored(state)
-    if latest is not None and latest[1] < low:
+    if latest is not None and _low(view, pathway, latest[1]):
         last_lesson = catalog.lessons.get(latest[0])
-        if last_lesson is not None:
+        score = latest[1].last_score
+        if last_lesson is not None and score is not None:
             comp = max(last_lesson.competencies, key=lambda part: part.weight).id
-            cs = state.competencies.get(comp)
-            if cs is not None and comp in comps and not view.mastered(comp):
-                found = _remediate(catalog, view, comp, cs, last_lesson, latest[1], ok)
+            if comp in comps and comp in state.competencies and not view.mastered(comp):
+                if _stuck(view, comp):
+                    back = _prerequisite_lesson(catalog, view, comp, ok, {"stuck": True})
+                    if back is not None:
+                        return back
+                found = _remediate(catalog, view, comp, last_lesson, score, ok)
                 if found is not None:
                     return found
     # 2. Spaced review of mastered competencies whose predicted recall fell too low.
@@ -461,64 +324,154 @@ def _choose(
                 [Reason("review_due", comp, quick.id, {"recall": round(recall_now, 3)})],
                 comp,
             )
-    # 3. Gaps, milestone by milestone; a critical competency needs a passed assessment.
+    # 3. Learning: the largest expected gain per minute among the competencies still to
+    # learn (below their level) whose prerequisites are mastered; a critical competency at
+    # its level still needs a passed assessment.
     targets = _targets(catalog, view, pathway)
-    best_score = -1.0
-    best: tuple[Lesson, list[Reason], str] | None = None
-    # Gaps first; goal competencies that only lack direct evidence are checked when nothing
-    # is left to learn (a check made earlier could go stale while the rest is learned, and a
-    # competency whose checks keep failing must not hold up the others).
-    unchecked = sorted(
-        (c for c in targets if c in view.goal and view.level_met(c)),
-        key=lambda c: _attempts(state, c),
-    )
-    for comp in [c for c in targets if c not in unchecked] + unchecked:
-        est = view.est(comp)
-        if view.goal_met(comp) or not view.ready(comp):
-            continue  # met, or behind a prerequisite that is not (stuck: see the coach flags)
-        confirming = view.level_met(comp)  # a goal competency that only lacks direct evidence
-        critical = catalog.competencies[comp].critical
-        usable = [x for x in catalog.lessons_for(comp) if ok(x)]
-        # Work on a gap with material mainly about it when there is some: where it is a minor
-        # part it is learned at that smaller weight, and a success there says little about it.
-        mainly = [x for x in usable if is_main(x, comp)]
-        for lesson in mainly if mainly or confirming else usable:
-            # To confirm, the lesson that best tells mastery from a lucky success.
-            value = (
-                _diagnostic(view, lesson, comp)
-                if confirming
-                else _value(catalog, view, lesson, fmt)
-            )
-            record = state.lessons.get(lesson.id)
-            if confirming and record is not None:
-                # Rotate the checks: when none can tell (a learner who succeeds at nearly
-                # everything), do not ask for the same lesson over and over.
-                value *= 0.8**record.attempts
-            if critical and est.probability >= est.threshold and lesson.kind == "assessment":
-                value += 10.0
-            if value > best_score:
-                best_score = value
-                code = (
-                    "critical_assessment"
-                    if critical and lesson.kind == "assessment" and est.probability >= est.threshold
-                    else "check"
-                    if confirming
-                    else "gap"
-                )
-                reasons = [Reason(code, comp, lesson.id, {"mastery": round(est.probability, 3)})]
-                unlocked = _unlocks(catalog, view, comp, targets)
-                if unlocked:
-                    reasons.append(Reason("unlocks", unlocked, lesson.id))
-                best = (lesson, reasons, comp)
-        if best is not None:
-            # Competencies come prerequisites first: close the earliest gap before later ones.
-            return best
-        # Nothing usable left on it (material already failed after a coach flag): go back
-        # to its prerequisites that are not solidly known before anything builds on it.
-        back = _prerequisite_lesson(catalog, view, comp, ok, {"stuck": True})
+    gaps = [c for c in targets if _gap(view, c)]
+    ready = [c for c in gaps if view.ready(c)]
+    found = _best(catalog, view, targets, ready, "gap", ok, fmt)
+    if found is not None and _stuck(view, found[2]):
+        # Stuck on it: first back to its prerequisites that are not solidly known.
+        back = _prerequisite_lesson(catalog, view, found[2], ok, {"stuck": True})
         if back is not None:
             return back
+    if found is not None:
+        return found
+    if gaps:
+        return None  # nothing usable on what is left to learn: the coach is told
+    # 4. Direct evidence for goal competencies at their level that lack it, fewest attempts
+    # first.
+    unchecked = sorted(
+        (
+            (_attempts(state, c), i, c)
+            for i, c in enumerate(targets)
+            if c in view.goal and not view.confirmed(c) and view.ready(c)
+        )
+    )
+    for _, _, comp in unchecked:
+        found = _check(catalog, view, comp, ok)
+        if found is not None:
+            return found
+    # 5. Not yet sure enough of the whole goal: practise where the engine is least sure.
+    if view.joint and not goal_reached(view):
+        goal = [c for c in comps if c in view.goal and view.ready(c)]
+        return _best(catalog, view, comps, goal, "check", ok, fmt)
     return None
+
+
+def _low(view: DecisionView, pathway: Pathway, record: LessonRecord) -> bool:
+    """A failed result (success flag), or a score below the pathway's remediation line."""
+    if record.last_success is not None:
+        return not record.last_success
+    return record.last_score is not None and record.last_score < pathway.thresholds.remediate_below
+
+
+def _gap(view: DecisionView, comp: str) -> bool:
+    """Still to learn: below its level, or critical and not yet shown on an assessment."""
+    return not view.at_level(comp)
+
+
+def _any_usable(catalog: Catalog, comps: list[str], ok: Callable[[Lesson], bool]) -> bool:
+    return any(ok(x) for c in comps for x in catalog.lessons_for(c))
+
+
+def _best(
+    catalog: Catalog,
+    view: DecisionView,
+    targets: list[str],
+    focus: list[str],
+    code: str,
+    ok: Callable[[Lesson], bool],
+    fmt: str | None,
+) -> _Choice | None:
+    """Among the `focus` competencies, the one where a lesson can do the most (`_promise`),
+    then the lesson for it that fits best (`_fit` of its expected gain, `_gain`): the
+    competency is chosen by what a lesson can do for it, the lesson by what it costs."""
+    if not focus:
+        return None
+    ranked = sorted((-_promise(catalog, view, c), i, c) for i, c in enumerate(focus))
+    counted = _Counted(view, targets)
+    for _, _, comp in ranked:
+        est = view.est(comp)
+        needs_assessment = _needs_assessment(catalog, view, comp)
+        # A gap is closed by lessons that teach it (or, once at its level, by the passed
+        # assessment a critical competency needs). Checks are practice too: a lesson that
+        # teaches where there is one.
+        lessons = _material(catalog, comp, ok, teaching=not needs_assessment)
+        if not lessons and code == "check":
+            lessons = _material(catalog, comp, ok)
+        if needs_assessment:
+            lessons = [x for x in lessons if x.kind == "assessment"] or lessons
+        if not lessons:
+            continue
+        lesson = max(lessons, key=lambda x: _fit(view, x, _gain(view, x, counted), fmt))
+        reason = "critical_assessment" if needs_assessment and lesson.kind == "assessment" else code
+        reasons = [Reason(reason, comp, lesson.id, {"mastery": round(est.probability, 3)})]
+        unlocked = _unlocks(catalog, view, comp, targets)
+        if unlocked:
+            reasons.append(Reason("unlocks", unlocked, lesson.id))
+        return lesson, reasons, comp
+    return None
+
+
+def _needs_assessment(catalog: Catalog, view: DecisionView, comp: str) -> bool:
+    """A critical competency at its level that still needs a passed assessment."""
+    if not catalog.competencies[comp].critical:
+        return False
+    est = view.est(comp)
+    return not est.mastered and est.probability >= est.threshold
+
+
+def _promise(catalog: Catalog, view: DecisionView, comp: str) -> float:
+    """What a lesson mainly about the competency can do for it: P(not mastered) x learning
+    rate x the chance its prerequisites are known x how much such a lesson teaches it, plus
+    a little for what its score tells; far more for the assessment a critical competency
+    needs."""
+    teaches, measures = catalog.reach(comp)
+    p = view.probability(comp)
+    learn = view.params.for_competency(comp).learn * view.readiness(comp)
+    value = teaches * (1.0 - p) * learn + measures * INFORMATION_WEIGHT * p * (1.0 - p)
+    return value + (10.0 if _needs_assessment(catalog, view, comp) else 0.0)
+
+
+def _material(
+    catalog: Catalog, comp: str, ok: Callable[[Lesson], bool], teaching: bool = False
+) -> list[Lesson]:
+    """The usable lessons to work on a competency with (with `teaching`, only those that
+    teach it): those mainly about it. Where it is a minor part it is learned at that smaller
+    weight and a success there says little about it, so lessons where it is a minor part are
+    used only when none mainly about it is usable."""
+    usable = [x for x in catalog.lessons_for(comp) if (not teaching or _teaches(x, comp)) and ok(x)]
+    return [x for x in usable if comp in x.mains] or usable
+
+
+def _teaches(lesson: Lesson, comp: str) -> bool:
+    return any(part.id == comp and part.teaches > 0.0 for part in lesson.competencies)
+
+
+def _check(
+    catalog: Catalog, view: DecisionView, comp: str, ok: Callable[[Lesson], bool]
+) -> _Choice | None:
+    """The usable lesson mainly about `comp` that best tells mastery from a lucky success;
+    checks rotate (a lesson asked before counts less) for a learner no lesson can tell."""
+    best_value = -1.0
+    best: Lesson | None = None
+    for lesson in catalog.lessons_for(comp):
+        if not ok(lesson) or not is_main(lesson, comp):
+            continue
+        value = success_ratio(view, lesson, comp)
+        record = view.state.lessons.get(lesson.id)
+        if record is not None:
+            value *= 0.8**record.attempts
+        if lesson.kind != "assessment":
+            value *= 1.05  # a check that teaches too, where it tells as well
+        if value > best_value:
+            best_value, best = value, lesson
+    if best is None:
+        return None
+    est = view.est(comp)
+    return best, [Reason("check", comp, best.id, {"mastery": round(est.probability, 3)})], comp
 
 
 def _attempts(state: LearnerState, comp: str) -> int:
@@ -526,42 +479,48 @@ def _attempts(state: LearnerState, comp: str) -> int:
     return 0 if cs is None else cs.attempts
 
 
-def _latest_scored(state: LearnerState) -> tuple[str, float] | None:
-    """The most recent scored lesson and its score."""
-    best: tuple[datetime, str, float] | None = None
+def _latest_scored(state: LearnerState) -> tuple[str, LessonRecord] | None:
+    """The most recent scored lesson and its record."""
+    best: tuple[datetime, str, LessonRecord] | None = None
     for lesson_id, record in state.lessons.items():
         if record.last_at is None or record.last_score is None:
             continue
         if best is None or record.last_at > best[0]:
-            best = (record.last_at, lesson_id, record.last_score)
+            best = (record.last_at, lesson_id, record)
     return None if best is None else (best[1], best[2])
 
 
 def _remediate(
     catalog: Catalog,
-    view: _View,
+    view: DecisionView,
     comp: str,
-    cs: CompetencyState,
     last: Lesson,
     score: float,
-    ok: Any,
-) -> tuple[Lesson, list[Reason], str] | None:
+    ok: Callable[[Lesson], bool],
+) -> _Choice | None:
     """Easier or alternative lessons on the competency, then its prerequisites (3 hops)."""
     alternatives = set(last.alternatives) | {
         x.id for x in catalog.lessons_for(comp) if last.id in x.alternatives
     }
     options = [
         x
-        for x in catalog.lessons_for(comp)
-        if ok(x) and x.id != last.id and (x.id in alternatives or x.difficulty < last.difficulty)
+        for x in _material(catalog, comp, ok, teaching=True)
+        if x.id != last.id and (x.id in alternatives or x.difficulty < last.difficulty)
     ]
     detail = {"score": score, "after_lesson": last.id}
     if options:
-        # Alternatives first, then material that teaches (not a test) and is mainly about
-        # the competency, then the easiest.
+        # Not one just failed, then alternatives, then material that teaches (not a test) and
+        # is mainly about the competency, then the easiest.
+        table = view.params.score_evidence
+
+        def just_failed(x: Lesson) -> bool:
+            record = view.state.lessons.get(x.id)
+            return record is not None and failed(record.last_score, record.last_success, table)
+
         pick = min(
             options,
             key=lambda x: (
+                just_failed(x),
                 x.id not in alternatives,
                 x.kind == "assessment",
                 not is_main(x, comp),
@@ -576,19 +535,19 @@ def _remediate(
 
 def _prerequisite_lesson(
     catalog: Catalog,
-    view: _View,
+    view: DecisionView,
     comp: str,
-    ok: Any,
+    ok: Callable[[Lesson], bool],
     detail: Mapping[str, Any],
     solid: float = SOLID,
-) -> tuple[Lesson, list[Reason], str] | None:
+) -> _Choice | None:
     """The easiest usable lesson on a prerequisite (3 hops) known below `solid` (or below
     its own mastery threshold, if that is higher)."""
     for pre in catalog.prerequisites_within(comp, PREREQUISITE_HOPS):
         est = view.est(pre)
         if est.probability >= max(solid, est.threshold):
             continue  # known well enough: going back there would not help
-        lessons = [x for x in catalog.lessons_for(pre) if ok(x)]
+        lessons = _material(catalog, pre, ok, teaching=True)
         if lessons:
             pick = min(lessons, key=lambda x: (x.difficulty, x.duration_minutes, x.id))
             return (
@@ -602,7 +561,10 @@ def _prerequisite_lesson(
     return None
 
 
-def _targets(catalog: Catalog, view: _View, pathway: Pathway) -> list[str]:
+def _targets(catalog: Catalog, view: DecisionView, pathway: Pathway) -> list[str]:
+    """What to work on: the earliest incomplete milestone's competencies and what they build
+    on, or else the whole pathway (a goal competency already done has nothing left below
+    its level in what it builds on, so it needs no filtering out)."""
     order = catalog.pathway_competencies(pathway)
     for milestone in pathway.milestones:
         if not milestone_complete(view, milestone.competencies):
@@ -610,65 +572,53 @@ def _targets(catalog: Catalog, view: _View, pathway: Pathway) -> list[str]:
             for comp in milestone.competencies:
                 wanted |= catalog.closure(comp)
             return [c for c in order if c in wanted]
-    goal = [g.competency for g in pathway.goal if not _goal_done(catalog, view, g.competency)]
-    wanted = set()
-    for comp in goal:
-        wanted |= catalog.closure(comp)
-    return [c for c in order if c in wanted]
+    return order
 
 
-def _value(catalog: Catalog, view: _View, lesson: Lesson, fmt: str | None) -> float:
-    """Expected gap closure per minute, lightly shaped by novelty, fit and format."""
-    params, state, now = view.params, view.state, view.now
+class _Counted:
+    """The competencies whose gains count (the targets whose prerequisites are more likely
+    known than not), asked lazily: a decision looks at a few lessons' parts only."""
+
+    def __init__(self, view: DecisionView, targets: list[str]) -> None:
+        self.view = view
+        self.targets = set(targets)
+
+    def __contains__(self, comp: object) -> bool:
+        return comp in self.targets and isinstance(comp, str) and self.view.ready(comp)
+
+
+def _gain(view: DecisionView, lesson: Lesson, counted: _Counted) -> float:
+    """Expected gain of one lesson on the `counted` competencies (the ones to learn or
+    confirm whose prerequisites are mastered): what it teaches of each (P(not mastered) x
+    learning rate x how much it teaches it), plus a little for what its score tells."""
+    params = view.params
     gain = 0.0
     for part in lesson.competencies:
-        if part.id not in view.in_pathway or view.goal_met(part.id):
-            continue  # only gaps of this pathway count
-        cp = params.for_competency(part.id)
-        cs = state.competencies.get(part.id)
-        p = current_probability(cs, now) if cs else cp.prior
-        # Learning where the lesson teaches, plus the information its score gives where it
-        # measures.
-        gain += part.teaches * (1.0 - p) * cp.learn
+        if part.id not in counted:
+            continue
+        p = view.probability(part.id)
+        learn = params.for_competency(part.id).learn * view.readiness(part.id)
+        gain += part.teaches * (1.0 - p) * learn
         gain += part.measures * INFORMATION_WEIGHT * p * (1.0 - p)
+    return gain
+
+
+def _fit(view: DecisionView, lesson: Lesson, gain: float, fmt: str | None) -> float:
+    """How well a lesson fits, among the lessons on one competency: gain per minute, less
+    for a lesson taken before (they rotate), less for one too hard for now, more in the
+    learner's preferred format."""
     value = gain / lesson.duration_minutes
-    record = state.lessons.get(lesson.id)
+    record = view.state.lessons.get(lesson.id)
     if record is not None:
         value *= 0.8**record.attempts
-    success = predict_success(state, lesson, params, now)
-    if success < 0.3:
+    if value > 0.0 and predict_success(view.state, lesson, view.params, view.now) < 0.3:
         value *= 0.7  # too hard for now: prefer something the learner can get through
     if fmt is not None and lesson.format == fmt:
         value *= 1.25
     return value
 
 
-def _diagnostic(view: _View, lesson: Lesson, comp: str) -> float:
-    """How strongly a success on this lesson tells mastery of `comp` from a lucky guess."""
-    return _success_ratio(view, lesson, comp)
-
-
-def _success_ratio(view: _View, lesson: Lesson, comp: str) -> float:
-    """P(success | comp mastered) / P(success | not), for this learner on this lesson.
-
-    Success on a lesson is weighted over its competencies (as in `predict_success`), so the
-    lesson's other competencies, at their current estimates, explain part of a success.
-    """
-    shift = lesson_shift(view.state, lesson, view.params)
-    weight = known = unknown = others = 0.0
-    for part in lesson.competencies:
-        cp = view.params.for_competency(part.id)
-        k, u = emissions(cp.guess, cp.slip, shift)
-        if part.id == comp:
-            weight, known, unknown = part.measures, k, u
-        else:
-            cs = view.state.competencies.get(part.id)
-            p = current_probability(cs, view.now) if cs else cp.prior
-            others += part.measures * (p * k + (1.0 - p) * u)
-    return (weight * known + others) / max(weight * unknown + others, 1e-9)
-
-
-def _unlocks(catalog: Catalog, view: _View, comp: str, targets: list[str]) -> str | None:
+def _unlocks(catalog: Catalog, view: DecisionView, comp: str, targets: list[str]) -> str | None:
     for other in targets:
         if other == comp or view.mastered(other):
             continue

@@ -194,7 +194,7 @@ def _expected_step(
     comps = dict(state.competencies)
     for part in lesson.competencies:
         cs = competency_state(state, part.id, params)
-        p = current_probability(cs, at)
+        p = current_probability(state, cs, at, params)
         if part.teaches > 0.0:
             p = p + (1.0 - p) * params.for_competency(part.id).learn * part.teaches
         passed = (
@@ -211,8 +211,10 @@ def _expected_step(
             cs.assessed or passed,
             cs.mastered_by_override,
             at if is_main(lesson, part.id) else cs.checked,
+            1.0,
+            state.taken,
         )
     lessons = dict(state.lessons)
     record = lessons.get(lesson.id)
     lessons[lesson.id] = LessonRecord((record.attempts if record else 0) + 1, at, None)
-    return replace(state, competencies=comps, lessons=lessons)
+    return replace(state, competencies=comps, lessons=lessons, taken=state.taken + 1)

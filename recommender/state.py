@@ -45,7 +45,11 @@ class CompetencyState:
     `p` is P(mastered) at the moment `updated`; forgetting from then to `now` is applied when
     mastery is read. `failures` counts consecutive failed attempts. `checked` is when the
     learner last passed a lesson mainly about this competency (or a pre-assessment on it):
-    direct evidence, which a failure on such a lesson clears.
+    direct evidence, which a failure on such a lesson clears. `run_chance` is how likely the
+    model found the current run of failed attempts (the product of their predicted failure
+    chances; 1 after a pass): a low value means failing beyond what learning explains.
+    `taken_at` is the learner's lesson count (`LearnerState.taken`) when `p` was set: forgetting
+    per lesson taken runs from there.
     """
 
     p: float
@@ -58,6 +62,8 @@ class CompetencyState:
     assessed: bool = False
     mastered_by_override: bool = False
     checked: datetime | None = None
+    run_chance: float = 1.0
+    taken_at: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -72,6 +78,8 @@ class CompetencyState:
             "assessed": self.assessed,
             "mastered_by_override": self.mastered_by_override,
             "checked": _time(self.checked),
+            "run_chance": self.run_chance,
+            "taken_at": self.taken_at,
         }
 
     @classmethod
@@ -92,6 +100,8 @@ class CompetencyState:
             assessed=bool(data.get("assessed", False)),
             mastered_by_override=bool(data.get("mastered_by_override", False)),
             checked=_parse_time(data.get("checked"), "checked"),
+            run_chance=float(data.get("run_chance", 1.0)),
+            taken_at=int(data.get("taken_at", 0)),
         )
 
 
@@ -194,6 +204,7 @@ class LearnerState:
     coach_flags: tuple[str, ...] = ()
     started: Mapping[str, datetime] = field(default_factory=dict)
     minutes_per_day: float | None = None
+    taken: int = 0  # lessons taken so far (statements about catalog lessons)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (`json.dumps` works on it); see `from_dict`."""
@@ -207,6 +218,7 @@ class LearnerState:
             "coach_flags": list(self.coach_flags),
             "started": {k: v.isoformat() for k, v in sorted(self.started.items())},
             "minutes_per_day": self.minutes_per_day,
+            "taken": self.taken,
         }
 
     @classmethod
@@ -237,6 +249,7 @@ class LearnerState:
                 coach_flags=tuple(str(c) for c in data.get("coach_flags", [])),
                 started=started,
                 minutes_per_day=None if mpd is None else float(mpd),
+                taken=int(data.get("taken", 0)),
             )
         except StateError:
             raise

@@ -1,12 +1,17 @@
-"""Run the adaptive-engine benchmark: `python -m benchmarks.recommender [--quick]`.
+"""Run the adaptive-engine benchmark: `python -m benchmarks.recommender [--quick] [--seed N]`.
 
-Prints one table per part, ours beside pyBKT and the baselines, all from the same run.
+Prints, from one run: every world of the family (`worlds.FAMILY`) with Skillpath beside
+running accuracy, pyBKT, greedy on pyBKT, greedy on the true parameters and a fixed course
+order; the speed on the issue's shape (100 competencies, 1,000 and 10,000 lessons, a fit of
+1M observations beside pyBKT's); and the at-risk prediction. The seed is chosen at run time
+unless given, and printed so that the run can be repeated with `--seed`.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import secrets
 import time
 import warnings
 
@@ -14,22 +19,15 @@ import numpy as np
 
 import recommender as rc
 
-from . import latency, policies, risk_bench
-from .learner_models import (
-    evaluate_ours,
-    evaluate_pybkt,
-    evaluate_running_accuracy,
-    evaluate_true_bkt,
-    pairs,
-    split,
-)
-from .metrics import auc, p99_us, rmse
-from .simulator import generate_log, make_world
+from . import family, latency, risk_bench
+from .learner_models import observations as risk_observations
+from .metrics import auc, p99_us
+from .simulator import generate_log as make_risk_log
+from .simulator import make_world as make_risk_world
 
-STEPS = 100
-GOAL_LEVEL = 0.98
 RISK_DUE_DAYS = 42
 RISK_CHECK_DAY = 10
+RISK_GOAL_LEVEL = 0.98
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -40,150 +38,98 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes only")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer learners, 100k observations for the fit, no 10,000-lesson case",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="repeat a run (default: random)")
+    parser.add_argument("--worlds", default="", help="comma-separated world names (default: all)")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-risk", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")  # pyBKT and pandas chatter
-    sizes = (
-        {"clean": [30_000], "realistic": [30_000]}
-        if args.quick
-        else {"clean": [30_000, 300_000], "realistic": [30_000, 300_000, 1_000_000]}
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    sizes = family.QUICK if args.quick else family.FULL
+    print(
+        f"# Skillpath recommender benchmark, seed {seed} ({'quick' if args.quick else 'full'}; "
+        f"Python {platform.python_version()}, numpy {np.__version__})"
     )
     print(
-        f"# Skillpath recommender benchmark (seed {args.seed}, "
-        f"{'quick' if args.quick else 'full'}; Python {platform.python_version()}, "
-        f"numpy {np.__version__})\n"
-    )
-    rows = []
-    fitted: dict[str, object] = {}
-    for scenario, scenario_sizes in sizes.items():
-        for size in scenario_sizes:
-            rng = np.random.default_rng([args.seed, size, len(scenario)])
-            world = make_world(scenario, np.random.default_rng([args.seed, len(scenario)]))
-            log = generate_log(world, size // STEPS, STEPS, rng)
-            catalog = rc.load_catalog(world.catalog_document())
-            train, test = split(log)
-            y = log.correct[test]
-            obs_idx, comps = pairs(world, log, test)
-            truth = log.truth[obs_idx, comps]
-            ours, params = evaluate_ours(world, log, catalog, train, test)
-            bkt = evaluate_pybkt(world, log, train, test)
-            evals = [
-                ours,
-                bkt,
-                evaluate_running_accuracy(world, log, train, test),
-                evaluate_true_bkt(world, log, test),
-            ]
-            for ev in evals:
-                rows.append(
-                    [
-                        scenario,
-                        f"{len(log.correct):,}",
-                        ev.name,
-                        f"{auc(y, ev.next_pred):.4f}",
-                        f"{rmse(y, ev.next_pred):.4f}",
-                        f"{auc(truth, ev.mastery_pred):.4f}",
-                        "-" if ev.fit_seconds is None else f"{ev.fit_seconds:.2f}",
-                    ]
-                )
-            print(f"  done {scenario} {size:,}", flush=True)
-            if scenario == "realistic" and size == min(
-                scenario_sizes, key=lambda s: abs(s - 300_000)
-            ):
-                fitted = {"world": world, "params": params, "log": log, "train": train}
-    print("\n## Learner model (held-out learners: 20%)\n")
-    print(
-        table(
-            [
-                "scenario",
-                "observations",
-                "model",
-                "next-response AUC",
-                "RMSE",
-                "mastery AUC vs truth",
-                "fit s",
-            ],
-            rows,
-        )
+        f"# re-run: python -m benchmarks.recommender --seed {seed}"
+        f"{' --quick' if args.quick else ''}\n",
+        flush=True,
     )
 
-    world = fitted["world"]
-    params = fitted["params"]
-    assert isinstance(params, rc.ModelParams)
-    cat = rc.load_catalog(world.catalog_document())  # type: ignore[attr-defined]
-    n = 2_000 if args.quick else 20_000
-    upd = latency.update_latency(cat, params, n, args.seed)
-    lat_rows = [
+    only = [w for w in args.worlds.split(",") if w]
+    results = family.run_family(seed, sizes, only, lambda m: print(f"  {m}", flush=True))
+    print("\n## The family of worlds\n")
+    print(family.family_tables(results))
+    print("\n" + family.goal_summary(results), flush=True)
+
+    if not args.skip_speed:
+        speed(seed, args.quick)
+    if not args.skip_risk:
+        risk(seed, args.quick)
+
+
+def speed(seed: int, quick: bool) -> None:
+    """Item 6 of the issue: the fit of 1M observations beside pyBKT's, then update and
+    recommend latency with the parameters that fit produced."""
+    size = 100_000 if quick else 1_000_000
+    times, params = latency.fit_times(size, seed)
+    catalog, _ = latency.speed_world(100, seed)
+    rows = []
+    upd = latency.update_latency(catalog, params, 5_000 if quick else 20_000, seed)
+    rows.append(
         [
             "update, one observation",
+            f"{len(catalog.lessons):,}",
             f"{len(upd):,}",
             f"{np.median(upd) / 1000:.1f}",
             f"{p99_us(upd):.1f}",
+            "20",
         ]
-    ]
-    for size in (1_000, 10_000):
-        samples, real = latency.recommend_latency(size, 200 if args.quick else 1_000, args.seed)
-        lat_rows.append(
+    )
+    cases = [(100, 1_000)] if quick else [(100, 1_000), (1_000, 10_000)]
+    for n_comp, goal_us in cases:
+        cat, _ = latency.speed_world(n_comp, seed)
+        samples = latency.recommend_latency(cat, params, 200 if quick else 1_000)
+        rows.append(
             [
-                f"recommend, {real:,}-lesson catalog",
+                f"recommend ({n_comp:,} competencies, goal all)",
+                f"{len(cat.lessons):,}",
                 f"{len(samples):,}",
                 f"{np.median(samples) / 1000:.1f}",
                 f"{p99_us(samples):.1f}",
+                f"{goal_us:,}",
             ]
         )
-    print("\n## Latency (µs per call)\n")
-    print(table(["operation", "calls", "median µs", "p99 µs"], lat_rows))
-
-    print(f"\n## Time to proficiency (realistic world, cap {policies.CAP} lessons)\n", flush=True)
-    learners = 40 if args.quick else 300
-    goal = [world.n_comp - 1, world.n_comp - 2, world.n_comp - 3]  # type: ignore[attr-defined]
-    policy_catalog = rc.load_catalog(world.catalog_document(goal, level=GOAL_LEVEL))  # type: ignore
-    pybkt_params = _pybkt_params(fitted)
-    results = [
-        policies.fixed_order(world, goal, learners, args.seed),  # type: ignore[arg-type]
-        policies.score_range(world, goal, learners, args.seed),  # type: ignore[arg-type]
-        policies.greedy_pybkt(world, goal, learners, args.seed, pybkt_params),  # type: ignore
-        policies.skillpath(world, goal, learners, args.seed, policy_catalog, params),  # type: ignore
-    ]
-    prow = []
-    for r in results:
-        done = [m for m, ok in zip(r.lessons, r.proficient, strict=True) if ok]
-        mins = [m for m, ok in zip(r.minutes, r.proficient, strict=True) if ok]
-        prow.append(
-            [
-                r.name,
-                f"{100 * np.mean(r.proficient):.1f}%",
-                f"{np.median(done):.0f}" if done else "-",
-                f"{np.median(mins):.0f}" if mins else "-",
-                f"{100 * np.mean(r.premature):.1f}%",
-            ]
-        )
+    print("\n## Speed (the base world's properties, 10 lessons per competency)\n")
     print(
-        table(
-            [
-                "policy",
-                "proficient within cap",
-                "median lessons",
-                "median minutes",
-                "premature done",
-            ],
-            prow,
-        )
+        f"fit of {int(times['observations']):,} observations (100 competencies, 1,000 "
+        f"lessons; the same learners for both): Skillpath {times['Skillpath']:.2f} s, "
+        f"pyBKT {times['pyBKT']:.2f} s\n"
+    )
+    print(
+        table(["operation", "lessons", "calls", "median µs", "p99 µs", "goal p99 µs"], rows),
+        flush=True,
     )
 
-    risk_catalog = rc.load_catalog(
-        world.catalog_document(  # type: ignore[attr-defined]
-            goal, level=GOAL_LEVEL, due_days=RISK_DUE_DAYS
-        )
+
+def risk(seed: int, quick: bool) -> None:
+    """At-risk prediction on the issue-3 simulator (where its slope was calibrated)."""
+    world = make_risk_world("realistic", np.random.default_rng([seed, 7]))
+    goal = [world.n_comp - 1, world.n_comp - 2, world.n_comp - 3]
+    catalog = rc.load_catalog(
+        world.catalog_document(goal, level=RISK_GOAL_LEVEL, due_days=RISK_DUE_DAYS)
+    )
+    log = make_risk_log(world, 300, 100, np.random.default_rng([seed, 8]))
+    params, _ = rc.fit_params(
+        risk_observations(world, log, np.ones(len(log.learner), dtype=bool)), catalog
     )
     predicted, missed = risk_bench.risk_auc_data(
-        world,
-        risk_catalog,
-        params,
-        40 if args.quick else 200,
-        args.seed,  # type: ignore
-        RISK_CHECK_DAY,
-        RISK_DUE_DAYS,
+        world, catalog, params, 40 if quick else 200, seed, RISK_CHECK_DAY, RISK_DUE_DAYS
     )
     print(
         f"\n## At-risk prediction (milestone due day {RISK_DUE_DAYS}, predicted on day "
@@ -202,36 +148,6 @@ def main() -> None:
             ],
         )
     )
-
-
-def _pybkt_params(fitted: dict[str, object]) -> dict[int, tuple[float, float, float, float]]:
-    """Fit pyBKT on the same training log and read its per-competency parameters."""
-    import pandas as pd
-    from pyBKT.models import Model
-
-    world, log, train = fitted["world"], fitted["log"], fitted["train"]
-    obs_idx, comps = pairs(world, log, train)  # type: ignore[arg-type]
-    df = pd.DataFrame(
-        {
-            "order_id": np.arange(len(obs_idx)),
-            "user_id": log.learner[obs_idx].astype(str),  # type: ignore
-            "skill_name": [world.comp_id(int(c)) for c in comps],  # type: ignore
-            "correct": log.correct[obs_idx],
-        }
-    )  # type: ignore[attr-defined]
-    model = Model(seed=42, num_fits=1)
-    model.fit(data=df)
-    values = model.params()["value"]
-    out = {}
-    for k in range(world.n_comp):  # type: ignore[attr-defined]
-        skill = world.comp_id(k)  # type: ignore[attr-defined]
-        out[k] = (
-            float(values[(skill, "prior", "default")]),
-            float(values[(skill, "learns", "default")]),
-            float(values[(skill, "guesses", "default")]),
-            float(values[(skill, "slips", "default")]),
-        )
-    return out
 
 
 if __name__ == "__main__":

@@ -159,8 +159,11 @@ def evaluate_running_accuracy(
 
 
 class Policy:
-    """One learner's policy: `next` gives a lesson index (None: goal declared done),
-    `observe` takes the evidence of the lesson just taken."""
+    """One learner's policy: `next` gives a lesson index (None: the policy stops, having
+    declared the goal done when `declared` is true), `observe` takes the evidence of the
+    lesson just taken."""
+
+    declared = True
 
     def next(self, now: datetime) -> int | None:
         raise NotImplementedError
@@ -209,6 +212,7 @@ class Greedy(Policy):
         self.params = params
         self.truth = truth
         self.belief = np.array([params[k][0] for k in range(world.n_comp)])
+        self.learn = np.array([params[k][1] for k in range(world.n_comp)])
         self.last_at: datetime | None = None
         teaching = [i for i in range(world.n_lessons) if world.teaches[i]]
         self.by_comp = {c: [i for i in teaching if world.main[i] == c] for c in range(world.n_comp)}
@@ -236,9 +240,8 @@ class Greedy(Policy):
         )
 
     def _gain(self, lesson: int) -> float:
-        learn = np.array([self.params[k][1] for k in range(self.world.n_comp)])
         w = self.world.teach[lesson] if self.truth else self.weight[lesson]
-        return float(np.sum(w * (1.0 - self.belief) * learn))
+        return float(np.sum(w * (1.0 - self.belief) * self.learn))
 
     def _decay_to(self, now: datetime) -> None:
         if not self.truth or self.last_at is None:
@@ -288,9 +291,11 @@ class Greedy(Policy):
                 lk = known * ratio_pass + (1.0 - known)
                 lu = unknown * ratio_pass + (1.0 - unknown)
             post[c] = b[c] * lk / (b[c] * lk + (1.0 - b[c]) * lu)
-        ready = np.array([float(np.prod(b[p])) if p else 1.0 for p in world.prereqs])
-        rate = world.learn * world.teach[lesson] * (ready + (1.0 - ready) * LEARN_WITHOUT_PREREQS)
-        post = post + (1.0 - post) * np.clip(rate, 0.0, 1.0)
+        for k, taught in world.taught_parts[lesson]:
+            pre = world.prereqs[k]
+            ready = float(np.prod(b[pre])) if pre else 1.0
+            rate = world.learn[k] * taught * (ready + (1.0 - ready) * LEARN_WITHOUT_PREREQS)
+            post[k] = post[k] + (1.0 - post[k]) * min(rate, 1.0)
         self.belief = post * (1.0 - world.spec.forget_per_lesson)
 
 

@@ -33,7 +33,7 @@ class Sizes:
     policy_learners: Callable[[int], int]  # by number of goal competencies
 
 
-FULL = Sizes(500, lambda n: 200 if n <= 20 else 100 if n <= 50 else 60)
+FULL = Sizes(500, lambda n: 100 if n <= 20 else 50 if n <= 50 else 30)
 QUICK = Sizes(200, lambda n: 40 if n <= 20 else 20 if n <= 50 else 10)
 
 
@@ -45,6 +45,8 @@ class PolicyResult:
     premature: list[bool] = field(default_factory=list)
     declared: list[bool] = field(default_factory=list)
     known_share: list[float] = field(default_factory=list)  # lessons on a known main competency
+    known_at_end: list[float] = field(default_factory=list)  # share of the goal known at the end
+    known_share_before: list[float] = field(default_factory=list)  # the same, until proficient
     seconds: float = 0.0
 
     def rate(self, values: list[bool] | list[float]) -> float:
@@ -126,13 +128,23 @@ class SkillpathPolicy(bl.Policy):
     def next(self, now: datetime) -> int | None:
         rec = rc.recommend(self.catalog, self.state, self.params, now, "goal")
         if rec.lesson_id is None and not rec.goal_reached and self.state.coach_flags:
+            # The coach sits with the learner on the first flagged competency: the easiest
+            # lesson mainly about it that teaches it.
             comp = self.state.coach_flags[0]
-            easiest = min(self.catalog.lessons_for(comp), key=lambda x: (x.difficulty, x.id))
+            lessons = [
+                x
+                for x in self.catalog.lessons_for(comp)
+                if x.kind != "assessment"
+                and max(p.weight for p in x.competencies)
+                == next(p.weight for p in x.competencies if p.id == comp)
+            ] or list(self.catalog.lessons_for(comp))
+            easiest = min(lessons, key=lambda x: (x.difficulty, x.id))
             self.state = rc.apply_override(
                 self.state,
                 rc.Override("assign", now, "coach", lesson_id=easiest.id, note="coach session"),
             )
             rec = rc.recommend(self.catalog, self.state, self.params, now, "goal")
+        self.declared = rec.goal_reached
         return None if rec.lesson_id is None else self.world.lesson_index(rec.lesson_id)
 
     def observe(self, lesson: int, score: float, success: bool | None, at: datetime) -> None:
@@ -155,17 +167,21 @@ def run_policy(
         policy = make()
         reached: int | None = None
         premature = declared = False
-        on_known = 0
-        taken = 0
+        on_known = taken = 0
+        on_known_before = taken_before = 0  # until first truly proficient
         for n in range(world.cap):
             if reached is None and learner.knows(goal):
                 reached = n
             lesson = policy.next(learner.now)
             if lesson is None:
-                declared = True
-                premature = not learner.knows(goal)
+                declared = policy.declared
+                premature = declared and not learner.knows(goal)
                 break
-            on_known += int(learner.mastered[0, world.main[lesson]])
+            known_main = int(learner.mastered[0, world.main[lesson]])
+            on_known += known_main
+            if reached is None:
+                on_known_before += known_main
+                taken_before += 1
             at = learner.now
             score, success, _ = learner.take(lesson)
             policy.observe(lesson, score, success, at)
@@ -177,12 +193,19 @@ def run_policy(
         result.premature.append(premature)
         result.declared.append(declared)
         result.known_share.append(on_known / taken if taken else 0.0)
+        result.known_share_before.append(on_known_before / taken_before if taken_before else 0.0)
+        result.known_at_end.append(float(learner.mastered[0, goal].mean()))
     result.seconds = time.perf_counter() - started
     return result
 
 
 def run_world(
-    index: int, spec: WorldSpec, seed: int, sizes: Sizes, log_progress: Callable[[str], None]
+    index: int,
+    spec: WorldSpec,
+    seed: int,
+    sizes: Sizes,
+    log_progress: Callable[[str], None],
+    with_policies: bool = True,
 ) -> WorldResult:
     started = time.perf_counter()
     world_seed = [seed, index]
@@ -231,7 +254,7 @@ def run_world(
         ready = catalog
         makers["Skillpath"] = lambda: SkillpathPolicy(world, ready, params)
     policies = {}
-    for name, make in makers.items():
+    for name, make in makers.items() if with_policies else ():
         policies[name] = run_policy(name, world, make, learners, policy_seed)
         log_progress(f"{spec.name}: {name} done ({policies[name].seconds:.0f} s)")
     return WorldResult(
@@ -243,6 +266,34 @@ def run_world(
         time.perf_counter() - started,
         None if catalog else rejected,
     )
+
+
+def paired_medians(result: WorldResult, other: str) -> tuple[float, float, int]:
+    """Median lessons to proficiency of Skillpath and `other` over the learners both made
+    proficient (the same learners, so neither median leans on who it left out)."""
+    sp, ot = result.policies.get("Skillpath"), result.policies[other]
+    if sp is None:
+        return float("nan"), float("nan"), 0
+    both = [i for i, (a, b) in enumerate(zip(sp.proficient, ot.proficient, strict=True)) if a and b]
+    if not both:
+        return float("nan"), float("nan"), 0
+    return (
+        float(np.median([sp.lessons[i] for i in both])),
+        float(np.median([ot.lessons[i] for i in both])),
+        len(both),
+    )
+
+
+def goal_summary(results: list[WorldResult]) -> str:
+    """Which goals each world misses, and how many worlds meet them all."""
+    lines = []
+    met = [r for r in results if not goals(r)]
+    lines.append(f"Goals met in {len(met)} of {len(results)} worlds.")
+    for r in results:
+        missed = goals(r)
+        if missed:
+            lines.append(f"- {r.spec.name}: misses {', '.join(missed)}")
+    return "\n".join(lines)
 
 
 def goals(result: WorldResult) -> list[str]:
@@ -308,8 +359,11 @@ def family_tables(results: list[WorldResult]) -> str:
         "cap",
         "proficient: ours / greedy pyBKT / greedy true / fixed",
         "median lessons: ours / g.pyBKT / g.true",
+        "paired median: ours / g.pyBKT (n); ours / g.true (n)",
         "premature: ours / g.pyBKT / g.true",
-        "ours: done declared, lessons on known",
+        "goal known at the end: ours / g.pyBKT / g.true",
+        "lessons on known, all / until proficient: ours; g.pyBKT; g.true",
+        "ours: done declared",
         "goals missed",
     ]
     rows2 = []
@@ -326,8 +380,17 @@ def family_tables(results: list[WorldResult]) -> str:
                 str(cap),
                 " / ".join(f"{x.rate(x.proficient):.1f}%" for x in (sp, gp, gt, fx)),
                 " / ".join(f"{x.median_lessons:.0f}" for x in (sp, gp, gt)),
+                "; ".join(
+                    "{:.0f} / {:.0f} ({})".format(*paired_medians(r, other))
+                    for other in ("greedy pyBKT", "greedy true")
+                ),
                 " / ".join(f"{x.rate(x.premature):.1f}%" for x in (sp, gp, gt)),
-                f"{sp.rate(sp.declared):.0f}%, {sp.rate(sp.known_share):.0f}%",
+                " / ".join(f"{x.rate(x.known_at_end):.0f}%" for x in (sp, gp, gt)),
+                "; ".join(
+                    f"{x.rate(x.known_share):.0f}% / {x.rate(x.known_share_before):.0f}%"
+                    for x in (sp, gp, gt)
+                ),
+                f"{sp.rate(sp.declared):.0f}%",
                 ", ".join(goals(r)) or "none",
             ]
         )
@@ -345,10 +408,11 @@ def run_family(
     sizes: Sizes,
     only: list[str] | None = None,
     log_progress: Callable[[str], None] = print,
+    with_policies: bool = True,
 ) -> list[WorldResult]:
     results = []
     for index, spec in enumerate(FAMILY):
         if only and spec.name not in only:
             continue
-        results.append(run_world(index, spec, seed, sizes, log_progress))
+        results.append(run_world(index, spec, seed, sizes, log_progress, with_policies))
     return results

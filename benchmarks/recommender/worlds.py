@@ -40,6 +40,7 @@ its printed seed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -128,9 +129,21 @@ class World:
     duration: _F
     kind: list[str]
     teaches: _B = field(init=False)  # per lesson: not an assessment
+    measured_parts: list[list[tuple[int, float]]] = field(init=False)
+    taught_parts: list[list[tuple[int, float]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.teaches = np.array([k != "assessment" for k in self.kind])
+        self.index_parts()
+
+    def index_parts(self) -> None:
+        """Per lesson, (competency, weight) of what it measures and of what it teaches."""
+        self.measured_parts = [
+            [(int(k), float(row[k])) for k in np.flatnonzero(row)] for row in self.measure
+        ]
+        self.taught_parts = [
+            [(int(k), float(row[k])) for k in np.flatnonzero(row)] for row in self.teach
+        ]
 
     @property
     def n_comp(self) -> int:
@@ -245,7 +258,8 @@ def make_world(spec: WorldSpec, rng: np.random.Generator) -> World:
         rng.uniform(3, 15, n_lessons),
         kinds,
     )
-    world.teach[~world.teaches] = 0.0  # an assessment teaches nothing
+    world.teach[~world.teaches] = 0.0
+    world.index_parts()  # an assessment teaches nothing
     world.prior_know = initial_mastery(world, 20_000, np.random.default_rng(0)).mean(0)
     return world
 
@@ -401,18 +415,37 @@ class SimLearner:
         return T0 + timedelta(days=self.days)
 
     def take(self, lesson: int) -> tuple[float, bool | None, bool]:
-        """Take a lesson: (score, success flag or None, hidden pass)."""
-        world = self.world
-        lessons = np.array([lesson])
-        p = p_correct(world, self.mastered, lessons, self.ability)[0]
-        correct = np.array([self.rng.random() < p])
-        score, flag = evidence(world, correct, self.rng)
-        self.mastered = learn_step(world, self.mastered, lessons, self.ability, self.rng)
-        gap = next_gap_days(1, self.rng)
-        self.mastered = forget_step(world, self.mastered, gap, self.rng)
+        """Take a lesson: (score, success flag or None, hidden pass). The same model as the
+        vectorised functions above, written for one learner (a policy run takes hundreds of
+        thousands of these)."""
+        world, rng = self.world, self.rng
+        known = self.mastered[0]
+        ability = float(self.ability[0])
+        total = weights = 0.0
+        for k, m in world.measured_parts[lesson]:
+            total += m * ((1.0 - world.slip[k]) if known[k] else world.guess[k])
+            weights += m
+        base = total / weights
+        logit = (
+            math.log(base / (1.0 - base))
+            + ability
+            - DIFFICULTY_EFFECT * (world.difficulty[lesson] - 0.5)
+        )
+        correct = rng.random() < 1.0 / (1.0 + math.exp(-logit))
+        score, flag = evidence(world, np.array([correct]), rng)
+        speed = math.exp(ABILITY_ON_LEARNING * ability)
+        for k, t in world.taught_parts[lesson]:
+            if known[k]:
+                continue
+            ready = all(known[p] for p in world.prereqs[k])
+            rate = world.learn[k] * t * (1.0 if ready else LEARN_WITHOUT_PREREQS) * speed
+            if rng.random() < rate:
+                known[k] = True
+        gap = next_gap_days(1, rng)
+        self.mastered = forget_step(world, self.mastered, gap, rng)
         self.days += float(gap[0])
         success = None if flag[0] < 0 else bool(flag[0])
-        return float(score[0]), success, bool(correct[0])
+        return float(score[0]), success, bool(correct)
 
     def knows(self, comps: list[int] | NDArray[np.int64]) -> bool:
         return bool(self.mastered[0, comps].all())

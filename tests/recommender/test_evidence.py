@@ -259,3 +259,47 @@ def test_the_score_model_and_the_success_flag_round_trip() -> None:
     catalog = load_catalog(MEASURED)
     state = update(new_learner("u1"), obs("ab", score=0.9, success=False), catalog, params)
     assert LearnerState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+
+
+def test_forgetting_per_lesson_taken_lowers_what_is_not_practised(chain: Catalog) -> None:
+    params = replace(PARAMS, forget_per_lesson=0.01, memory_growth=0.0)
+    state = update(new_learner("u1"), obs("a1", score=1.0, success=True), chain, params)
+    after_a = state.competencies["a"].p
+    # one lesson taken since a's update (the one on a itself): forgetting after it
+    assert mastery_of(state, "a", chain, params, NOW).probability == pytest.approx(after_a * 0.99)
+    for _ in range(10):  # ten lessons on something else, in the same minute
+        state = update(state, obs("c1", NOW, score=None), chain, params)
+    assert state.taken == 11
+    assert mastery_of(state, "a", chain, params, NOW).probability == pytest.approx(
+        after_a * 0.99**11
+    )
+    # without forgetting per lesson the same history keeps a as it was
+    plain = replace(params, forget_per_lesson=0.0)
+    assert mastery_of(state, "a", chain, plain, NOW).probability == pytest.approx(after_a)
+
+
+def test_memory_stability_grows_only_when_the_fit_says_so(chain: Catalog) -> None:
+    grows = update(new_learner("u1"), obs("a1", score=1.0, success=True), chain, PARAMS)
+    fixed = update(
+        new_learner("u1"),
+        obs("a1", score=1.0, success=True),
+        chain,
+        replace(PARAMS, memory_growth=0.0),
+    )
+    assert grows.competencies["a"].stability_days > PARAMS.default.stability_days
+    assert fixed.competencies["a"].stability_days == PARAMS.default.stability_days
+
+
+def test_states_saved_before_the_lesson_count_still_load(chain: Catalog) -> None:
+    import json
+
+    from recommender import LearnerState
+
+    state = update(new_learner("u1"), obs("a1", score=1.0, success=True), chain, PARAMS)
+    data = json.loads(json.dumps(state.to_dict()))
+    assert LearnerState.from_dict(data) == state
+    del data["taken"]
+    for comp in data["competencies"].values():
+        del comp["taken_at"], comp["run_chance"]
+    old = LearnerState.from_dict(data)
+    assert old.taken == 0 and old.competencies["a"].taken_at == 0

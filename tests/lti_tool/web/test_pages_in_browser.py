@@ -181,15 +181,29 @@ def test_format_and_minutes_change_the_card_at_once(
     page.get_by_label("Format I prefer").select_option("")
     wait_for_card(page, "Tone and clarity (reading)")
 
-    # The pre-assessment shows the basics known: the next lessons are longer ones.
+    # The pre-assessment shows the basics known: the engine moves on to empathy, whose only
+    # lesson takes 8 minutes. Five minutes fit nothing the learner should do next: the card
+    # says so, at once, and keeps the shortest such lesson; ten minutes fit it again.
     page.get_by_label("Your order left today; you will have it by Friday.").check()
     page.get_by_role("button", name="Set my starting point").click()
     before = wait_for_card(page, "Tone and clarity")
     assert card_minutes(page) > 5
     page.get_by_label("I have").select_option("5")
-    wait_for_card(page, before)
-    assert card_minutes(page) <= 5
+    wait_for_why(page, "Nothing fits your time", present=True)
+    assert card_title(page) == before
     assert page.get_by_label("I have").input_value() == "5"
+    page.get_by_label("I have").select_option("10")
+    wait_for_why(page, "Nothing fits your time", present=False)
+    assert card_title(page) == before and card_minutes(page) <= 10
+
+
+def wait_for_why(page: Any, text: str, present: bool) -> None:
+    page.wait_for_function(
+        "([t, present]) => document.querySelector('[data-testid=why]').textContent.includes(t)"
+        f" === present && {SETTLED}",
+        arg=[text, present],
+        timeout=TIMEOUT,
+    )
 
 
 def test_an_instructor_pins_a_lesson_with_a_note_and_the_learner_sees_it(
