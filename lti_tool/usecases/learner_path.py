@@ -1,7 +1,9 @@
 """The learner's path: the use cases behind the learner page and `/api/v1/me/...`.
 
 - `open_path` runs at the learner's launch: their new statements are read from the LRS
-  (bounded by a timeout), applied to the stored state, and the view is computed and stored.
+  (bounded by a timeout) and applied to the stored state; the view is computed and stored
+  when something changed (or the stored one is older than `VIEW_MAX_AGE` or from another
+  catalog), else the stored view stands with the LRS read's status.
 - `read_path` is every later read (the page, `GET /api/v1/me/path`): the stored view, and
   nothing else, unless it is older than `VIEW_MAX_AGE` or the catalog changed (then it is
   recomputed from the stored state; the LRS and the evidence are never read).
@@ -25,6 +27,9 @@ from lti_tool.lti.vocabulary import RESOURCE_LINK_REQUEST, custom_parameter, lau
 from lti_tool.storage import LaunchRecord, LearnerPageRecord, LearnerRecord, Transaction
 from lti_tool.usecases.evidence import refresh
 from lti_tool.usecases.learner_refresh import Telling, recompute
+from lti_tool.usecases.learner_state import bring_up_to_date
+from lti_tool.usecases.learner_view import VIEW_VERSION
+from lti_tool.usecases.model import params_for
 from lti_tool.usecases.ports import Ports
 from lti_tool.usecases.pre_assessment import pre_assessment_of
 from lti_tool.usecases.statements import queue_statement, statement_context
@@ -91,10 +96,39 @@ def open_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
         record, page = _learner(tx, launch, found.pathway_id, now)
         evidence = _read_lrs(ports, tx, launch, record, found.catalog, now)
         page.replay_needed = page.replay_needed or tx.learner_pages.of(record.id).replay_needed
+        params = params_for(tx, record.course.tenant)
+        state, changed = bring_up_to_date(tx, record, page, found.catalog, params)
+        if not changed and _still_current(page, found.digest, now):
+            # Nothing new about this learner: the stored view stands (computing it again
+            # would only repeat the path preview); the page learns how fresh the LRS read was.
+            page.snapshot = {**(page.snapshot or {}), "evidence": evidence}
+            tx.learner_pages.save(page)
+            return dict(page.snapshot)
         view = recompute(
-            tx, record, page, found.catalog, found.digest, now, telling, evidence=evidence
+            tx,
+            record,
+            page,
+            found.catalog,
+            found.digest,
+            now,
+            telling,
+            evidence=evidence,
+            state=state,
         )
         return view.snapshot
+
+
+def _still_current(page: LearnerPageRecord, digest: str, now: datetime) -> bool:
+    """The stored view was made from this catalog, by this code, less than VIEW_MAX_AGE ago
+    (the same rule `read_path` reads by)."""
+    snapshot = page.snapshot
+    return (
+        snapshot is not None
+        and page.computed_at is not None
+        and now - page.computed_at < VIEW_MAX_AGE
+        and snapshot.get("catalog") == digest
+        and snapshot.get("version") == VIEW_VERSION
+    )
 
 
 def arrive(ports: Ports, launch: LaunchRecord) -> None:

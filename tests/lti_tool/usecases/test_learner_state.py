@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from lti_tool.storage.learners import EvidenceRepository
-from lti_tool.usecases import learner_state
+from lti_tool.usecases import learner_path, learner_state
 from lti_tool.usecases.evidence_sync import sync_all
 from lti_tool.usecases.learner_refresh import catch_up
 from peers.browser import LaunchBrowser
@@ -66,6 +66,43 @@ def test_new_statements_are_applied_one_by_one_without_a_replay(
     assert page_row(tool, sub).evidence_cursor > cursor
     change = next(m for m in after["mastery"] if m["competency_id"] == "comm.basics")
     assert change["last_change"]["lesson_id"] == BASICS and change["last_change"]["delta"] > 0
+    client.close()
+
+
+def test_a_launch_with_nothing_new_keeps_the_stored_view(
+    tool: ToolServer,
+    platform: PlatformPeer,
+    client_id: str,
+    browser: LaunchBrowser,
+    learning_locker: LrsPeer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    example_with_lrs(tool, learning_locker)
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    client = learning_locker.client()
+    first = passed(platform.issuer, sub, BASICS, 0.9)
+    client.put_statement(first, statement_id=first["id"])
+    before = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
+    computed = page_row(tool, sub).computed_at
+
+    # The LRS is read again at the next launch, but nothing new came: no view is computed.
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the view was computed again although nothing changed")
+
+    monkeypatch.setattr(learner_path, "recompute", forbidden)
+    again = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
+    assert page_row(tool, sub).computed_at == computed
+    assert again["next"] == before["next"] and again["mastery"] == before["mastery"]
+    assert again["evidence"]["status"] == "fresh"
+    assert again["evidence"]["refreshed_at"] >= before["evidence"]["refreshed_at"]
+
+    # A new statement: the next launch applies it and computes the view.
+    monkeypatch.undo()
+    second = passed(platform.issuer, sub, BASICS, 0.95)
+    client.put_statement(second, statement_id=second["id"])
+    after = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
+    assert page_row(tool, sub).computed_at > computed
+    assert basics(after) > basics(before)
     client.close()
 
 
@@ -148,6 +185,7 @@ def test_a_new_parameter_version_replays(
 
     fitted = ModelParams.defaults().with_competency("comm.basics", CompetencyParams(prior=0.5))
     monkeypatch.setattr(learner_refresh, "params_for", lambda tx, tenant: fitted)
+    monkeypatch.setattr(learner_path, "params_for", lambda tx, tenant: fitted)
     monkeypatch.setattr(learner_state, "replay_learner", counted)
     body = api(browser, browser.launch(link(platform, client_id, user=sub))).json()
     assert replays == [1]
