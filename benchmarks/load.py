@@ -20,7 +20,7 @@ say ("generator included").
 
 Skillpath is seeded with `--learners` learner records in the course and a catalog of about
 `--lessons` lessons; launches pick a random seeded learner (a Monday morning: people coming
-back). `/api/v1/me/path` is read with the session tokens of those launches. The reference tool
+back, each with the stored view their last launch left; nothing new in their LRS). `/api/v1/me/path` is read with the session tokens of those launches. The reference tool
 keeps login state in process memory (`FlaskCacheDataStorage` over a cache, as pylti1p3's
 examples do), so it can only run as one gunicorn process: it gets 1 worker with
 workers x threads threads.
@@ -54,18 +54,20 @@ import jwt
 import numpy as np
 import requests
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text
 
 from benchmarks.recommender.simulator import make_world
 from benchmarks.timing import percentile
 from config import Settings
 from lti_tool.container import Container
 from lti_tool.lti.registrations import RegistrationInput
-from lti_tool.storage.models import LearnerRow
+from lti_tool.storage.models import CatalogRow, LearnerPageRow, LearnerRow
 from lti_tool.usecases import admin
+from lti_tool.usecases.learner_view import ViewInputs, compute_view
+from lti_tool.usecases.model import params_version
 from peers.lti_platform import PlatformPeer
 from peers.tool_server import free_port
-from recommender import new_learner
+from recommender import ModelParams, load_catalog, new_learner
 
 CONTEXT = "bench-course"
 DEPLOYMENT = "d1"
@@ -365,7 +367,37 @@ def seed(container: Container, issuer: str, learners: int, lessons: int) -> tupl
     with engine.begin() as connection:
         for start in range(0, len(rows), 1000):
             connection.execute(insert(LearnerRow.__table__), rows[start : start + 1000])  # type: ignore[arg-type]
+        # They came before: each has the stored view a launch leaves (all of them new
+        # learners, so one view computed once stands for every one of them).
+        digest = connection.execute(select(CatalogRow.digest)).scalar_one()
+        catalog = load_catalog(document)
+        params = ModelParams.defaults()
+        view = compute_view(
+            catalog,
+            catalog.pathway("goal"),
+            new_learner("seed"),
+            params,
+            now,
+            ViewInputs({}, None, {}, [], {"status": "no_lrs"}, digest, None),
+        )
+        ids = connection.execute(select(LearnerRow.id)).scalars().all()
+        pages = [
+            {
+                "learner_id": learner_id,
+                "params_version": params_version(params),
+                "snapshot": view.snapshot,
+                "summary": view.summary,
+                "computed_at": now,
+            }
+            for learner_id in ids
+        ]
+        for start in range(0, len(pages), 1000):
+            connection.execute(insert(LearnerPageRow.__table__), pages[start : start + 1000])  # type: ignore[arg-type]
     return subjects, len(document["lessons"])
+
+
+# Rate limits for the run: counted like production's, never reached by the generator.
+UNREFUSED = "1000000 per minute"
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -464,6 +496,11 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
             SKILLPATH_INSTANCE_PATH=settings.instance_path,
             SKILLPATH_LOG_LEVEL="WARNING",
             SKILLPATH_EMBEDDED_WORKER="false",
+            # Every user of this benchmark comes from 127.0.0.1: the per-address limits stay
+            # on (their cost is measured) but high enough not to refuse the spike.
+            SKILLPATH_RATE_LIMIT_LOGIN=UNREFUSED,
+            SKILLPATH_RATE_LIMIT_LAUNCH=UNREFUSED,
+            SKILLPATH_RATE_LIMIT_API=UNREFUSED,
             PROMETHEUS_MULTIPROC_DIR=str(work / "metrics"),
         )
         skillpath = Path(sys.executable).with_name("skillpath")
