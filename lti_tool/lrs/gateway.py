@@ -16,7 +16,7 @@ import requests
 from adapters.lrs import adapter_for_client
 from config import Settings
 from lti_tool.lrs.actors import actor_for
-from lti_tool.storage import SecretBox, Storage, Tenant
+from lti_tool.storage import SecretBox, Storage, Tenant, Transaction
 from recommender import Observation
 from xapi.client import LrsClient, StatementQuery
 from xapi.errors import LrsAuthError, LrsConnectionError, LrsHttpError, XapiError
@@ -78,10 +78,14 @@ class LrsGateway:
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
 
-    def settings_for(self, tenant: Tenant) -> LrsSettings | None:
-        """The tenant's LRS, else the default one, else the environment's, else None."""
-        with self._storage.transaction() as tx:
+    def settings_for(self, tenant: Tenant, tx: Transaction | None = None) -> LrsSettings | None:
+        """The tenant's LRS, else the default one, else the environment's, else None. Read
+        in `tx` when the caller has one open, else in a transaction of its own."""
+        if tx is not None:
             found = tx.lrs.for_tenant(tenant)
+        else:
+            with self._storage.transaction() as own:
+                found = own.lrs.for_tenant(tenant)
         if found is not None:
             return LrsSettings(
                 found.id,
@@ -94,8 +98,8 @@ class LrsGateway:
             return LrsSettings(0, env.lrs_endpoint, env.lrs_username, env.lrs_password)
         return None
 
-    def connected(self, tenant: Tenant) -> bool:
-        return self.settings_for(tenant) is not None
+    def connected(self, tenant: Tenant, tx: Transaction | None = None) -> bool:
+        return self.settings_for(tenant, tx) is not None
 
     def client(self, lrs: LrsSettings) -> tuple[LrsClient, PagingStrategy]:
         """The client of one LRS and its paging adapter (detected once, from `/about`)."""
@@ -118,10 +122,14 @@ class LrsGateway:
         return found
 
     def evidence_source(
-        self, tenant: Tenant, policy: IdentityPolicy, email: str | None
+        self,
+        tenant: Tenant,
+        policy: IdentityPolicy,
+        email: str | None,
+        lrs: LrsSettings | None,
     ) -> EvidenceSource | None:
-        """How to read one learner's new statements from the tenant's LRS (None: no LRS)."""
-        lrs = self.settings_for(tenant)
+        """How to read one learner's new statements from the tenant's LRS, `lrs` (as
+        `settings_for` found it; None: no LRS)."""
         if lrs is None:
             return None
 

@@ -160,6 +160,19 @@ class RegistrationRepository:
         )
         return [_record(row) for row in rows]
 
+    def login_urls(self, tenant: Tenant | None = None) -> list[tuple[str, str]]:
+        """(issuer, auth_login_url) of the tenant's registration, or of every registration
+        with None: the two addresses a platform shows Skillpath's pages from. Two columns,
+        no ORM objects: every page's security headers read it."""
+        query = select(RegistrationRow.issuer, RegistrationRow.auth_login_url)
+        if tenant is not None:
+            query = query.where(
+                RegistrationRow.issuer == tenant.issuer,
+                RegistrationRow.client_id == tenant.client_id,
+            )
+        rows = self._session.execute(query.order_by(RegistrationRow.id))
+        return [(issuer, login_url) for issuer, login_url in rows]
+
     def tenants(self) -> set[Tenant]:
         return {
             Tenant(issuer, client_id)

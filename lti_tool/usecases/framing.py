@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.lti.vocabulary import LAUNCH_PRESENTATION_CLAIM
-from lti_tool.storage import LaunchRecord, RegistrationRecord
+from lti_tool.storage import LaunchRecord
 from lti_tool.usecases.ports import Ports
 
 # Only what is certainly an origin goes into the header: nothing that could end a directive.
@@ -39,11 +39,6 @@ def origin_of(url: Any) -> str | None:
     return origin if _ORIGIN.fullmatch(origin) else None
 
 
-def _registration_origins(registration: RegistrationRecord) -> Iterable[str | None]:
-    yield origin_of(registration.issuer)
-    yield origin_of(registration.auth_login_url)
-
-
 def _launch_origins(claims: Mapping[str, Any]) -> Iterable[str | None]:
     presentation = claims.get(LAUNCH_PRESENTATION_CLAIM)
     if isinstance(presentation, Mapping):
@@ -53,14 +48,10 @@ def _launch_origins(claims: Mapping[str, Any]) -> Iterable[str | None]:
 def frame_ancestors(ports: Ports, launch: LaunchRecord | None) -> tuple[str, ...]:
     """The origins that may frame a page of `launch` (or, with None, any page)."""
     found: list[str | None] = []
-    with ports.storage.transaction() as tx:
-        if launch is not None:
-            registration = tx.registrations.find(launch.tenant)
-            registrations = [registration] if registration is not None else []
-        else:
-            registrations = tx.registrations.all()
-    for registration in registrations:
-        found.extend(_registration_origins(registration))
+    with ports.storage.reading() as tx:
+        urls = tx.registrations.login_urls(launch.tenant if launch is not None else None)
+    for issuer, login_url in urls:
+        found.extend((origin_of(issuer), origin_of(login_url)))
     if launch is not None:
         found.extend(_launch_origins(launch.claims))
     found.extend(ports.settings.frame_ancestors)

@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from lti_tool.errors import InvalidBody, NoCatalog, NotFound
 from lti_tool.lrs.actors import actor_for, identity_policy
+from lti_tool.lrs.gateway import LrsSettings
 from lti_tool.lti.vocabulary import RESOURCE_LINK_REQUEST, custom_parameter, launch_email
 from lti_tool.storage import LaunchRecord, LearnerPageRecord, LearnerRecord, Transaction
 from lti_tool.usecases.evidence import refresh
@@ -81,20 +82,22 @@ def _learner(
     return record, page
 
 
-def _telling(ports: Ports, launch: LaunchRecord) -> Telling:
-    connected = ports.lrs.connected(launch.tenant)
-    return Telling(launch, ports.settings.base_url if connected else None)
+def _telling(ports: Ports, launch: LaunchRecord, lrs: LrsSettings | None) -> Telling:
+    """Who hears of the learner's new view: the launch's platform, and the LRS when the
+    tenant has one (`lrs`, as `settings_for` found it)."""
+    return Telling(launch, ports.settings.base_url if lrs is not None else None)
 
 
 def open_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
     """The learner's launch: read their new statements, bring the state up to date, store
     and return the view. Raises `NoCatalog`."""
     now = ports.now()
-    telling = _telling(ports, launch)
     with ports.storage.transaction() as tx:
         found = _catalog_of(tx, launch)
+        lrs = ports.lrs.settings_for(launch.tenant, tx)
+        telling = _telling(ports, launch, lrs)
         record, page = _learner(tx, launch, found.pathway_id, now)
-        evidence = _read_lrs(ports, tx, launch, record, found.catalog, now)
+        evidence = _read_lrs(ports, tx, launch, record, found.catalog, now, lrs)
         page.replay_needed = page.replay_needed or tx.learner_pages.of(record.id).replay_needed
         params = params_for(tx, record.course.tenant)
         state, changed = bring_up_to_date(tx, record, page, found.catalog, params)
@@ -149,9 +152,10 @@ def _read_lrs(
     record: LearnerRecord,
     catalog: Catalog,
     now: datetime,
+    lrs: LrsSettings | None,
 ) -> dict[str, Any]:
     policy = identity_policy(tx, launch.tenant)
-    source = ports.lrs.evidence_source(launch.tenant, policy, launch_email(launch.claims))
+    source = ports.lrs.evidence_source(launch.tenant, policy, launch_email(launch.claims), lrs)
     status = refresh(tx, record, source, catalog, now)
     return {
         "status": status.status,
@@ -187,14 +191,15 @@ def _changed(
 ) -> dict[str, Any]:
     """Apply `change(record, page)` to the learner's records, recompute, store, tell."""
     now = ports.now()
-    telling = _telling(ports, launch)
     with ports.storage.transaction() as tx:
         found = _catalog_of(tx, launch)
+        lrs = ports.lrs.settings_for(launch.tenant, tx)
+        telling = _telling(ports, launch, lrs)
         record, page = _learner(tx, launch, found.pathway_id, now)
         state = change(record, page)
         evidence = None
         if read_lrs:
-            evidence = _read_lrs(ports, tx, launch, record, found.catalog, now)
+            evidence = _read_lrs(ports, tx, launch, record, found.catalog, now, lrs)
             replay = tx.learner_pages.of(record.id).replay_needed
             page.replay_needed = page.replay_needed or replay
         view = recompute(

@@ -35,7 +35,12 @@ def init_app(app: Flask) -> None:
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+        # A redirect is never shown: it needs no page policy (nor the registry read for it).
+        if (
+            response.mimetype == "text/html"
+            and not 300 <= response.status_code < 400
+            and "Content-Security-Policy" not in response.headers
+        ):
             launch = g.get(LAUNCH_OF_REQUEST)
             response.headers["Content-Security-Policy"] = page_policy(launch)
         return response
