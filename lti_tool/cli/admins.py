@@ -4,19 +4,10 @@ standard input with --password-stdin."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from lti_tool.cli.support import opened
+from lti_tool.cli.support import opened, read_password
 from lti_tool.usecases import admin_accounts
-
-
-def _password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return value
 
 
 @click.group("admin")
@@ -29,7 +20,7 @@ def admin() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def admin_create(username: str, password_stdin: bool) -> None:
     """Create a local admin (sees and changes everything in the console)."""
-    password = _password(password_stdin)
+    password = read_password(password_stdin)
     with opened() as container:
         created = admin_accounts.create_admin(container, username, password)
     click.echo(f"created admin {created.username}; sign in at {container.settings.base_url}/admin")
@@ -40,7 +31,7 @@ def admin_create(username: str, password_stdin: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def admin_password(username: str, password_stdin: bool) -> None:
     """Set a new password for a local admin."""
-    password = _password(password_stdin)
+    password = read_password(password_stdin)
     with opened() as container:
         admin_accounts.set_password(container, username, password)
     click.echo(f"new password set for {username}")

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import click
 
-from lti_tool.cli.support import opened, read_mapping
+from lti_tool.cli.support import opened, read_mapping, read_password
 from lti_tool.storage import Tenant
 from lti_tool.usecases import admin
 from lti_tool.usecases.evidence_sync import sync_all
 from lti_tool.usecases.learner_refresh import catch_up
+
+# Where automation gives `skillpath lrs set` the LRS password (never on the command line).
+# Not SKILLPATH_LRS_PASSWORD: that one is the environment's default LRS (with
+# SKILLPATH_LRS_ENDPOINT), and an environment file loaded for the command would silently
+# give its password to another registration's LRS.
+PASSWORD_ENV = "SKILLPATH_LRS_SET_PASSWORD"
 
 
 @click.group()
@@ -51,11 +57,29 @@ def lrs() -> None:
     "--endpoint", required=True, help="The LRS's xAPI endpoint, e.g. https://lrs.example.org/xapi/"
 )
 @click.option("--username", required=True)
-@click.option("--password", required=True, help="Stored encrypted with the secret key.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password",
+    envvar=PASSWORD_ENV,
+    show_envvar=True,
+    default=None,
+    help="Prefer the prompt, --password-stdin or the environment variable: a password given "
+    "here shows in process lists and shell history.",
+)
 @click.option("--issuer", default="", help="Only for this registration (with --client-id).")
 @click.option("--client-id", default="")
-def lrs_set(endpoint: str, username: str, password: str, issuer: str, client_id: str) -> None:
-    """Set the default LRS, or one registration's LRS."""
+def lrs_set(
+    endpoint: str,
+    username: str,
+    password_stdin: bool,
+    password: str | None,
+    issuer: str,
+    client_id: str,
+) -> None:
+    """Set the default LRS, or one registration's LRS. The password (stored encrypted with
+    the secret key) is typed at a prompt, read from standard input with --password-stdin, or
+    taken from SKILLPATH_LRS_SET_PASSWORD."""
+    password = read_password(password_stdin, password)
     with opened() as container:
         admin.set_lrs(container, endpoint, username, password, Tenant(issuer, client_id))
     click.echo(

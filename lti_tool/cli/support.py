@@ -1,12 +1,15 @@
-"""What every `skillpath` command shares: the container opened from the environment, and
-the check that `skillpath init` has run. Bad input ends as one clear line (ClickException)."""
+"""What every `skillpath` command shares: the container opened from the environment, the
+check that `skillpath init` has run, and how a password is read (never echoed, never needed
+on the command line). Bad input ends as one clear line (ClickException)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from click.core import ParameterSource
 
 from config import Settings, SettingsError
 from lti_tool.container import Container, resolve_settings
@@ -75,3 +78,27 @@ def read_mapping(path: str) -> dict[str, str]:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise click.ClickException(f"{path} is not a UTF-8 CSV file: {exc}") from None
     return names
+
+
+def read_password(from_stdin: bool, given: str | None = None, option: str = "password") -> str:
+    """A password for a command: one line of standard input with `--password-stdin`, else
+    `given` (the value of the command's `option`, which click fills from its environment
+    variable, e.g. SKILLPATH_LRS_SET_PASSWORD), else typed twice at a hidden prompt. A password
+    given on the command line itself works but is warned about on stderr: process lists and
+    shell history keep it."""
+    source = click.get_current_context().get_parameter_source(option.replace("-", "_"))
+    on_command_line = given is not None and source is ParameterSource.COMMANDLINE
+    if from_stdin:
+        if on_command_line:
+            raise click.UsageError(f"--{option} and --{option}-stdin: choose one")
+        return sys.stdin.readline().rstrip("\r\n")
+    if given is not None:
+        if on_command_line:
+            click.echo(
+                f"warning: --{option} shows in process lists and shell history; type it at the "
+                f"prompt, or use --{option}-stdin or the environment variable instead",
+                err=True,
+            )
+        return given
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import (
@@ -136,6 +136,19 @@ class LearnerPageRepository:
             )
             for r in rows
         ]
+
+    def learner_numbers(self, course: Course) -> dict[str, int]:
+        """Each learner of the course numbered 1, 2, 3... in the order they first opened
+        Skillpath there (by their first record's id). Records are never deleted and a new
+        learner's id is higher than every earlier one, so a number never changes."""
+        first = func.min(LearnerRow.id)
+        rows = self._session.execute(
+            select(LearnerRow.subject, first)
+            .where(*_in_course(course))
+            .group_by(LearnerRow.subject)
+            .order_by(first)
+        )
+        return {subject: n for n, (subject, _) in enumerate(rows, start=1)}
 
     def flag_replay(self, tenant: Tenant, subjects: Iterable[str]) -> int:
         """Mark every record of these people in the tenant for a replay (their evidence was

@@ -4,6 +4,12 @@ a mastery heatmap (learners x competencies) with progress, the next lesson, who 
 and filterable. One learner's drill-down: the path they see, their evidence with dates and
 sources, the instructor's overrides with their notes.
 
+A learner the platform shares no name for (its privacy settings) is shown by their number in
+the course, "Learner 7" (`ClassRow.number`, `learner_detail`'s "number", `RosterEntry.number`):
+the order in which they first opened Skillpath there, from `learner_numbers`. The number is
+stable (records are never deleted) and says nothing about the LTI user id (`sub`), which
+pages keep for links and actions only. The words are the web layer's (`learner_label`).
+
 Read from each learner's stored summary (kept up to date when their state changes), so the
 class view never replays evidence or waits on the LRS. A summary missing or older than
 `SUMMARY_MAX_AGE` is recomputed from the stored state, a few per view (`RECOMPUTE_PER_VIEW`);
@@ -18,7 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lti_tool.errors import InvalidBody, NotFound, RosterUnavailable
-from lti_tool.lti.services.nrps import Member, read_roster
+from lti_tool.lti.services.nrps import read_roster
+from lti_tool.lti.vocabulary import Role, role_of
 from lti_tool.storage import ClassMember, LaunchRecord, Transaction
 from lti_tool.usecases.grades import GradeSyncStatus, grade_sync_status
 from lti_tool.usecases.learner_path import pathway_of
@@ -33,7 +40,7 @@ RECOMPUTE_PER_VIEW = 25
 SHOW = ("all", "attention", "stuck", "at_risk", "goal_reached", "not_started")
 SORTS = ("attention", "name", "progress", "activity")
 
-__all__ = ["AT_RISK_FROM", "ClassQuery", "ClassRow", "ClassView", "class_view"]
+__all__ = ["AT_RISK_FROM", "ClassQuery", "ClassRow", "ClassView", "RosterEntry", "class_view"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class ClassQuery:
 class ClassRow:
     subject: str
     name: str | None
+    number: int
     pathway_id: str
     progress: float
     next_lesson: str | None
@@ -72,6 +80,7 @@ class ClassRow:
         return {
             "subject": self.subject,
             "name": self.name,
+            "number": self.number,
             "pathway_id": self.pathway_id,
             "progress": self.progress,
             "next_lesson": self.next_lesson,
@@ -96,10 +105,11 @@ class ClassView:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _row(member: ClassMember, summary: Mapping[str, Any]) -> ClassRow:
+def _row(member: ClassMember, summary: Mapping[str, Any], number: int) -> ClassRow:
     return ClassRow(
         subject=member.subject,
         name=member.display_name,
+        number=number,
         pathway_id=member.pathway_id,
         progress=float(summary.get("progress") or 0.0),
         next_lesson=summary.get("next_lesson"),
@@ -154,7 +164,8 @@ def _matches(row: ClassRow, query: ClassQuery) -> bool:
 
 def _sort_key(query: ClassQuery) -> Any:
     if query.sort == "name":
-        return lambda r: ((r.name or r.subject).lower(), r.subject)
+        # Learners without a name after those with one, in the order of their numbers.
+        return lambda r: (r.name is None, (r.name or "").lower(), r.number, r.subject)
     if query.sort == "progress":
         return lambda r: (r.progress, r.subject)
     if query.sort == "activity":
@@ -193,6 +204,7 @@ def class_view(
         if query.sort not in SORTS and query.sort not in {c["id"] for c in competencies}:
             raise InvalidBody(f"sort: one of {', '.join(SORTS)} or a competency id")
         budget = RECOMPUTE_PER_VIEW
+        numbers = tx.learner_pages.learner_numbers(instructor.course)
         rows = []
         for member in tx.learner_pages.class_members(instructor.course):
             if member.pathway_id not in catalog.pathways:
@@ -211,7 +223,7 @@ def class_view(
                     member.updated_at,
                 )
             if summary is not None:
-                rows.append(_row(member, summary))
+                rows.append(_row(member, summary, numbers.get(member.subject, 0)))
     counts = {
         "all": len(rows),
         "stuck": sum(1 for r in rows if r.stuck_on),
@@ -281,6 +293,7 @@ def learner_detail(ports: Ports, instructor: LaunchRecord, subject: str) -> dict
             )
         if not pathways:
             raise NotFound("This learner has not opened the path in your course yet.")
+        number = tx.learner_pages.learner_numbers(instructor.course).get(subject)
         evidence = [
             {
                 "statement_id": e.statement_id,
@@ -301,16 +314,36 @@ def learner_detail(ports: Ports, instructor: LaunchRecord, subject: str) -> dict
             }
             for e in tx.evidence.history(instructor.tenant, subject)
         ]
-    return {"subject": subject, "name": name, "pathways": pathways, "evidence": evidence}
+    return {
+        "subject": subject,
+        "name": name,
+        "number": number,
+        "role": "learner",
+        "pathways": pathways,
+        "evidence": evidence,
+    }
 
 
 # -- the grades and roster tab -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class RosterEntry:
+    """A member of the LMS's class list, with their number in the course when they have
+    opened Skillpath there (None otherwise) and their role in the course."""
+
+    user_id: str
+    name: str | None
+    roles: tuple[str, ...]
+    status: str
+    number: int | None
+    role: Role
+
+
+@dataclass(frozen=True)
 class GradesAndRoster:
     grades: GradeSyncStatus
-    roster: list[Member] | None
+    roster: list[RosterEntry] | None
     roster_error: str | None
 
 
@@ -321,10 +354,21 @@ def grades_and_roster(
     (never a partial one: when it cannot be read whole, the page says so instead)."""
     with ports.storage.transaction() as tx:
         grades = grade_sync_status(tx, instructor)
+        numbers = tx.learner_pages.learner_numbers(instructor.course) if roster else {}
     members, roster_error = None, None
     if roster:
         try:
-            members = read_roster(ports.lti_services, ports.store, instructor)
+            members = [
+                RosterEntry(
+                    m.user_id,
+                    m.name,
+                    m.roles,
+                    m.status,
+                    numbers.get(m.user_id),
+                    role_of(m.roles),
+                )
+                for m in read_roster(ports.lti_services, ports.store, instructor)
+            ]
         except RosterUnavailable as exc:
             roster_error = exc.message
     return GradesAndRoster(grades, members, roster_error)

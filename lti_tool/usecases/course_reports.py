@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lti_tool.errors import InvalidBody, NotFound, RosterUnavailable
@@ -229,14 +229,26 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
     return out.getvalue()
 
 
-def export_csv(ports: Ports, instructor: LaunchRecord, kind: str) -> str:
+def export_csv(
+    ports: Ports,
+    instructor: LaunchRecord,
+    kind: str,
+    label: Callable[[Mapping[str, Any]], str],
+) -> str:
     """`completions` (every attempt kept as evidence), `assessments` (assessment attempts and
-    pre-assessment scores) or `mastery` (each learner x competency, as the heatmap shows)."""
+    pre-assessment scores) or `mastery` (each learner x competency, as the heatmap shows).
+    The `sub` column identifies the learner (to join with the LMS's records, or to write the
+    equity report's groups); the `name` column is what the pages show, `label` of the
+    learner's name and number in the course ("Learner 7" when the platform shares no name)."""
     if kind not in EXPORTS:
         raise NotFound(f"No export named {kind!r}: {', '.join(EXPORTS)}.")
     with ports.storage.transaction() as tx:
         catalog, members = _course(tx, instructor)
-        names = {m.subject: m.display_name or "" for m in members}
+        numbers = tx.learner_pages.learner_numbers(instructor.course)
+        names = {
+            m.subject: label({"name": m.display_name, "number": numbers.get(m.subject)})
+            for m in members
+        }
         if kind == "mastery":
             rows = []
             for m in sorted(members, key=lambda m: (m.subject, m.pathway_id)):

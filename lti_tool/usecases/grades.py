@@ -253,6 +253,13 @@ def grade_sync_status(tx: Transaction, launch: LaunchRecord) -> GradeSyncStatus:
                     "queued_at": item.created_at,
                 }
             )
+    if failures:  # who each failed score is for, as the class view names them
+        names = {m.subject: m.display_name for m in tx.learner_pages.class_members(launch.course)}
+        numbers = tx.learner_pages.learner_numbers(launch.course)
+        for failure in failures:
+            failure["name"] = names.get(failure["user_id"])
+            failure["number"] = numbers.get(failure["user_id"])
+            failure["role"] = "learner"
     return GradeSyncStatus(sync.available, sync.reason, counts, failures)
 
 

@@ -77,7 +77,7 @@ def apply_instructor_override(
         raise InvalidOverride(f"lesson {request.lesson_id!r} is not in the catalog")
     if request.competency_id is not None and request.competency_id not in catalog.competencies:
         raise InvalidOverride(f"competency {request.competency_id!r} is not in the catalog")
-    by = instructor.user_name or instructor.subject or "instructor"
+    by = instructor.user_name or ""  # never the sub: the page says "instructor"
     try:
         override = Override(
             request.kind, now, by, request.lesson_id, request.competency_id, request.note
@@ -124,7 +124,7 @@ def withdraw_instructor_override(
     """Deactivate the active overrides of `kind` on `target`; returns how many."""
     record, _ = _record_for(tx, instructor, subject, pathway_id)
     state = LearnerState.from_dict(record.state)
-    by = instructor.user_name or instructor.subject or "instructor"
+    by = instructor.user_name or ""  # never the sub: the page says "instructor"
     after = withdraw_override(state, kind, target, by, now, note)
     changed = sum(
         1 for old, new in zip(state.overrides, after.overrides, strict=True) if old != new

@@ -34,6 +34,7 @@ from lti_tool.usecases.path_overrides import (
     withdraw_overrides,
 )
 from lti_tool.web.auth import container, current_launch, instructor_launch, learner_launch
+from lti_tool.web.i18n import learner_label
 from lti_tool.web.schemas import (
     AnalyticsSchema,
     ClassListSchema,
@@ -213,7 +214,7 @@ def course_learners() -> dict[str, Any]:
     view = class_view(container(), launch, query)
     return {
         "competencies": view.competencies,
-        "learners": [row.to_json() for row in view.rows],
+        "learners": [row.to_json() | {"label": learner_label(row)} for row in view.rows],
         "total": view.total,
     }
 
@@ -227,7 +228,8 @@ def course_learners() -> dict[str, Any]:
     **_errors(400, 401, 403, 404),
 )
 def learner_path_preview(subject: str) -> dict[str, Any]:
-    return learner_detail(container(), instructor_launch(), subject)
+    detail = learner_detail(container(), instructor_launch(), subject)
+    return detail | {"label": learner_label(detail)}
 
 
 @bp.get("/course/learners/<path:subject>/overrides")
@@ -334,7 +336,10 @@ def course_grades() -> dict[str, Any]:
         "available": grades.available,
         "reason": grades.reason,
         "counts": grades.counts,
-        "failures": [f | {"queued_at": f["queued_at"].isoformat()} for f in grades.failures],
+        "failures": [
+            f | {"queued_at": f["queued_at"].isoformat(), "label": learner_label(f)}
+            for f in grades.failures
+        ],
     }
 
 
@@ -355,7 +360,7 @@ def course_grades() -> dict[str, Any]:
     },
 )
 def export(kind: str) -> Response:
-    text = export_csv(container(), instructor_launch(), kind)
+    text = export_csv(container(), instructor_launch(), kind, learner_label)
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="skillpath-{kind}.csv"'
     return response

@@ -9,6 +9,7 @@ them; a test keeps the French catalog complete).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -167,6 +168,32 @@ def minutes_label(value: Any) -> str:
     return text % {"n": number(value)}
 
 
+# What a page shows for someone the platform shares no name for: their number in the course
+# when they have opened Skillpath there (`learner_numbers`), else their role.
+LEARNER_NUMBERED = _("Learner %(n)s")
+ROLE_LABELS = {"learner": _("Learner"), "instructor": _("Instructor"), "other": _("Member")}
+
+
+def _field(who: Any, key: str) -> Any:
+    return who.get(key) if isinstance(who, Mapping) else getattr(who, key, None)
+
+
+def learner_label(who: Any) -> str:
+    """The one place that names a person on the instructor's pages and exports: the name the
+    platform shared, else "Learner 7" (their number in the course), else their role. Never
+    their LTI user id (`sub`), which stays in links and data attributes only. `who` is any
+    row with `name`, `number` and (optionally) `role`, as an object or a dict."""
+    name = _field(who, "name")
+    if isinstance(name, str) and name.strip():
+        return name
+    number = _field(who, "number")
+    if isinstance(number, int) and number > 0:
+        text: str = _translations().ugettext(LEARNER_NUMBERED)
+        return text % {"n": number}
+    role = _field(who, "role")
+    return str(_translations().ugettext(ROLE_LABELS.get(str(role), ROLE_LABELS["learner"])))
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
@@ -184,5 +211,6 @@ def init_app(app: Flask) -> None:
         kind_label=kind_label,
         status_label=status_label,
         minutes_label=minutes_label,
+        learner_label=learner_label,
     )
     app.jinja_env.globals.update(locale=select_locale, labels=labels)

@@ -338,6 +338,13 @@ class CellSchema(Schema):
 class ClassRowSchema(Schema):
     subject = fields.String(required=True)
     name = fields.String(allow_none=True)
+    number = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the learner's number in the course, by first launch"},
+    )
+    label = fields.String(
+        metadata={"description": 'what the pages show: the name, else "Learner N" (never the sub)'}
+    )
     pathway_id = fields.String()
     progress = fields.Float()
     next_lesson = fields.String(allow_none=True)
@@ -415,6 +422,13 @@ class LearnerPathwayDetailSchema(Schema):
 class LearnerDetailSchema(Schema):
     subject = fields.String()
     name = fields.String(allow_none=True)
+    number = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the learner's number in the course, by first launch"},
+    )
+    label = fields.String(
+        metadata={"description": 'what the pages show: the name, else "Learner N" (never the sub)'}
+    )
     pathways = fields.List(fields.Nested(LearnerPathwayDetailSchema))
     evidence = fields.List(fields.Nested(EvidenceItemSchema))
 
@@ -490,6 +504,14 @@ class GroupsSavedSchema(Schema):
 class GradeFailureSchema(Schema):
     item_id = fields.Integer()
     user_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    number = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the learner's number in the course, by first launch"},
+    )
+    label = fields.String(
+        metadata={"description": 'what the pages show: the name, else "Learner N" (never the sub)'}
+    )
     reason = fields.String(metadata={"description": "what the platform answered"})
     attempts = fields.Integer()
     queued_at = fields.String()

@@ -124,7 +124,9 @@ def test_keys_rotate(cli: Any) -> None:
     assert "new signing key" in result.output
 
 
-def test_catalog_and_lrs_for_an_unregistered_platform_are_refused(cli: Any, tmp_path: Any) -> None:
+def test_catalog_and_lrs_for_an_unregistered_platform_are_refused(
+    cli: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.lti_tool.usecases.test_learner_path import EXAMPLE
 
     cli("init")
@@ -132,10 +134,8 @@ def test_catalog_and_lrs_for_an_unregistered_platform_are_refused(cli: Any, tmp_
     imported = cli("catalog", "import", str(EXAMPLE), *tenant)
     assert imported.exit_code != 0
     assert "no platform with issuer 'https://nobody.example'" in imported.output
-    lrs = cli(
-        "lrs", "set", "--endpoint", "https://lrs.example/xapi/", "--username", "u",
-        "--password", "p", *tenant,
-    )  # fmt: skip
+    monkeypatch.setenv("SKILLPATH_LRS_SET_PASSWORD", "p")
+    lrs = cli("lrs", "set", "--endpoint", "https://lrs.example/xapi/", "--username", "u", *tenant)
     assert lrs.exit_code != 0 and "is registered" in lrs.output
     # The default catalog and LRS need no registration.
     assert cli("catalog", "import", str(EXAMPLE)).exit_code == 0
