@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes: the suite waits on its peers more than it computes, so two share 2 cores well.
+TEST_WORKERS ?= 2
 PEERS := .peers
 
 .PHONY: run test lint typecheck clean peers bench-launch
@@ -16,7 +18,7 @@ test: $(STAMP) peers
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
