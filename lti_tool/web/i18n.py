@@ -168,6 +168,34 @@ def minutes_label(value: Any) -> str:
     return text % {"n": number(value)}
 
 
+# Phrases a page repeats once per step or competency, formatted here: through jinja's
+# `_()` each one costs a context call and Markup formatting, and the path map of a long
+# pathway has hundreds (the page escapes the result like any other text).
+BY_DAY = _("by %(day)s")
+ATTEMPTS = _("about %(n)s attempts")
+GOAL_LEVEL = _("goal %(g)s")
+
+
+def _phrase(message: str, **values: Any) -> str:
+    text: str = _translations().ugettext(message)
+    return text % values
+
+
+def by_day(value: Any) -> str:
+    """ "by Dec 3, 2026": when a step of the path is expected."""
+    return _phrase(BY_DAY, day=day(value))
+
+
+def attempts_label(value: Any) -> str:
+    """ "about 9 attempts"."""
+    return _phrase(ATTEMPTS, n=value)
+
+
+def goal_label(value: Any) -> str:
+    """ "goal 80%": a competency's goal level."""
+    return _phrase(GOAL_LEVEL, g=percent(value))
+
+
 # What a page shows for someone the platform shares no name for: their number in the course
 # when they have opened Skillpath there (`learner_numbers`), else their role.
 LEARNER_NUMBERED = _("Learner %(n)s")
@@ -211,6 +239,9 @@ def init_app(app: Flask) -> None:
         kind_label=kind_label,
         status_label=status_label,
         minutes_label=minutes_label,
+        by_day=by_day,
+        attempts_label=attempts_label,
+        goal_label=goal_label,
         learner_label=learner_label,
     )
     app.jinja_env.globals.update(locale=select_locale, labels=labels)
