@@ -78,17 +78,30 @@ def _page(row: LearnerPageRow) -> LearnerPageRecord:
 class LearnerPageRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        # The rows this transaction loaded, held: the session's identity map holds its
+        # objects weakly, so a row handed back as a record would be read (and its stored
+        # view decoded) again by the next `of` or `save` of the same learner.
+        self._rows: dict[int, LearnerPageRow] = {}
+
+    def _row(self, learner_id: int) -> LearnerPageRow | None:
+        row = self._rows.get(learner_id)
+        if row is None:
+            row = self._session.get(LearnerPageRow, learner_id)
+            if row is not None:
+                self._rows[learner_id] = row
+        return row
 
     def of(self, learner_id: int) -> LearnerPageRecord:
         """The page record of a learner record (a fresh one when there is none yet)."""
-        row = self._session.get(LearnerPageRow, learner_id)
+        row = self._row(learner_id)
         return _page(row) if row is not None else LearnerPageRecord(learner_id)
 
     def save(self, record: LearnerPageRecord) -> None:
-        row = self._session.get(LearnerPageRow, record.learner_id)
+        row = self._row(record.learner_id)
         if row is None:
             row = LearnerPageRow(learner_id=record.learner_id)
             self._session.add(row)
+            self._rows[record.learner_id] = row
         for name in _FIELDS:
             setattr(row, name, getattr(record, name))
         self._session.flush()
@@ -181,6 +194,9 @@ class LearnerPageRepository:
             .values(replay_needed=True)
             .execution_options(synchronize_session=False)
         )
+        for row in self._rows.values():  # read again when next asked for
+            self._session.expire(row)
+        self._rows.clear()
         return int(getattr(result, "rowcount", 0) or 0)
 
     def behind(self, limit: int) -> list[int]:

@@ -154,8 +154,10 @@ def _read_lrs(
     now: datetime,
     lrs: LrsSettings | None,
 ) -> dict[str, Any]:
-    policy = identity_policy(tx, launch.tenant)
-    source = ports.lrs.evidence_source(launch.tenant, policy, launch_email(launch.claims), lrs)
+    source = None
+    if lrs is not None:  # how learners are named in the LRS matters only with one
+        policy = identity_policy(tx, launch.tenant)
+        source = ports.lrs.evidence_source(launch.tenant, policy, launch_email(launch.claims), lrs)
     status = refresh(tx, record, source, catalog, now)
     return {
         "status": status.status,

@@ -1,0 +1,45 @@
+"""What a returning learner's launch reads: their page record once (the stored view in it is
+the largest value a launch decodes), and nothing about how learners are named in an LRS when
+the tenant has none."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from peers.tool_server import ToolServer
+from tests.lti_tool.launch_forge import LaunchForge
+from tests.lti_tool.usecases.test_learner_path import import_example
+
+
+@contextmanager
+def statements(tool: ToolServer) -> Iterator[list[str]]:
+    engine = tool.app.extensions["skillpath"].storage.engine
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        with lock:
+            seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_returning_learners_launch_reads_their_page_record_once(
+    forge: LaunchForge, tool: ToolServer
+) -> None:
+    import_example(tool)
+    assert forge.launch().status_code == 303  # the first launch makes the record
+    with statements(tool) as seen:
+        assert forge.launch().status_code == 303
+    page_reads = [s for s in seen if s.startswith("SELECT learner_pages.learner_id,")]
+    assert len(page_reads) == 1, page_reads
+    assert not [s for s in seen if "xapi_identity" in s]  # no LRS, no naming policy read
