@@ -170,7 +170,7 @@ def read_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
     """The learner's stored view (one query), recomputed from the stored state only when it
     is missing, older than `VIEW_MAX_AGE` or made from another catalog version."""
     now = ports.now()
-    with ports.storage.transaction() as tx:
+    with ports.storage.reading() as tx:  # a recompute below writes in its own transaction
         found = _catalog_of(tx, launch)
         stored = tx.learner_pages.view(launch.course, launch.subject or "", found.pathway_id)
         if (
