@@ -19,6 +19,7 @@ from pylti1p3.contrib.flask import FlaskRequest, FlaskSessionService
 
 from config import Settings
 from lti_tool.errors import LaunchRejected, NotAuthenticated, NotFound
+from lti_tool.inputs import printable
 from lti_tool.lti.claims import LaunchClaims
 from lti_tool.lti.client_storage import StorageLogin
 from lti_tool.lti.cookies import StateCookies
@@ -200,10 +201,12 @@ def _record(
 
 
 def _log_rejection(exc: LaunchRejected, issuer: str | None, client_id: str | None) -> None:
+    # The issuer and client id are unverified and the reason may quote the token: one safe
+    # line (a lone surrogate would break a UTF-8 log stream).
     log.warning(
         "launch rejected: code=%s issuer=%s client_id=%s reason=%s",
         exc.code,
-        issuer or "-",
-        client_id or "-",
-        exc.message,
+        printable(issuer or "-", 200),
+        printable(client_id or "-", 200),
+        printable(exc.message, 500),
     )

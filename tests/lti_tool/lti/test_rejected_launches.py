@@ -286,3 +286,17 @@ def test_leeway_accepts_small_clock_skew(forge: LaunchForge, tool: ToolServer) -
 def test_lti_claims_checked_before_anything_is_stored(forge: LaunchForge, tool: ToolServer) -> None:
     response = forge.launch(**{LTI + "custom": "not-an-object"})
     expect_rejected(tool, response, "invalid_claim")
+
+
+def test_a_rejection_is_logged_as_one_safe_line(
+    forge: LaunchForge, tool: ToolServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The issuer and client id in a rejection's log line are unverified: a lone surrogate
+    or a line break in them is escaped (a surrogate breaks a UTF-8 log stream)."""
+    login = forge.login()
+    claims = forge.claims(login.nonce, iss=forge.issuer + "/\ud800", aud="client\nforged")
+    response = forge.post(forge.sign(claims), login.state)
+    assert 400 <= response.status_code < 500
+    [line] = [r.getMessage() for r in caplog.records if "launch rejected" in r.getMessage()]
+    line.encode("utf-8")  # no lone surrogate left
+    assert "\n" not in line and "\\ud800" in line and "client\\nforged" in line
