@@ -16,6 +16,24 @@ from lti_tool import create_app
 from peers.tool_server import ToolServer, database_url, start_tool, test_settings
 
 
+def _utf8(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A test's report travels from a pytest-xdist worker as UTF-8: the fuzz tests' captured
+    output may hold lone surrogates (the text they send), which would crash the worker.
+    They are escaped in the report only; what the test saw is unchanged."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    report.sections = [(title, _utf8(content)) for title, content in report.sections]
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if _utf8(text) != text:
+            report.longrepr = _utf8(text)
+
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[object]:
     """Playwright's driver for the whole session (its sync API allows one per thread); the
