@@ -98,8 +98,8 @@ class LrsGateway:
             return LrsSettings(0, env.lrs_endpoint, env.lrs_username, env.lrs_password)
         return None
 
-    def connected(self, tenant: Tenant, tx: Transaction | None = None) -> bool:
-        return self.settings_for(tenant, tx) is not None
+    def connected(self, tenant: Tenant) -> bool:
+        return self.settings_for(tenant) is not None
 
     def client(self, lrs: LrsSettings) -> tuple[LrsClient, PagingStrategy]:
         """The client of one LRS and its paging adapter (detected once, from `/about`)."""

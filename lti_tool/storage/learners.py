@@ -255,25 +255,12 @@ class EvidenceRepository:
         rows = self._session.scalars(
             select(EvidenceRow)
             .where(
-                EvidenceRow.issuer == tenant.issuer,
-                EvidenceRow.client_id == tenant.client_id,
-                EvidenceRow.subject == subject,
+                *_of_learner(tenant, subject),
                 EvidenceRow.voided.is_(False),
             )
             .order_by(EvidenceRow.timestamp)
         )
-        return [
-            Observation(
-                learner_id=row.subject,
-                lesson_id=row.lesson_id,
-                timestamp=row.timestamp,
-                score=row.score,
-                success=row.success,
-                duration_seconds=row.duration_seconds,
-                statement_id=row.statement_id,
-            )
-            for row in rows
-        ]
+        return [_observation(row) for row in rows]
 
     def since(self, tenant: Tenant, subject: str, after_id: int) -> list[tuple[int, Observation]]:
         """The learner's evidence stored after row `after_id` that still counts, by row id:
@@ -281,9 +268,7 @@ class EvidenceRepository:
         rows = self._session.scalars(
             select(EvidenceRow)
             .where(
-                EvidenceRow.issuer == tenant.issuer,
-                EvidenceRow.client_id == tenant.client_id,
-                EvidenceRow.subject == subject,
+                *_of_learner(tenant, subject),
                 EvidenceRow.id > after_id,
             )
             .order_by(EvidenceRow.id)
@@ -294,9 +279,7 @@ class EvidenceRepository:
         """The newest evidence row id of the learner (0 when none)."""
         found = self._session.scalar(
             select(func.max(EvidenceRow.id)).where(
-                EvidenceRow.issuer == tenant.issuer,
-                EvidenceRow.client_id == tenant.client_id,
-                EvidenceRow.subject == subject,
+                *_of_learner(tenant, subject),
             )
         )
         return int(found or 0)
@@ -306,9 +289,7 @@ class EvidenceRepository:
         rows = self._session.scalars(
             select(EvidenceRow)
             .where(
-                EvidenceRow.issuer == tenant.issuer,
-                EvidenceRow.client_id == tenant.client_id,
-                EvidenceRow.subject == subject,
+                *_of_learner(tenant, subject),
             )
             .order_by(EvidenceRow.timestamp.desc(), EvidenceRow.id.desc())
         )
@@ -345,6 +326,15 @@ class EvidenceRepository:
             )
             found.extend(_observation(row) for row in rows)
         return sorted(found, key=lambda o: o.timestamp)
+
+
+def _of_learner(tenant: Tenant, subject: str) -> tuple[Any, ...]:
+    """The where-clause of one learner's evidence in a tenant."""
+    return (
+        EvidenceRow.issuer == tenant.issuer,
+        EvidenceRow.client_id == tenant.client_id,
+        EvidenceRow.subject == subject,
+    )
 
 
 def _observation(row: EvidenceRow) -> Observation:

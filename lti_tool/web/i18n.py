@@ -164,8 +164,7 @@ def status_label(value: Any) -> str:
 
 def minutes_label(value: Any) -> str:
     """ "8 min" in the learner's language."""
-    text: str = _translations().ugettext("%(n)s min")
-    return text % {"n": number(value)}
+    return _phrase(LABELS["minutes"]["n"], n=number(value))
 
 
 # Phrases a page repeats once per step or competency, formatted here: through jinja's
