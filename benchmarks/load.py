@@ -367,8 +367,10 @@ def seed(container: Container, issuer: str, learners: int, lessons: int) -> tupl
     with engine.begin() as connection:
         for start in range(0, len(rows), 1000):
             connection.execute(insert(LearnerRow.__table__), rows[start : start + 1000])  # type: ignore[arg-type]
-        # They came before: each has the stored view a launch leaves (all of them new
-        # learners, so one view computed once stands for every one of them).
+        # They came before: each has the stored view and page record a launch leaves (all of
+        # them new learners, so one view computed once stands for every one of them; the
+        # evidence status is the one a launch without an LRS writes, so a returning learner's
+        # launch with nothing new finds its view current, as it would in production).
         digest = connection.execute(select(CatalogRow.digest)).scalar_one()
         catalog = load_catalog(document)
         params = ModelParams.defaults()
@@ -378,23 +380,29 @@ def seed(container: Container, issuer: str, learners: int, lessons: int) -> tupl
             new_learner("seed"),
             params,
             now,
-            ViewInputs({}, None, {}, [], {"status": "no_lrs"}, digest, None),
+            ViewInputs({}, None, {}, [], NO_LRS, digest, None),
         )
-        ids = connection.execute(select(LearnerRow.id)).scalars().all()
+        ids = connection.execute(select(LearnerRow.id, LearnerRow.subject)).all()
         pages = [
             {
                 "learner_id": learner_id,
+                "display_name": f"Learner {subject}",  # the name the generator's launches send
+                "preferences": {},
+                "changes": {},
                 "params_version": params_version(params),
                 "snapshot": view.snapshot,
                 "summary": view.summary,
                 "computed_at": now,
             }
-            for learner_id in ids
+            for learner_id, subject in ids
         ]
         for start in range(0, len(pages), 1000):
             connection.execute(insert(LearnerPageRow.__table__), pages[start : start + 1000])  # type: ignore[arg-type]
     return subjects, len(document["lessons"])
 
+
+# The evidence status a launch stores in the view when the tenant has no LRS.
+NO_LRS = {"status": "no_lrs", "refreshed_at": None, "message": "No LRS is connected."}
 
 # Rate limits for the run: counted like production's, never reached by the generator.
 UNREFUSED = "1000000 per minute"

@@ -13,6 +13,7 @@ from config import Settings, configure_logging
 from lti_tool import web
 from lti_tool.container import Container, resolve_settings
 from lti_tool.outbox import EmbeddedWorker, WorkerOptions
+from lti_tool.web.templating import SkillpathFlask
 
 PACKAGE = Path(__file__).resolve().parent
 EXTENSION = "skillpath"
@@ -29,7 +30,7 @@ def static_folder() -> Path:
 def create_app(settings: Settings | None = None, *, initialise: bool = False) -> Flask:
     """Build the app. `settings` default to the environment; `initialise` runs the
     migrations and creates the first tool key (what `skillpath init` does)."""
-    app = Flask(
+    app = SkillpathFlask(
         __name__,
         static_folder=str(static_folder()),
         template_folder="web/templates",

@@ -9,9 +9,11 @@ rolls back otherwise.
 from __future__ import annotations
 
 import logging
+import select
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,8 +21,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -64,7 +66,73 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _check_before_use(engine)
+    return engine
+
+
+# A pooled connection used this recently, whose socket has nothing to say, is taken as it is;
+# any other is pinged first (what `pool_pre_ping` does on every checkout, a round trip each).
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _check_before_use(engine: Engine) -> None:
+    """Connections that died are replaced before use, as with `pool_pre_ping`, but only
+    those that may have died are pinged: one idle for a while, or one whose socket became
+    readable while it sat in the pool (the server closed it, or said why it would). A
+    connection that fails its ping is replaced: the pool retries the checkout with a new one
+    (`DisconnectionError`, SQLAlchemy's documented way for a checkout listener)."""
+
+    def stamp(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if (
+            idle_since is not None
+            and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS
+            and not _readable(dbapi_connection)
+        ):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+    event.listen(engine, "connect", stamp)
+    event.listen(engine, "checkin", stamp)
+    event.listen(engine, "checkout", check)
+
+
+class _ReadScope:
+    """One autocommit connection, opened when first asked for."""
+
+    def __init__(self, connect: Callable[[], Connection]) -> None:
+        self._connect = connect
+        self._connection: Connection | None = None
+
+    def connection(self) -> Connection:
+        if self._connection is None or self._connection.invalidated:
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = self._connect()
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _readable(dbapi_connection: Any) -> bool:
+    """Whether the server sent something to an idle connection (its close, or a notice that
+    it is about to): then the connection is pinged before use."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True
 
 
 def _alembic_config(connection: Any) -> AlembicConfig:
@@ -82,6 +150,7 @@ class Storage:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.catalogs = ParsedCatalogs()
+        self._scope: ContextVar[_ReadScope | None] = ContextVar("skillpath_reads", default=None)
 
     @property
     def dialect(self) -> str:
@@ -117,11 +186,36 @@ class Storage:
     @contextmanager
     def reading(self) -> Iterator[Transaction]:
         """Repositories for reads only, on a connection in autocommit mode: no BEGIN and no
-        COMMIT round trip (a launch looks its registration up several times). Writes here
-        would commit one statement at a time: use `transaction()` for them."""
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        COMMIT round trip (a launch looks its registration up several times). Within a
+        `read_scope` (one web request) every `reading()` uses the scope's one connection.
+        Writes here would commit one statement at a time: use `transaction()` for them."""
+        scope = self._scope.get()
+        if scope is not None:
+            with Session(bind=scope.connection()) as session:
+                yield Transaction(session, self.catalogs)
+            return
+        with self._autocommit() as connection:
             with Session(bind=connection) as session:
                 yield Transaction(session, self.catalogs)
+
+    def _autocommit(self) -> Connection:
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def read_scope(self) -> Iterator[None]:
+        """The `reading()` blocks inside share one connection, taken from the pool at the
+        first of them and given back when the scope ends (the web opens one per request:
+        a launch or a page reads in three or four places, each a pool checkout before)."""
+        if isinstance(self.engine.pool, StaticPool):  # one shared in-memory connection
+            yield
+            return
+        scope = _ReadScope(self._autocommit)
+        token = self._scope.set(scope)
+        try:
+            yield
+        finally:
+            self._scope.reset(token)
+            scope.close()
 
     def retrying(
         self,

@@ -81,6 +81,25 @@ class ModelFitRepository:
         ).first()
         return _record(row) if row is not None else None
 
+    def current_key(self, tenant: Tenant) -> tuple[int, datetime] | None:
+        """The id and creation time of the fit in use, or None (the priors): a stored fit
+        never changes, so these name its parameters (`params_of`) for a cache."""
+        found = self._session.execute(
+            select(ModelFitRow.id, ModelFitRow.created_at)
+            .where(*_of(tenant), ModelFitRow.active)
+            .order_by(ModelFitRow.version.desc())
+            .limit(1)
+        ).first()
+        return (found[0], found[1]) if found is not None else None
+
+    def params_of(self, fit_id: int) -> dict[str, Any]:
+        """The parameters of one stored fit."""
+        return dict(
+            self._session.execute(
+                select(ModelFitRow.params).where(ModelFitRow.id == fit_id)
+            ).scalar_one()
+        )
+
     def latest(self, tenant: Tenant) -> ModelFitRecord | None:
         """The newest fit, switched on or not."""
         row = self._session.scalars(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,9 +40,24 @@ CALIBRATION_MARGIN = 0.02
 
 
 def params_for(tx: Transaction, tenant: Tenant) -> ModelParams:
-    """The parameters the tenant's pages use: its active fit, else the priors."""
-    fit = tx.fits.current(tenant)
-    return ModelParams.from_dict(fit.params) if fit is not None else ModelParams.defaults()
+    """The parameters the tenant's pages use: its active fit, else the priors. A stored fit
+    never changes, so its parameters are read and parsed once per process."""
+    key = tx.fits.current_key(tenant)
+    if key is None:
+        return ModelParams.defaults()
+    params = _PARSED.get(key)
+    if params is None:
+        params = ModelParams.from_dict(tx.fits.params_of(key[0]))
+        with _PARSED_LOCK:
+            if len(_PARSED) >= 256:
+                _PARSED.clear()
+            _PARSED[key] = params
+    return params
+
+
+# Parsed parameters by (fit id, created at): a few per tenant over the life of a process.
+_PARSED: dict[tuple[int, datetime], ModelParams] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def params_version(params: ModelParams) -> str:

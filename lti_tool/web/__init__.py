@@ -9,7 +9,9 @@ shape it, and served at `/api/v1/openapi.json`.
 
 from __future__ import annotations
 
-from flask import Flask
+from contextlib import ExitStack
+
+from flask import Flask, g
 from flask_smorest import Api
 
 from lti_tool.web import (
@@ -30,6 +32,7 @@ from lti_tool.web import (
     registration,
     xapi_profile,
 )
+from lti_tool.web.auth import container
 from lti_tool.web.observability import log_context
 from lti_tool.web.schemas import ErrorSchema
 
@@ -65,9 +68,25 @@ class SkillpathApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ErrorSchema
 
 
+def _open_reads() -> None:
+    # The request's reads share one pooled connection (`Storage.read_scope`), taken at the
+    # first read and given back when the request ends.
+    stack = ExitStack()
+    stack.enter_context(container().storage.read_scope())
+    g.skillpath_reads = stack
+
+
+def _close_reads(_error: BaseException | None) -> None:
+    stack = g.pop("skillpath_reads", None)
+    if stack is not None:
+        stack.close()
+
+
 def init_app(app: Flask) -> None:
     # First: the request id exists before any other hook or view logs.
     observability.init_app(app)
+    app.before_request(_open_reads)
+    app.teardown_request(_close_reads)
     for key, value in OPENAPI.items():
         app.config.setdefault(key, value)
     spec = SkillpathApi(app)

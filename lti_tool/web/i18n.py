@@ -10,12 +10,14 @@ them; a test keeps the French catalog complete).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import dates
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_date, format_decimal, format_percent, get_translations
+from flask_babel import Babel, format_decimal, format_percent, get_locale, get_translations
 
 from lti_tool.lti.vocabulary import custom_parameter, launch_locale
 from lti_tool.storage import LaunchRecord
@@ -89,8 +91,7 @@ def _moment(value: Any) -> datetime | None:
 
 
 def day(value: Any, form: str = "medium") -> str:
-    """A date as the learner writes it (in their time zone); each distinct value is
-    formatted once per request (a path repeats the same days)."""
+    """A date as the learner writes it (in their time zone)."""
     moment = _moment(value)
     if moment is None:
         return ""
@@ -98,11 +99,14 @@ def day(value: Any, form: str = "medium") -> str:
     if zone is None:
         zone = g.skillpath_zone = ZoneInfo(select_timezone())
     local = moment.astimezone(zone).date() if moment.tzinfo else moment.date()
-    cache: dict[tuple[Any, str], str] = g.setdefault("skillpath_days", {})
-    found = cache.get((local, form))
-    if found is None:
-        found = cache[(local, form)] = format_date(local, form)
-    return found
+    return _formatted_day(local, form, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _formatted_day(local: date, form: str, locale: str) -> str:
+    # Each distinct (day, form, locale) is formatted once per process: the paths of a
+    # course repeat the same days, and Babel's formatting costs more than the page's lookup.
+    return str(dates.format_date(local, form, locale=locale))
 
 
 def _translations() -> Any:
@@ -138,16 +142,21 @@ def number(value: Any, digits: int = 0) -> str:
 
 
 def labels() -> dict[str, dict[str, str]]:
-    """The names of formats, lesson kinds and statuses in the learner's language, looked up
-    once per request."""
-    found = g.get("skillpath_labels")
+    """The names of formats, lesson kinds and statuses in the learner's language (made once
+    per locale and process: they come from the compiled catalogs, which do not change while
+    it runs)."""
+    locale = str(get_locale())
+    found = _LABELS_BY_LOCALE.get(locale)
     if found is None:
         translations = _translations()
-        found = g.skillpath_labels = {
+        found = _LABELS_BY_LOCALE[locale] = {
             group: {key: translations.ugettext(text) for key, text in names.items()}
             for group, names in LABELS.items()
         }
-    return found  # type: ignore[no-any-return]
+    return found
+
+
+_LABELS_BY_LOCALE: dict[str, dict[str, dict[str, str]]] = {}
 
 
 def format_label(value: Any) -> str:

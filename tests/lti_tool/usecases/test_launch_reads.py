@@ -43,3 +43,32 @@ def test_a_returning_learners_launch_reads_their_page_record_once(
     page_reads = [s for s in seen if s.startswith("SELECT learner_pages.learner_id,")]
     assert len(page_reads) == 1, page_reads
     assert not [s for s in seen if "xapi_identity" in s]  # no LRS, no naming policy read
+
+
+@contextmanager
+def checkouts(tool: ToolServer) -> Iterator[list[int]]:
+    """How many times the pool hands a connection out (each was a ping round trip, and is a
+    pool lock and reset, before `Storage.read_scope`)."""
+    engine = tool.app.extensions["skillpath"].storage.engine
+    seen: list[int] = []
+
+    def record(*_: Any) -> None:
+        seen.append(1)
+
+    event.listen(engine, "checkout", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "checkout", record)
+
+
+def test_a_page_reads_on_one_pooled_connection(forge: LaunchForge, tool: ToolServer) -> None:
+    import_example(tool)
+    assert forge.launch().status_code == 303
+    launched = forge.launch()
+    assert launched.status_code == 303
+    with checkouts(tool) as taken:
+        page = forge.browser.get(forge.tool + launched.headers["Location"], timeout=10)
+    assert page.status_code == 200
+    # The launch, the stored view, the catalog and the frame-ancestors policy: one connection.
+    assert len(taken) == 1
