@@ -90,16 +90,46 @@ def _moment(value: Any) -> datetime | None:
     return None
 
 
+class _Formats:
+    """What the request formats with, found once per request: its translations, locale and
+    time zone (each filter call then costs one lookup in `g`, not flask-babel's three)."""
+
+    __slots__ = ("translations", "locale", "_zone", "_percent")
+
+    def __init__(self) -> None:
+        self.translations = get_translations()
+        self.locale = str(get_locale())
+        self._zone: ZoneInfo | None = None
+        self._percent: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        if self._zone is None:
+            self._zone = ZoneInfo(select_timezone())
+        return self._zone
+
+    @property
+    def percent(self) -> str:
+        if self._percent is None:  # the locale's way of writing a percent
+            self._percent = str(format_percent(0.5)).replace("50", "{}", 1)
+        return self._percent
+
+
+def _formats() -> _Formats:
+    found = g.get("skillpath_formats")
+    if found is None:
+        found = g.skillpath_formats = _Formats()
+    return found  # type: ignore[no-any-return]
+
+
 def day(value: Any, form: str = "medium") -> str:
     """A date as the learner writes it (in their time zone)."""
     moment = _moment(value)
     if moment is None:
         return ""
-    zone = g.get("skillpath_zone")
-    if zone is None:
-        zone = g.skillpath_zone = ZoneInfo(select_timezone())
-    local = moment.astimezone(zone).date() if moment.tzinfo else moment.date()
-    return _formatted_day(local, form, str(get_locale()))
+    formats = _formats()
+    local = moment.astimezone(formats.zone).date() if moment.tzinfo else moment.date()
+    return _formatted_day(local, form, formats.locale)
 
 
 @lru_cache(maxsize=4096)
@@ -112,10 +142,7 @@ def _formatted_day(local: date, form: str, locale: str) -> str:
 def _translations() -> Any:
     """The request's translations, looked up once per request (flask-babel's own lookup
     costs more than the message it finds, and a class view asks for thousands)."""
-    found = g.get("skillpath_translations")
-    if found is None:
-        found = g.skillpath_translations = get_translations()
-    return found
+    return _formats().translations
 
 
 def percent(value: Any) -> str:
@@ -124,10 +151,7 @@ def percent(value: Any) -> str:
         whole = round(float(value) * 100)
     except (TypeError, ValueError):
         return ""
-    pattern = g.get("skillpath_percent")
-    if pattern is None:  # the locale's way of writing a percent, found once per request
-        pattern = g.skillpath_percent = format_percent(0.5).replace("50", "{}", 1)
-    return str(pattern).format(whole)
+    return _formats().percent.format(whole)
 
 
 def number(value: Any, digits: int = 0) -> str:
@@ -145,12 +169,11 @@ def labels() -> dict[str, dict[str, str]]:
     """The names of formats, lesson kinds and statuses in the learner's language (made once
     per locale and process: they come from the compiled catalogs, which do not change while
     it runs)."""
-    locale = str(get_locale())
-    found = _LABELS_BY_LOCALE.get(locale)
+    formats = _formats()
+    found = _LABELS_BY_LOCALE.get(formats.locale)
     if found is None:
-        translations = _translations()
-        found = _LABELS_BY_LOCALE[locale] = {
-            group: {key: translations.ugettext(text) for key, text in names.items()}
+        found = _LABELS_BY_LOCALE[formats.locale] = {
+            group: {key: formats.translations.ugettext(text) for key, text in names.items()}
             for group, names in LABELS.items()
         }
     return found

@@ -1,7 +1,7 @@
 """Issue 14: PostgreSQL connections dropped and PostgreSQL away for a while. Pooled
-connections that died are replaced before use (pre-ping), so pages and the worker carry on;
-a worker whose database goes away after it sent scores records the answers once it is back,
-and no score is sent twice. PostgreSQL is taken away through a TCP proxy of ours
+connections that died are replaced before use (their socket says so), so pages and the worker
+carry on; a worker whose database goes away after it sent scores records the answers once it
+is back, and no score is sent twice. PostgreSQL is taken away through a TCP proxy of ours
 (`peers.tcp_proxy`), never stopped."""
 
 from __future__ import annotations
