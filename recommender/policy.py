@@ -14,8 +14,9 @@ Learning comes first: a competency the learner probably masters already gains li
 another lesson, so it waits while there is something to learn. Goal checks come when nothing
 is left to learn, are practice (lessons that teach, chosen for the competency the engine is
 least sure of) and stop as soon as the goal counts as reached (see `goal`). A goal
-competency that only lacks direct evidence gets the lesson mainly about it that best tells
-mastery from a lucky success.
+competency whose latest word is not a direct pass (no direct evidence yet, or taught since by
+a lesson it did not pass) gets the lesson mainly about it that best tells mastery from a
+lucky success, the least sure such competency first.
 """
 
 from __future__ import annotations
@@ -340,19 +341,11 @@ def _choose(
         return found
     if gaps:
         return None  # nothing usable on what is left to learn: the coach is told
-    # 4. Direct evidence for goal competencies at their level that lack it, fewest attempts
-    # first.
-    unchecked = sorted(
-        (
-            (_attempts(state, c), i, c)
-            for i, c in enumerate(targets)
-            if c in view.goal and not view.confirmed(c) and view.ready(c)
-        )
-    )
-    for _, _, comp in unchecked:
-        found = _check(catalog, view, comp, ok)
-        if found is not None:
-            return found
+    # 4. Direct evidence for goal competencies at their level whose latest word is not a
+    # direct pass, the least sure first.
+    found = _final_check(catalog, view, targets, ok)
+    if found is not None:
+        return found
     # 5. Not yet sure enough of the whole goal: practise where the engine is least sure.
     if view.joint and not goal_reached(view):
         goal = [c for c in comps if c in view.goal and view.ready(c)]
@@ -474,9 +467,21 @@ def _check(
     return best, [Reason("check", comp, best.id, {"mastery": round(est.probability, 3)})], comp
 
 
-def _attempts(state: LearnerState, comp: str) -> int:
-    cs = state.competencies.get(comp)
-    return 0 if cs is None else cs.attempts
+def _final_check(
+    catalog: Catalog, view: DecisionView, targets: list[str], ok: Callable[[Lesson], bool]
+) -> _Choice | None:
+    """The check for the least sure goal competency at its level whose latest word is not
+    a direct pass (`DecisionView.confirmed`)."""
+    waiting = sorted(
+        (view.probability(c), i, c)
+        for i, c in enumerate(targets)
+        if c in view.goal and not view.confirmed(c) and view.ready(c)
+    )
+    for _, _, comp in waiting:
+        found = _check(catalog, view, comp, ok)
+        if found is not None:
+            return found
+    return None
 
 
 def _latest_scored(state: LearnerState) -> tuple[str, LessonRecord] | None:

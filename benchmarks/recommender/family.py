@@ -57,6 +57,31 @@ class PolicyResult:
         done = [n for n, ok in zip(self.lessons, self.proficient, strict=True) if ok]
         return float(np.median(done)) if done else float("nan")
 
+    @property
+    def median_all(self) -> float:
+        """Median lessons to proficiency over every learner, a learner never proficient
+        counting as beyond the cap (a censored median, not leaning on who was left out): the
+        lessons by which half of the learners were proficient; inf when fewer than half
+        ever were."""
+        return censored_median(self.lessons, self.proficient)
+
+
+def censored_median(lessons: list[int], proficient: list[bool]) -> float:
+    """The lessons by which half of the learners were proficient (the lower median when
+    their number is even), a learner never proficient counting as beyond any cap; inf when
+    fewer than half were; nan without learners."""
+    if not lessons:
+        return float("nan")
+    times = sorted(n if ok else float("inf") for n, ok in zip(lessons, proficient, strict=True))
+    return float(times[(len(times) + 1) // 2 - 1])
+
+
+def median_label(value: float) -> str:
+    """A censored median for a table: "> cap" when fewer than half were proficient."""
+    if np.isnan(value):
+        return "nan"
+    return "> cap" if np.isinf(value) else f"{value:.0f}"
+
 
 @dataclass
 class WorldResult:
@@ -285,19 +310,83 @@ def paired_medians(result: WorldResult, other: str) -> tuple[float, float, int]:
 
 
 def goal_summary(results: list[WorldResult]) -> str:
-    """Which goals each world misses, and how many worlds meet them all."""
+    """Which goals each world misses, and how many worlds meet them all: with the median
+    lessons to proficiency read over the proficient learners only (as the issue's goal was
+    first judged), then over all learners (the censored median)."""
     lines = []
-    met = [r for r in results if not goals(r)]
-    lines.append(f"Goals met in {len(met)} of {len(results)} worlds.")
-    for r in results:
-        missed = goals(r)
-        if missed:
-            lines.append(f"- {r.spec.name}: misses {', '.join(missed)}")
+    for censored, title in (
+        (False, "median lessons over the proficient learners only (survivorship-biased)"),
+        (True, "median lessons over all learners, never proficient = beyond the cap"),
+    ):
+        met = [r for r in results if not goals(r, censored)]
+        lines.append(
+            f"Goals met in {len(met)} of {len(results)} worlds, {title} (counted: AUCs, "
+            "proficiency, premature done, median; not the share of lessons on known "
+            "competencies, which is in the table)."
+        )
+        for r in results:
+            missed = goals(r, censored)
+            if missed:
+                lines.append(f"- {r.spec.name}: misses {', '.join(missed)}")
+        lines.append("")
+    lines.append(
+        "The median goal, judged both ways: "
+        + median_verdict(results, False)
+        + "; "
+        + median_verdict(results, True)
+        + "."
+    )
     return "\n".join(lines)
 
 
-def goals(result: WorldResult) -> list[str]:
-    """The issue's goals this world's run misses (empty: all met)."""
+def median_verdict(results: list[WorldResult], censored: bool) -> str:
+    """Whether "median lessons to proficiency at most greedy on pyBKT's" passes in every
+    world under one reading, and where it fails."""
+    failing = [
+        r.spec.name for r in results if not r.rejected and _median_missed(r, censored) is not None
+    ]
+    reading = "over all learners (censored)" if censored else "over the proficient only"
+    if censored:
+        blind = [
+            r.spec.name
+            for r in results
+            if not r.rejected
+            and np.isinf(r.policies["Skillpath"].median_all)
+            and np.isinf(r.policies["greedy pyBKT"].median_all)
+        ]
+    else:
+        blind = [
+            r.spec.name
+            for r in results
+            if not r.rejected and np.isnan(r.policies["greedy pyBKT"].median_lessons)
+        ]
+    why = "both beyond the cap" if censored else "greedy on pyBKT made nobody proficient"
+    undecided = f" (undecided, {why}: {', '.join(blind)})" if blind else ""
+    if not failing:
+        return f"{reading} it PASSES in all {len(results)} worlds{undecided}"
+    return (
+        f"{reading} it FAILS in {len(failing)} of {len(results)} ({', '.join(failing)}){undecided}"
+    )
+
+
+def _median_missed(result: WorldResult, censored: bool) -> str | None:
+    """The median goal's miss under one reading, or None when met (or not decidable: no
+    greedy-on-pyBKT median over the proficient, or both censored medians beyond the cap)."""
+    sp, gp = result.policies["Skillpath"], result.policies["greedy pyBKT"]
+    if censored:
+        ours, theirs = sp.median_all, gp.median_all
+        if ours > theirs:
+            return "median lessons (all learners) > greedy pyBKT"
+        return None
+    if not sp.median_lessons <= gp.median_lessons and not np.isnan(gp.median_lessons):
+        return "median lessons > greedy pyBKT"
+    return None
+
+
+def goals(result: WorldResult, censored: bool = False) -> list[str]:
+    """The issue's goals this world's run misses (empty: all met); `censored` reads the
+    median goal over all learners (`PolicyResult.median_all`) instead of over the proficient
+    only."""
     if result.rejected:
         return ["catalog rejected"]
     missed = []
@@ -312,8 +401,9 @@ def goals(result: WorldResult) -> list[str]:
         missed.append("proficient < greedy pyBKT")
     if gt.rate(gt.proficient) >= 90.0 and prof < 90.0:
         missed.append("proficient < 90%")
-    if not sp.median_lessons <= gp.median_lessons and not np.isnan(gp.median_lessons):
-        missed.append("median lessons > greedy pyBKT")
+    median_miss = _median_missed(result, censored)
+    if median_miss is not None:
+        missed.append(median_miss)
     if sp.rate(sp.premature) > 5.0:
         missed.append("premature > 5%")
     return missed
@@ -360,11 +450,13 @@ def family_tables(results: list[WorldResult]) -> str:
         "proficient: ours / greedy pyBKT / greedy true / fixed",
         "median lessons: ours / g.pyBKT / g.true",
         "paired median: ours / g.pyBKT (n); ours / g.true (n)",
+        "median lessons, all learners (never proficient = beyond the cap): ours / g.pyBKT / g.true",
         "premature: ours / g.pyBKT / g.true",
         "goal known at the end: ours / g.pyBKT / g.true",
         "lessons on known, all / until proficient: ours; g.pyBKT; g.true",
         "ours: done declared",
         "goals missed",
+        "goals missed, median over all learners",
     ]
     rows2 = []
     for r in results:
@@ -384,6 +476,7 @@ def family_tables(results: list[WorldResult]) -> str:
                     "{:.0f} / {:.0f} ({})".format(*paired_medians(r, other))
                     for other in ("greedy pyBKT", "greedy true")
                 ),
+                " / ".join(median_label(x.median_all) for x in (sp, gp, gt)),
                 " / ".join(f"{x.rate(x.premature):.1f}%" for x in (sp, gp, gt)),
                 " / ".join(f"{x.rate(x.known_at_end):.0f}%" for x in (sp, gp, gt)),
                 "; ".join(
@@ -392,6 +485,7 @@ def family_tables(results: list[WorldResult]) -> str:
                 ),
                 f"{sp.rate(sp.declared):.0f}%",
                 ", ".join(goals(r)) or "none",
+                ", ".join(goals(r, censored=True)) or "none",
             ]
         )
     return "\n\n".join([_table(head1, rows1), _table(head2, rows2)])
