@@ -1,7 +1,8 @@
 """Load benchmark: full LTI launches and `GET /api/v1/me/path` reads at rising concurrency
 against Skillpath under gunicorn on PostgreSQL and Redis, beside the pylti1p3 reference tool
-(`benchmarks.reference_tool`) in the same run. Everything on 127.0.0.1; every phase is bounded
-in time and count.
+(`benchmarks.reference_tool`) in the same run, the tools taking turns at each level (the
+machine's speed drifts within a run). Everything on 127.0.0.1; every phase is bounded in time
+and count.
 
     .venv/bin/python -m benchmarks.load [--levels 1,4,8,16] [--seconds 6] [--max-ops 4000]
         [--learners 10000] [--lessons 1000] [--workers 2] [--threads 8]
@@ -73,6 +74,7 @@ CONTEXT = "bench-course"
 DEPLOYMENT = "d1"
 SKILLPATH_CLIENT = "skillpath-load"
 REFERENCE_CLIENT = "reference-load"
+REFERENCE = "pylti1p3 reference"
 
 
 # -- the load generator (its own process) --------------------------------------------------
@@ -545,7 +547,7 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
             processes.append(reference)
             wait_ready(ref_base + "/jwks", reference)
             targets.append(
-                Target("pylti1p3 reference", ref_base, "/login", "/launch", REFERENCE_CLIENT, False)
+                Target(REFERENCE, ref_base, "/login", "/launch", REFERENCE_CLIENT, False)
             )
 
         claims = platform.default_claims(
@@ -568,7 +570,7 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
 
         masters = {"Skillpath": server.pid, "Skillpath, no page": server.pid}
         if not args.skip_reference:
-            masters["pylti1p3 reference"] = processes[-1].pid
+            masters[REFERENCE] = processes[-1].pid
 
         def phase(scenario: str, target: Target, level: int, tokens: list[str]) -> PhaseResult:
             cpu_before = tree_cpu_seconds(masters[target.name])
@@ -602,11 +604,16 @@ def run(args: argparse.Namespace, levels: list[int]) -> None:
         ]
         for target in chosen:
             phase("launch", target, 4, [])  # warm-up: connections, JWKS, templates
-            for level in levels:
+        # The tools take turns at each level: the machine's speed drifts over a run (by a
+        # third within minutes on a shared host), so each level compares them side by side.
+        for level in levels:
+            for target in chosen:
                 result = phase("launch", target, level, [])
                 tokens += result.tokens
                 results.append(result)
                 report(result)
+        order = {target.name: n for n, target in enumerate(chosen)}
+        results.sort(key=lambda r: (order[r.tool], r.concurrency))
         rss_after_launches = worker_rss_mb(server.pid)
         if "path" in phases and not tokens:
             tokens = phase("launch", targets[0], 4, []).tokens  # sessions to read with
@@ -672,14 +679,18 @@ def table(
             f"{percentile(ms, 50):>8.1f} {percentile(ms, 99):>8.1f} {mean:>8.1f} "
             f"{cpu_ms(r):>9.2f} {r.errors:>6}"
         )
-    by_level: dict[int, dict[str, float]] = {}
+    reference = {
+        r.concurrency: r for r in results if r.scenario == "launch" and r.tool == REFERENCE
+    }
     for r in results:
-        if r.scenario == "launch":
-            by_level.setdefault(r.concurrency, {})[r.tool] = r.per_second
-    for level, rates in sorted(by_level.items()):
-        if len(rates) == 2 and rates.get("pylti1p3 reference"):
-            ratio = rates["Skillpath"] / rates["pylti1p3 reference"]
-            print(f"launches at {level} users: Skillpath / reference = {ratio:.2f}x")
+        other = reference.get(r.concurrency)
+        if r.scenario != "launch" or r.tool == REFERENCE or other is None or not other.ops:
+            continue
+        print(
+            f"{r.tool} at {r.concurrency} users against the reference: "
+            f"{r.per_second / other.per_second:.2f}x the launches per second, "
+            f"{cpu_ms(r) / cpu_ms(other):.1f}x the CPU per launch"
+        )
     print(
         "RSS per Skillpath worker (MB): after launches "
         + ", ".join(f"{v:.0f}" for v in rss_launch)
