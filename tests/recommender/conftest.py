@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from recommender.catalog import Catalog
 from recommender.catalog_loader import load_catalog
+from recommender.params import CompetencyParams, ModelParams
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASICS = "https://lessons.example.org/comm/basics-video"
@@ -79,9 +80,22 @@ def example_document() -> dict[str, Any]:
     return copy.deepcopy(EXAMPLE)
 
 
+# Parameters of the small hand-made catalogs: a low prior, slow learning, some guessing.
+PARAMS = ModelParams(default=CompetencyParams(prior=0.2, learn=0.1, guess=0.2, slip=0.1))
+
+
+def url(name: str) -> str:
+    """The id `lesson_doc` gives a lesson named `name`."""
+    return f"https://l.example.org/{name}"
+
+
+def later(minutes: float) -> datetime:
+    return NOW + timedelta(minutes=minutes)
+
+
 def lesson_doc(lesson_id: str, comps: list[tuple[str, float]], **fields: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "id": f"https://l.example.org/{lesson_id}",
+        "id": url(lesson_id),
         "title": lesson_id,
         "duration_minutes": fields.pop("duration_minutes", 5),
         "competencies": [{"id": c, "weight": w} for c, w in comps],

@@ -13,11 +13,9 @@ from hypothesis import strategies as st
 
 from recommender import (
     Catalog,
-    CompetencyParams,
     CompetencyState,
     LearnerState,
     LessonRecord,
-    ModelParams,
     Observation,
     Override,
     apply_override,
@@ -32,13 +30,7 @@ from recommender import (
 from recommender.goal import DONE_CONFIDENCE
 from recommender.policy import STUCK_CHANCE
 
-from .conftest import NOW, chain_document, lesson_doc
-
-PARAMS = ModelParams(default=CompetencyParams(prior=0.2, learn=0.1, guess=0.2, slip=0.1))
-
-
-def url(name: str) -> str:
-    return f"https://l.example.org/{name}"
+from .conftest import NOW, PARAMS, chain_document, later, lesson_doc, url
 
 
 def catalog(
@@ -63,10 +55,6 @@ def did(
         cat,
         PARAMS,
     )
-
-
-def later(minutes: float) -> Any:
-    return NOW + timedelta(minutes=minutes)
 
 
 # A goal competency "g" taught directly (g1, g2) and, as a minor part, by a lesson mainly

@@ -9,7 +9,6 @@ import pytest
 
 from recommender import (
     Catalog,
-    CompetencyParams,
     ModelParams,
     Observation,
     mastery,
@@ -22,13 +21,7 @@ from recommender import (
     update,
 )
 
-from .conftest import NOW
-
-PARAMS = ModelParams(default=CompetencyParams(prior=0.2, learn=0.1, guess=0.2, slip=0.1))
-
-
-def url(name: str) -> str:
-    return f"https://l.example.org/{name}"
+from .conftest import NOW, PARAMS, url
 
 
 def obs(

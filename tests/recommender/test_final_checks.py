@@ -4,16 +4,13 @@ go to the least sure one, and the joint confidence has a margin (issue 13, goal 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from recommender import (
     Catalog,
-    CompetencyParams,
     CompetencyState,
     LearnerState,
     LessonRecord,
-    ModelParams,
     Observation,
     load_catalog,
     new_learner,
@@ -22,17 +19,7 @@ from recommender import (
 )
 from recommender.goal import DONE_CONFIDENCE, DecisionView
 
-from .conftest import NOW, lesson_doc
-
-PARAMS = ModelParams(default=CompetencyParams(prior=0.2, learn=0.1, guess=0.2, slip=0.1))
-
-
-def url(name: str) -> str:
-    return f"https://l.example.org/{name}"
-
-
-def later(minutes: float) -> Any:
-    return NOW + timedelta(minutes=minutes)
+from .conftest import NOW, PARAMS, later, lesson_doc, url
 
 
 def goal_catalog(lessons: list[dict[str, Any]], comps: list[str], goal: list[str]) -> Catalog:

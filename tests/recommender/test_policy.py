@@ -6,9 +6,7 @@ from datetime import datetime, timedelta
 
 from recommender import (
     Catalog,
-    CompetencyParams,
     LearnerState,
-    ModelParams,
     Observation,
     Override,
     Preferences,
@@ -21,13 +19,7 @@ from recommender import (
 )
 from recommender.policy import STUCK_CHANCE
 
-from .conftest import NOW
-
-PARAMS = ModelParams(default=CompetencyParams(prior=0.2, learn=0.1, guess=0.2, slip=0.1))
-
-
-def url(name: str) -> str:
-    return f"https://l.example.org/{name}"
+from .conftest import NOW, PARAMS, url
 
 
 def knows(chain: Catalog, *comps: str, at: datetime = NOW) -> LearnerState:
