@@ -403,6 +403,7 @@ def fit_params(
     )
     memory = _Memory(_MAX_STABILITY, 0.0, 0.0)
     keep: _F | None = None
+    bound = 0.0
     for _ in range(_MEMORY_ROUNDS):
         sv = score_model.values()[cls]
         work.gather(
@@ -411,7 +412,7 @@ def fit_params(
             est.learn[comp_c] * lay.case_teach,
         )
         passed = np.take((sv >= 0.5) & scored & (w_main > 0.0), lay.case)
-        memory, _, keep = _fit_memory(lay, est.prior[lay.comp_of_seq], work, passed)
+        memory, _, keep, bound = _fit_memory(lay, est.prior[lay.comp_of_seq], work, passed)
         if memory.stability >= _MAX_STABILITY and not memory.per_lesson:
             keep = None  # no forgetting
             break
@@ -446,7 +447,9 @@ def fit_params(
         ability_rate=ability_rate,
         difficulty_effect=difficulty_effect,
         score_evidence=score_model.table() if has_bins else base.score_evidence,
-        forget_per_lesson=memory.per_lesson,
+        # The forgetting per lesson the online model uses is the most the history cannot
+        # rule out, not the point estimate (`_forgetting_bound`).
+        forget_per_lesson=max(bound, memory.per_lesson),
         memory_growth=memory.growth,
     )
     counts: dict[str, int] = {}
@@ -783,13 +786,14 @@ class _Memory:
 
 def _fit_memory(
     lay: _Layout, prior: _F, work: _Work, passed: NDArray[np.bool_]
-) -> tuple[_Memory, _F, _F]:
+) -> tuple[_Memory, _F, _F, float]:
     """How the learners forget, by filtering likelihood (from `work.e_l`, `work.e_n`,
     `work.k`): the starting stability of the forgetting curve over time, the forgetting per
     lesson taken, and whether stability grows with each pass (as the online update does when
     it is on). A coordinate search over the three (about 20 filtering passes instead of 98).
-    Returns the best, P(mastered) before each step under it, and the share of mastery it
-    keeps from each step to the next."""
+    Returns the best, P(mastered) before each step under it, the share of mastery it
+    keeps from each step to the next, and the most forgetting per lesson the history cannot
+    rule out (`_forgetting_bound`)."""
     known: dict[_Memory, float] = {}
     best: list[Any] = [-np.inf, None, None, None]
 
@@ -807,7 +811,35 @@ def _fit_memory(
         memory = max((replace(memory, stability=x) for x in _STABILITIES), key=score)
         memory = max((replace(memory, per_lesson=x) for x in _PER_LESSON), key=score)
         memory = max((replace(memory, growth=x) for x in _GROWTH), key=score)
-    return best[1], best[2], best[3]
+    # The profile of forgetting per lesson at the best stability and growth, for its bound.
+    for x in _PER_LESSON:
+        score(replace(best[1], per_lesson=x))
+    return best[1], best[2], best[3], _forgetting_bound(best[1], known)
+
+
+# Half the 95% quantile of chi-square with one degree of freedom: a likelihood-ratio bound.
+_BOUND_DROP = 1.92
+
+
+def _forgetting_bound(memory: _Memory, known: dict[_Memory, float]) -> float:
+    """The most forgetting per lesson the history cannot rule out: where the profile
+    likelihood (`known`, at `memory`'s stability and growth) falls 1.92 below its top
+    (a 95% likelihood-ratio bound), interpolated between the grid's points. A small history
+    cannot tell little forgetting from none, and a model that assumes none trusts an old
+    pass on a competency the learner has since lost: a lucky success on it then confirms it,
+    and the goal is declared too early. The online model forgets at this bound; a long
+    history brings it down to what the learners really forget."""
+    top = known[memory]
+    floor = top - _BOUND_DROP
+    last, last_ll = memory.per_lesson, top
+    for x in _PER_LESSON:
+        if x <= memory.per_lesson:
+            continue
+        ll = known[replace(memory, per_lesson=x)]
+        if ll < floor:
+            return last + (x - last) * (last_ll - floor) / (last_ll - ll)
+        last, last_ll = x, ll
+    return last
 
 
 def _before(lay: _Layout, prior: _F, work: _Work, passed: NDArray[np.bool_], memory: _Memory) -> _F:
