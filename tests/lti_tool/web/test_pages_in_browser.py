@@ -9,7 +9,8 @@ pages, reporting to the real Learning Locker peer that Skillpath reads.
 - the mastery CSV matches the heatmap on the page;
 - axe-core finds no WCAG 2.1 AA violation on any page at 1280 and 375 px, no page scrolls
   sideways at 320 px, and each page's screenshot is saved (test-artifacts/screenshots/);
-- inside a 600 px-high LMS frame the page tells the frame its height (lti.frameResize).
+- inside a 600 px-high LMS frame the page tells the frame its height (lti.frameResize);
+- on a phone the instructor's evidence table keeps its words whole: it scrolls in its region.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from lti_tool.demo import sample_catalog
@@ -386,3 +388,82 @@ def test_pages_fit_320_px_and_a_600_px_lms_frame(
     settled = host.evaluate("window.heights.length")
     host.wait_for_timeout(300)
     assert host.evaluate("window.heights.length") == settled
+
+
+# The words of the cells that a line break splits: a word whose pieces lie on two lines (a
+# break after a hyphen or a dash is a break between words).
+_SPLIT_WORDS = r"""table => {
+  const split = [];
+  for (const cell of table.querySelectorAll("th, td")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.data.matchAll(/[^\s\-–—]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (tops.size > 1) split.push(word[0]);
+      }
+    }
+  }
+  return split;
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_evidence_table_keeps_its_words_whole(
+    tool: ToolServer,
+    platform: PlatformPeer,
+    course: dict[str, Any],
+    learning_locker: LrsPeer,  # noqa: F811
+    new_page: Callable[..., Any],  # noqa: F811
+    width: int,
+) -> None:
+    """The instructor's learner page: no word of the evidence table is split across lines; on
+    a phone the table scrolls sideways in its own region (named, reachable by keyboard)
+    instead of breaking its words letter by letter, and the page does not scroll sideways."""
+    client = learning_locker.client()
+    sub = "learner-" + uuid.uuid4().hex[:8]
+    for lesson, success, score in (
+        ("comm/basics-video", True, 0.9),
+        ("policy/refunds-video", False, 0.35),
+        ("comm/escalation-scenario", True, 1.0),
+        ("tools/ticket-triage", True, None),
+    ):
+        statement: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "actor": {"objectType": "Agent", "account": {"homePage": platform.issuer, "name": sub}},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/" + ("passed" if success else "failed")},
+            "object": {"objectType": "Activity", "id": f"https://lessons.example.org/{lesson}"},
+            "result": {"success": success},
+        }
+        if score is not None:
+            statement["result"]["score"] = {"scaled": score}
+        client.put_statement(statement)
+    client.close()
+    launch(new_page(width=width), platform, tool, course, user=sub, name="Ada Learner")
+
+    teacher = new_page(width=width)
+    launch(teacher, platform, tool, course, user="teacher-1", roles="instructor", name="Sam Lee")
+    teacher.get_by_role("link", name="Ada Learner").first.click()
+    table = teacher.get_by_test_id("evidence")
+    table.wait_for(timeout=TIMEOUT)
+    teacher.wait_for_load_state("networkidle")
+    assert table.locator("tbody tr").count() == 4
+    screenshot(teacher, f"instructor-learner-evidence-{width}")
+
+    assert table.evaluate(_SPLIT_WORDS) == []
+    assert _no_sideways_scroll(teacher)
+    region = teacher.locator('[role="region"][tabindex="0"]').filter(has=table)
+    expect(region).to_have_accessible_name("Evidence")
+    assert region.evaluate("e => getComputedStyle(e).overflowX") in ("auto", "scroll")
+    scrolls = region.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert scrolls == (width < 576)  # at least 36rem wide: on a phone it scrolls, by keyboard too
+    if scrolls:
+        region.focus()
+        teacher.keyboard.press("ArrowRight")
+        teacher.wait_for_function("() => document.activeElement.scrollLeft > 0", timeout=TIMEOUT)
+        region.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+        screenshot(teacher, f"instructor-learner-evidence-{width}-scrolled")
+    violations = axe_check(teacher)
+    assert violations == [], describe(violations)
