@@ -66,6 +66,9 @@ def main() -> None:
     print("\n## The family of worlds\n")
     print(family.family_tables(results))
     print("\n" + family.goal_summary(results), flush=True)
+    print("\n### The greedy baselines going on past their own done\n")
+    print(family.going_on_table(results))
+    print("\n" + family.going_on_verdict(results), flush=True)
 
     if not args.skip_speed:
         speed(seed, args.quick)

@@ -8,7 +8,10 @@ the evidence as 0/1: the success flag when the statement has one, else the score
 Policies: a fixed course order; greedy on pyBKT's fitted parameters; greedy on the world's
 true parameters. Greedy works on the earliest goal competency (prerequisites first) below 0.95
 whose prerequisites are at 0.95, takes the teaching lesson with the largest expected gain, and
-declares the goal done when every goal competency is at 0.95.
+declares the goal done when every goal competency is at 0.95. Each greedy also runs a second
+time going on past its own "done" (`goes_on`: it then practises the competency it believes
+least, up to the cap), so that its proficiency within the cap measures how it teaches, not
+only when it stops: a stop declared too early ends a learner's run unproficient.
 
 - Greedy on pyBKT updates every competency of a lesson with the lesson's 0/1 outcome and
   pyBKT's per-competency parameters, as pyBKT models multi-skill items.
@@ -206,11 +209,16 @@ class Greedy(Policy):
     """Greedy on per-competency BKT beliefs (see the module docstring for the two filters)."""
 
     def __init__(
-        self, world: World, params: dict[int, tuple[float, float, float, float]], truth: bool
+        self,
+        world: World,
+        params: dict[int, tuple[float, float, float, float]],
+        truth: bool,
+        goes_on: bool = False,
     ) -> None:
         self.world = world
         self.params = params
         self.truth = truth
+        self.goes_on = goes_on
         self.belief = np.array([params[k][0] for k in range(world.n_comp)])
         self.learn = np.array([params[k][1] for k in range(world.n_comp)])
         self.last_at: datetime | None = None
@@ -223,7 +231,10 @@ class Greedy(Policy):
         self._decay_to(now)
         b, world = self.belief, self.world
         if (b >= GREEDY_DONE).all():
-            return None
+            if not self.goes_on:
+                return None
+            # Going on past its own done (`goes_on`): no competency is below the bar, so the
+            # loop below finds none and it practises the one it believes least.
         for c in range(world.n_comp):
             if b[c] >= GREEDY_DONE or any(b[p] < GREEDY_DONE for p in world.prereqs[c]):
                 continue

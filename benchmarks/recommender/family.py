@@ -23,6 +23,8 @@ from .worlds import FAMILY, Log, SimLearner, World, WorldSpec, generate_log, mak
 
 TEST_SHARE = 0.2
 STEPS_PER_COMPETENCY = 6
+# The greedy baselines run a second time, going on past their own "done" to the cap.
+GOING_ON = {"greedy pyBKT": "greedy pyBKT, going on", "greedy true": "greedy true, going on"}
 
 
 @dataclass
@@ -274,6 +276,8 @@ def run_world(
         "fixed order": lambda: bl.FixedOrder(world),
         "greedy pyBKT": lambda: bl.Greedy(world, bkt, truth=False),
         "greedy true": lambda: bl.Greedy(world, true, truth=True),
+        GOING_ON["greedy pyBKT"]: lambda: bl.Greedy(world, bkt, truth=False, goes_on=True),
+        GOING_ON["greedy true"]: lambda: bl.Greedy(world, true, truth=True, goes_on=True),
     }
     if catalog is not None:
         ready = catalog
@@ -489,6 +493,56 @@ def family_tables(results: list[WorldResult]) -> str:
             ]
         )
     return "\n\n".join([_table(head1, rows1), _table(head2, rows2)])
+
+
+def going_on_table(results: list[WorldResult]) -> str:
+    """Skillpath beside the greedy baselines run again going on past their own "done" to
+    the cap: how they teach, apart from when they stop."""
+    head = [
+        "world",
+        "proficient: ours / g.pyBKT going on / g.true going on",
+        "median lessons, all learners: ours / g.pyBKT going on / g.true going on",
+        "median lessons, proficient only: ours / g.pyBKT going on / g.true going on",
+        "lessons on known until proficient: ours / g.pyBKT going on / g.true going on",
+        "proficient >= greedy pyBKT going on",
+    ]
+    rows = []
+    for r in results:
+        if r.rejected or "Skillpath" not in r.policies:
+            continue
+        trio = [r.policies[n] for n in ("Skillpath", *GOING_ON.values())]
+        rows.append(
+            [
+                r.spec.name,
+                " / ".join(f"{x.rate(x.proficient):.1f}%" for x in trio),
+                " / ".join(median_label(x.median_all) for x in trio),
+                " / ".join(f"{x.median_lessons:.0f}" for x in trio),
+                " / ".join(f"{x.rate(x.known_share_before):.0f}%" for x in trio),
+                "yes" if not _behind_going_on(r) else "**no**",
+            ]
+        )
+    return _table(head, rows)
+
+
+def _behind_going_on(result: WorldResult) -> bool:
+    """Skillpath made fewer learners proficient than greedy on pyBKT going on past its done."""
+    sp, go = result.policies["Skillpath"], result.policies[GOING_ON["greedy pyBKT"]]
+    return sp.rate(sp.proficient) < go.rate(go.proficient)
+
+
+def going_on_verdict(results: list[WorldResult]) -> str:
+    """The proficiency goal read against greedy on pyBKT going on past its own done."""
+    judged = [r for r in results if not r.rejected and "Skillpath" in r.policies]
+    behind = [r.spec.name for r in judged if _behind_going_on(r)]
+    if not behind:
+        return (
+            "Proficient within the cap at least greedy on pyBKT's when greedy goes on past its "
+            f"own done: PASSES in all {len(judged)} worlds."
+        )
+    return (
+        "Proficient within the cap at least greedy on pyBKT's when greedy goes on past its "
+        f"own done: FAILS in {len(behind)} of {len(judged)} ({', '.join(behind)})."
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
