@@ -1,7 +1,7 @@
 /* Charts of the instructor's pages, drawn with Chart.js from the table beside each chart, so
  * the chart and the table (which screen readers use) show the same numbers.
  * <canvas data-chart="scatter|bar|bars" data-table="id" data-x="col" data-y="col"
- *         data-series="2,3,4"> */
+ *         data-series="2,3,4">; drawn at load and when htmx swaps new ones in. */
 (function () {
   "use strict";
   if (!window.Chart) { return; }
@@ -21,9 +21,9 @@
   function label(row) { return row.cells[0].textContent.trim(); }
   function header(table, index) { return table.tHead.rows[0].cells[index].textContent.trim(); }
 
-  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+  function draw(canvas) {
     var table = document.getElementById(canvas.getAttribute("data-table"));
-    if (!table) { return; }
+    if (!table || window.Chart.getChart(canvas)) { return; }
     var kind = canvas.getAttribute("data-chart");
     var config;
     if (kind === "scatter") {
@@ -47,5 +47,13 @@
     }
     config.options.maintainAspectRatio = false;
     new window.Chart(canvas, config);
-  });
+  }
+  function drawWithin(root) {
+    if (root.matches && root.matches("canvas[data-chart]")) { draw(root); }
+    if (root.querySelectorAll) { root.querySelectorAll("canvas[data-chart]").forEach(draw); }
+  }
+
+  drawWithin(document);
+  // Content htmx swaps in (the equity page after "Save groups") brings new canvases.
+  document.addEventListener("htmx:load", function (event) { drawWithin(event.detail.elt); });
 })();

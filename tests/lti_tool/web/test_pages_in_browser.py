@@ -423,7 +423,12 @@ def test_every_page_is_accessible_and_screenshotted(
     teacher.get_by_label("or paste it").fill("".join(f'{s},"{g}"\n' for g, s in groups))
     teacher.get_by_role("button", name="Save groups").click()
     teacher.get_by_test_id("groups-saved").wait_for(timeout=TIMEOUT)
-    teacher.get_by_role("link", name="Equity", exact=True).click()  # the page with its chart
+    # The swapped-in page draws its chart too (it stayed blank until a reload).
+    teacher.wait_for_function(
+        "() => { const c = document.getElementById('chart-equity');"
+        " return c && window.Chart.getChart(c) !== undefined; }",
+        timeout=TIMEOUT,
+    )
     check("instructor-equity", teacher)
     teacher.get_by_role("link", name="Grades and roster", exact=True).click()
     check("instructor-grades", teacher)
