@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from lti_tool import jsonio
 from lti_tool.errors import StorageUnavailable
 from lti_tool.storage.catalogs import ParsedCatalogs
 from lti_tool.storage.transaction import Transaction
@@ -56,17 +57,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The JSON columns (stored views and states, tens of KB) written and read by orjson.
+_JSON = {"json_serializer": jsonio.dumps_text, "json_deserializer": jsonio.loads}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             engine = create_engine(
-                url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+                url, connect_args={"check_same_thread": False}, poolclass=StaticPool, **_JSON
             )
         else:
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            engine = create_engine(url, connect_args={"check_same_thread": False}, **_JSON)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20, **_JSON)
     _check_before_use(engine)
     return engine
 
