@@ -47,6 +47,12 @@ def main() -> None:
     parser.add_argument("--worlds", default="", help="comma-separated world names (default: all)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-risk", action="store_true")
+    parser.add_argument(
+        "--promise-draws",
+        type=int,
+        default=4,
+        help="more draws of the worlds where done is declared, for the premature-done check",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")  # pyBKT and pandas chatter
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
@@ -69,6 +75,13 @@ def main() -> None:
     print("\n### The greedy baselines going on past their own done\n")
     print(family.going_on_table(results))
     print("\n" + family.going_on_verdict(results), flush=True)
+    if args.promise_draws > 0 and not only:
+        print(
+            "\n### Premature done on more draws of the worlds where done is declared "
+            "(Skillpath alone)\n"
+        )
+        checks = family.promise_checks(seed, sizes, args.promise_draws)
+        print(family.promise_table(checks), flush=True)
 
     if not args.skip_speed:
         speed(seed, args.quick)

@@ -297,6 +297,86 @@ def run_world(
     )
 
 
+# The worlds where Skillpath declares "done" at all (on earlier runs): the premature-"done"
+# promise is checked there on more worlds than the run's one, drawn from more seeds.
+PROMISE_WORLDS = ("goal-5", "no-forgetting")
+
+
+@dataclass
+class PromiseCheck:
+    world: str
+    seed: list[int]
+    forget_per_lesson: float
+    learners: int
+    declared: float  # % of learners
+    premature: float  # % of learners
+
+
+def promise_checks(
+    seed: int, sizes: Sizes, extra: int, worlds: tuple[str, ...] = PROMISE_WORLDS
+) -> list[PromiseCheck]:
+    """Skillpath alone on `extra` more draws of each of `worlds` (world, history and learners
+    from seeds derived from the run's): how often it declares "done", how often too early."""
+    names = [spec.name for spec in FAMILY]
+    out = []
+    for k in range(extra):
+        for name in worlds:
+            index = names.index(name)
+            world_seed = [seed, 1000 + k, index]
+            world = make_world(FAMILY[index], np.random.default_rng([*world_seed, 1]))
+            log = generate_log(
+                world,
+                sizes.history_learners,
+                STEPS_PER_COMPETENCY * world.n_comp,
+                np.random.default_rng([*world_seed, 2]),
+            )
+            catalog = rc.load_catalog(world.catalog_document())
+            train, _ = split(log)
+            params, _ = rc.fit_params(observations(world, log, train), catalog)
+            learners = sizes.policy_learners(world.n_comp)
+            result = run_policy(
+                "Skillpath",
+                world,
+                lambda w=world, c=catalog, p=params: SkillpathPolicy(w, c, p),
+                learners,
+                [*world_seed, 3],
+            )
+            out.append(
+                PromiseCheck(
+                    name,
+                    world_seed,
+                    params.forget_per_lesson,
+                    learners,
+                    result.rate(result.declared),
+                    result.rate(result.premature),
+                )
+            )
+    return out
+
+
+def promise_table(checks: list[PromiseCheck]) -> str:
+    rows = [
+        [
+            c.world,
+            str(c.seed),
+            f"{c.forget_per_lesson:.4f}",
+            str(c.learners),
+            f"{c.declared:.0f}%",
+            f"{c.premature:.1f}%",
+        ]
+        for c in checks
+    ]
+    head = ["world", "seed", "fitted forgetting per lesson", "learners", "done declared",
+            "premature"]  # fmt: skip
+    over = [c for c in checks if c.premature > 5.0]
+    verdict = (
+        f"Premature done above 5% in {len(over)} of {len(checks)} draws"
+        + (": " + ", ".join(f"{c.world} {c.seed}" for c in over) if over else "")
+        + "."
+    )
+    return _table(head, rows) + "\n\n" + verdict
+
+
 def paired_medians(result: WorldResult, other: str) -> tuple[float, float, int]:
     """Median lessons to proficiency of Skillpath and `other` over the learners both made
     proficient (the same learners, so neither median leans on who it left out)."""

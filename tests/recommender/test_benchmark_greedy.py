@@ -34,3 +34,20 @@ def test_below_the_bar_both_work_on_the_same_competency() -> None:
     stopping = Greedy(world, true_parameters(world), truth=True)
     going_on = Greedy(world, true_parameters(world), truth=True, goes_on=True)
     assert stopping.next(T0) == going_on.next(T0) is not None
+
+
+def test_the_promise_is_checked_on_more_draws_of_the_worlds_that_declare_done() -> None:
+    from benchmarks.recommender.family import PromiseCheck, Sizes, promise_checks, promise_table
+
+    checks = promise_checks(12345, Sizes(60, lambda n: 6), 2)
+    assert [(c.world, c.seed[1], c.learners) for c in checks] == [
+        ("goal-5", 1000, 6),
+        ("no-forgetting", 1000, 6),
+        ("goal-5", 1001, 6),
+        ("no-forgetting", 1001, 6),
+    ]
+    assert all(0.0 <= c.premature <= c.declared <= 100.0 for c in checks)
+    over = PromiseCheck("goal-5", [1, 1000, 15], 0.0, 100, 80.0, 8.0)
+    assert promise_table([*checks, over]).endswith(
+        "Premature done above 5% in 1 of 5 draws: goal-5 [1, 1000, 15]."
+    )
