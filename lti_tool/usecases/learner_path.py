@@ -28,7 +28,7 @@ from lti_tool.lti.vocabulary import RESOURCE_LINK_REQUEST, custom_parameter, lau
 from lti_tool.storage import LaunchRecord, LearnerPageRecord, LearnerRecord, Transaction
 from lti_tool.usecases.evidence import refresh
 from lti_tool.usecases.learner_refresh import Telling, recompute
-from lti_tool.usecases.learner_state import bring_up_to_date
+from lti_tool.usecases.learner_state import stored_state, update_if_new
 from lti_tool.usecases.learner_view import VIEW_VERSION
 from lti_tool.usecases.model import params_for
 from lti_tool.usecases.ports import Ports
@@ -100,7 +100,7 @@ def open_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
         evidence = _read_lrs(ports, tx, launch, record, found.catalog, now, lrs)
         page.replay_needed = page.replay_needed or tx.learner_pages.of(record.id).replay_needed
         params = params_for(tx, record.course.tenant)
-        state, changed = bring_up_to_date(tx, record, page, found.catalog, params)
+        state, changed = update_if_new(tx, record, page, found.catalog, params)
         if not changed and _still_current(page, found.digest, now):
             # Nothing new about this learner: the stored view stands (computing it again
             # would only repeat the path preview); the page learns how fresh the LRS read was.
@@ -116,7 +116,7 @@ def open_path(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
             now,
             telling,
             evidence=evidence,
-            state=state,
+            state=state if state is not None else stored_state(record),
         )
         return view.snapshot
 

@@ -169,6 +169,22 @@ def bring_up_to_date(
     Incremental when it can be; a replay when the record is flagged, the parameters changed,
     or new evidence is older than what the state holds (then flagged instead when
     `allow_replay` is false, and applied incrementally meanwhile)."""
+    state, changed = update_if_new(tx, record, page, catalog, params, allow_replay=allow_replay)
+    return (state if state is not None else stored_state(record)), changed
+
+
+def update_if_new(
+    tx: Transaction,
+    record: LearnerRecord,
+    page: LearnerPageRecord,
+    catalog: Catalog,
+    params: ModelParams,
+    *,
+    allow_replay: bool = True,
+) -> tuple[LearnerState | None, bool]:
+    """`bring_up_to_date`, but (None, False) when nothing changed: the stored state is not
+    parsed (about a millisecond for a learner with a hundred statements) when a returning
+    learner's launch finds nothing new and the stored view stands."""
     version = params_version(params)
     if not page.params_version and page.evidence_cursor == 0:
         page.params_version = version  # a new record: nothing was built with other params
@@ -176,13 +192,10 @@ def bring_up_to_date(
         page.replay_needed = True
     if page.replay_needed and allow_replay:
         return replay_learner(tx, record, page, catalog, params), True
-    state = LearnerState.from_dict(record.state)
-    if record.pathway_id not in state.started:
-        started = {**state.started, record.pathway_id: record.first_launch_at}
-        state = replace(state, started=started)
     new = tx.evidence.since(record.course.tenant, record.subject, page.evidence_cursor)
     if not new:
-        return state, False
+        return None, False
+    state = stored_state(record)
     ordered = sorted(new, key=lambda item: (item[1].timestamp, item[0]))
     if page.evidence_at is not None and ordered[0][1].timestamp < page.evidence_at:
         page.replay_needed = True
@@ -196,3 +209,12 @@ def bring_up_to_date(
     latest = ordered[-1][1].timestamp
     page.evidence_at = max(latest, page.evidence_at) if page.evidence_at else latest
     return state, True
+
+
+def stored_state(record: LearnerRecord) -> LearnerState:
+    """The learner's stored state, started in the record's pathway."""
+    state = LearnerState.from_dict(record.state)
+    if record.pathway_id not in state.started:
+        started = {**state.started, record.pathway_id: record.first_launch_at}
+        state = replace(state, started=started)
+    return state

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import event
 
 from peers.tool_server import ToolServer
+from recommender import LearnerState
 from tests.lti_tool.launch_forge import LaunchForge
 from tests.lti_tool.usecases.test_learner_path import import_example
 
@@ -72,3 +73,22 @@ def test_a_page_reads_on_one_pooled_connection(forge: LaunchForge, tool: ToolSer
     assert page.status_code == 200
     # The launch, the stored view, the catalog and the frame-ancestors policy: one connection.
     assert len(taken) == 1
+
+
+def test_a_returning_learner_with_nothing_new_is_not_parsed(
+    forge: LaunchForge, tool: ToolServer, monkeypatch: Any
+) -> None:
+    # The stored view stands when nothing is new: the learner's stored state (tens of KB,
+    # about a millisecond to turn into objects after a hundred statements) is not parsed.
+    import_example(tool)
+    assert forge.launch().status_code == 303
+    parsed: list[int] = []
+    original = LearnerState.from_dict
+
+    def counting(data: Any) -> LearnerState:
+        parsed.append(1)
+        return original(data)
+
+    monkeypatch.setattr(LearnerState, "from_dict", staticmethod(counting))
+    assert forge.launch().status_code == 303
+    assert parsed == []
