@@ -44,7 +44,7 @@ def params_for(tx: Transaction, tenant: Tenant) -> ModelParams:
     never changes, so its parameters are read and parsed once per process."""
     key = tx.fits.current_key(tenant)
     if key is None:
-        return ModelParams.defaults()
+        return _PRIORS
     params = _PARSED.get(key)
     if params is None:
         params = ModelParams.from_dict(tx.fits.params_of(key[0]))
@@ -55,15 +55,30 @@ def params_for(tx: Transaction, tenant: Tenant) -> ModelParams:
     return params
 
 
+# The priors, one object (its version is worked out once, see `params_version`).
+_PRIORS = ModelParams.defaults()
 # Parsed parameters by (fit id, created at): a few per tenant over the life of a process.
 _PARSED: dict[tuple[int, datetime], ModelParams] = {}
 _PARSED_LOCK = threading.Lock()
 
 
 def params_version(params: ModelParams) -> str:
-    """A short, stable name of a parameter set (a digest of its JSON form)."""
+    """A short, stable name of a parameter set (a digest of its JSON form). Every launch asks
+    it of the same few parameter objects (`params_for` hands out one per fit and process), so
+    it is worked out once per object: a fitted set's JSON form is tens of KB."""
+    found = _VERSIONS.get(id(params))
+    if found is not None and found[0] is params:
+        return found[1]
     text = json.dumps(params.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    with _PARSED_LOCK:
+        if len(_VERSIONS) >= 256:
+            _VERSIONS.clear()
+        _VERSIONS[id(params)] = (params, version)  # holding it keeps its id from being reused
+    return version
+
+
+_VERSIONS: dict[int, tuple[ModelParams, str]] = {}
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from lti_tool.storage import Tenant
-from lti_tool.usecases.model import params_for
-from recommender import ModelParams
+from lti_tool.usecases.model import params_for, params_version
+from recommender import CompetencyParams, ModelParams
 
 TENANT = Tenant("https://lms.example.org", "client-1")
 
@@ -45,3 +45,12 @@ def test_the_priors_until_a_fit_then_the_fit_parsed_once(app: Flask) -> None:
     refitted = {**fitted, "default": {**fitted["default"], "prior": 0.17}}
     store_fit(app, ModelParams.from_dict(refitted))
     assert current(app).to_dict() == ModelParams.from_dict(refitted).to_dict()
+
+
+def test_a_parameter_sets_version_is_its_content_worked_out_once_per_object() -> None:
+    fitted = ModelParams.defaults().with_competency("c1", CompetencyParams(0.3, 0.2, 0.2, 0.1))
+    first = params_version(fitted)
+    assert params_version(fitted) == first  # the same object: from the cache
+    twin = ModelParams.from_dict(fitted.to_dict())
+    assert twin is not fitted and params_version(twin) == first  # the same content
+    assert params_version(ModelParams.defaults()) != first
