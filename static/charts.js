@@ -20,6 +20,17 @@
   function rows(table) { return Array.prototype.slice.call(table.tBodies[0].rows); }
   function label(row) { return row.cells[0].textContent.trim(); }
   function header(table, index) { return table.tHead.rows[0].cells[index].textContent.trim(); }
+  // A long category name on lines of about `width` characters, broken between words (Chart.js
+  // draws an array as lines): on a phone a one-line name was cut at the chart's edge.
+  function lines(text, width) {
+    var out = [], line = "";
+    text.split(/\s+/).forEach(function (word) {
+      if (line && (line + " " + word).length > width) { out.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { out.push(line); }
+    return out.length > 1 ? out : text;
+  }
 
   function draw(canvas) {
     var table = document.getElementById(canvas.getAttribute("data-table"));
@@ -37,11 +48,11 @@
     } else if (kind === "bar") {
       var col = parseInt(canvas.getAttribute("data-y"), 10);
       var data = rows(table).filter(function (r) { return cellValue(r, col) !== null; });
-      config = { type: "bar", data: { labels: data.map(label), datasets: [{ data: data.map(function (r) { return cellValue(r, col); }), backgroundColor: accent }] },
+      config = { type: "bar", data: { labels: data.map(function (r) { return lines(label(r), 16); }), datasets: [{ data: data.map(function (r) { return cellValue(r, col); }), backgroundColor: accent }] },
         options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: canvas.getAttribute("data-y-label") } } } } };
     } else {
       var series = canvas.getAttribute("data-series").split(",").map(function (s) { return parseInt(s, 10); });
-      config = { type: "bar", data: { labels: rows(table).map(label), datasets: series.map(function (c, i) {
+      config = { type: "bar", data: { labels: rows(table).map(function (r) { return lines(label(r), 16); }), datasets: series.map(function (c, i) {
         return { label: header(table, c), data: rows(table).map(function (r) { return cellValue(r, c); }), backgroundColor: palette[i % palette.length] };
       }) }, options: { scales: { y: { min: 0, max: 1 } } } };
     }
