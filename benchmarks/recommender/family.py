@@ -226,6 +226,19 @@ def run_policy(
     return result
 
 
+def draw_world(spec: WorldSpec, world_seed: list[int], sizes: Sizes) -> tuple[World, Log]:
+    """A world with the properties of `spec` and the history its organisation has (learners
+    following the course roughly in order), from seeds derived from `world_seed`."""
+    world = make_world(spec, np.random.default_rng([*world_seed, 1]))
+    log = generate_log(
+        world,
+        sizes.history_learners,
+        STEPS_PER_COMPETENCY * world.n_comp,
+        np.random.default_rng([*world_seed, 2]),
+    )
+    return world, log
+
+
 def run_world(
     index: int,
     spec: WorldSpec,
@@ -236,13 +249,7 @@ def run_world(
 ) -> WorldResult:
     started = time.perf_counter()
     world_seed = [seed, index]
-    world = make_world(spec, np.random.default_rng([*world_seed, 1]))
-    log = generate_log(
-        world,
-        sizes.history_learners,
-        STEPS_PER_COMPETENCY * world.n_comp,
-        np.random.default_rng([*world_seed, 2]),
-    )
+    world, log = draw_world(spec, world_seed, sizes)
     try:
         catalog: rc.Catalog | None = rc.load_catalog(world.catalog_document())
     except rc.CatalogError as exc:
@@ -323,13 +330,7 @@ def promise_checks(
         for name in worlds:
             index = names.index(name)
             world_seed = [seed, 1000 + k, index]
-            world = make_world(FAMILY[index], np.random.default_rng([*world_seed, 1]))
-            log = generate_log(
-                world,
-                sizes.history_learners,
-                STEPS_PER_COMPETENCY * world.n_comp,
-                np.random.default_rng([*world_seed, 2]),
-            )
+            world, log = draw_world(FAMILY[index], world_seed, sizes)
             catalog = rc.load_catalog(world.catalog_document())
             train, _ = split(log)
             params, _ = rc.fit_params(observations(world, log, train), catalog)
