@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import CatalogRow
 from lti_tool.storage.records import Tenant
+from lti_tool.storage.settings_cache import SettingsCache
 from recommender import Catalog, load_catalog
 
 # How many parsed catalogs (distinct versions) one process keeps.
@@ -42,9 +43,10 @@ class ParsedCatalogs:
 
 
 class CatalogRepository:
-    def __init__(self, session: Session, parsed: ParsedCatalogs) -> None:
+    def __init__(self, session: Session, parsed: ParsedCatalogs, settings: SettingsCache) -> None:
         self._session = session
         self._parsed = parsed
+        self._settings = settings
 
     def _row(self, tenant: Tenant) -> CatalogRow | None:
         return self._session.scalars(
@@ -80,9 +82,11 @@ class CatalogRepository:
                 )
             )
             self._session.flush()
+            SettingsCache.changed(self._session)
             return True
         row.document, row.digest, row.imported_at = dict(document), digest, now
         self._session.flush()
+        SettingsCache.changed(self._session)
         return False
 
     def for_tenant(self, tenant: Tenant) -> Catalog | None:
@@ -91,7 +95,11 @@ class CatalogRepository:
         return found[1] if found is not None else None
 
     def effective(self, tenant: Tenant) -> tuple[str, Catalog] | None:
-        """(digest, catalog) of the catalog the tenant uses: its own, else the default."""
+        """(digest, catalog) of the catalog the tenant uses: its own, else the default (kept
+        for a few seconds: `settings_cache`)."""
+        return self._settings.get(("catalog", tenant), lambda: self._effective(tenant))
+
+    def _effective(self, tenant: Tenant) -> tuple[str, Catalog] | None:
         rows = self._session.execute(
             select(CatalogRow.id, CatalogRow.issuer, CatalogRow.digest).where(
                 ((CatalogRow.issuer == tenant.issuer) & (CatalogRow.client_id == tenant.client_id))

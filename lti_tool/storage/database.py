@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 from lti_tool import jsonio
 from lti_tool.errors import StorageUnavailable
 from lti_tool.storage.catalogs import ParsedCatalogs
+from lti_tool.storage.settings_cache import SettingsCache
 from lti_tool.storage.transaction import Transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -148,13 +149,15 @@ def _alembic_config(connection: Any) -> AlembicConfig:
 
 
 class Storage:
-    """One engine, its session factory and the parsed-catalog cache of this process."""
+    """One engine, its session factory, and this process's parsed catalogs and tenant
+    settings (`settings_cache`)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.catalogs = ParsedCatalogs()
+        self.settings = SettingsCache()
         self._scope: ContextVar[_ReadScope | None] = ContextVar("skillpath_reads", default=None)
 
     @property
@@ -182,8 +185,9 @@ class Storage:
         """Repositories on one session that commits when the block ends cleanly."""
         with self._sessions() as session:
             try:
-                yield Transaction(session, self.catalogs)
+                yield Transaction(session, self.catalogs, self.settings)
                 session.commit()
+                SettingsCache.committed(session)
             except BaseException:
                 session.rollback()
                 raise
@@ -197,11 +201,11 @@ class Storage:
         scope = self._scope.get()
         if scope is not None:
             with Session(bind=scope.connection()) as session:
-                yield Transaction(session, self.catalogs)
+                yield Transaction(session, self.catalogs, self.settings)
             return
         with self._autocommit() as connection:
             with Session(bind=connection) as session:
-                yield Transaction(session, self.catalogs)
+                yield Transaction(session, self.catalogs, self.settings)
 
     def _autocommit(self) -> Connection:
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")

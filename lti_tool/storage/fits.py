@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import ModelFitRow
 from lti_tool.storage.records import ModelFitRecord, Tenant
+from lti_tool.storage.settings_cache import SettingsCache
 
 
 def _record(row: ModelFitRow) -> ModelFitRecord:
@@ -33,8 +34,9 @@ def _of(tenant: Tenant) -> tuple[Any, ...]:
 
 
 class ModelFitRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, settings: SettingsCache) -> None:
         self._session = session
+        self._settings = settings
 
     def add(
         self,
@@ -70,6 +72,7 @@ class ModelFitRepository:
         )
         self._session.add(row)
         self._session.flush()
+        SettingsCache.changed(self._session)
         return _record(row)
 
     def current(self, tenant: Tenant) -> ModelFitRecord | None:
@@ -83,7 +86,11 @@ class ModelFitRepository:
 
     def current_key(self, tenant: Tenant) -> tuple[int, datetime] | None:
         """The id and creation time of the fit in use, or None (the priors): a stored fit
-        never changes, so these name its parameters (`params_of`) for a cache."""
+        never changes, so these name its parameters (`params_of`) for a cache. Kept for a few
+        seconds (`settings_cache`)."""
+        return self._settings.get(("fit", tenant), lambda: self._current_key(tenant))
+
+    def _current_key(self, tenant: Tenant) -> tuple[int, datetime] | None:
         found = self._session.execute(
             select(ModelFitRow.id, ModelFitRow.created_at)
             .where(*_of(tenant), ModelFitRow.active)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import LrsConnectionRow
 from lti_tool.storage.records import LrsConnectionRecord, Tenant
+from lti_tool.storage.settings_cache import SettingsCache
 
 
 def _record(row: LrsConnectionRow) -> LrsConnectionRecord:
@@ -26,8 +27,9 @@ def _record(row: LrsConnectionRow) -> LrsConnectionRecord:
 
 
 class LrsRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, settings: SettingsCache) -> None:
         self._session = session
+        self._settings = settings
 
     def _row(self, tenant: Tenant) -> LrsConnectionRow | None:
         return self._session.scalars(
@@ -56,10 +58,16 @@ class LrsRepository:
         row.password_encrypted = password_encrypted
         row.updated_at = now
         self._session.flush()
+        SettingsCache.changed(self._session)
         return _record(row)
 
     def for_tenant(self, tenant: Tenant) -> LrsConnectionRecord | None:
-        """The tenant's own LRS, else the default one, else None."""
+        """The tenant's own LRS, else the default one, else None. Kept for a few seconds
+        (`settings_cache`), so its `sync_cursor` may be that old: the sync reads its cursor
+        with `get`."""
+        return self._settings.get(("lrs", tenant), lambda: self._for_tenant(tenant))
+
+    def _for_tenant(self, tenant: Tenant) -> LrsConnectionRecord | None:
         rows = self._session.scalars(
             select(LrsConnectionRow).where(
                 (

@@ -19,6 +19,7 @@ from lti_tool.storage.models import (
     RegistrationRow,
 )
 from lti_tool.storage.records import RegistrationRecord, Tenant
+from lti_tool.storage.settings_cache import SettingsCache
 
 
 def _record(row: RegistrationRow) -> RegistrationRecord:
@@ -68,8 +69,9 @@ _DEPLOYMENT = (
 
 
 class RegistrationRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, settings: SettingsCache) -> None:
         self._session = session
+        self._settings = settings
 
     def _row(self, tenant: Tenant) -> RegistrationRow | None:
         return self._session.scalars(
@@ -120,6 +122,7 @@ class RegistrationRepository:
         self._session.add(row)
         try:
             self._session.flush()
+            SettingsCache.changed(self._session)
         except IntegrityError:  # registered by someone else meanwhile
             self._session.expunge(row)
             raise DuplicateRegistration() from None
@@ -142,6 +145,7 @@ class RegistrationRepository:
             return False
         row.status = status
         self._session.flush()
+        SettingsCache.changed(self._session)
         return True
 
     def set_product_family(self, tenant: Tenant, code: str | None) -> bool:
@@ -150,6 +154,7 @@ class RegistrationRepository:
             return False
         row.product_family_code = code or None
         self._session.flush()
+        SettingsCache.changed(self._session)
         return True
 
     def all(self) -> list[RegistrationRecord]:
@@ -163,7 +168,11 @@ class RegistrationRepository:
     def login_urls(self, tenant: Tenant | None = None) -> list[tuple[str, str]]:
         """(issuer, auth_login_url) of the tenant's registration, or of every registration
         with None: the two addresses a platform shows Skillpath's pages from. Two columns,
-        no ORM objects: every page's security headers read it."""
+        no ORM objects, kept for a few seconds (`settings_cache`): every page's security
+        headers read it."""
+        return list(self._settings.get(("login_urls", tenant), lambda: self._login_urls(tenant)))
+
+    def _login_urls(self, tenant: Tenant | None) -> tuple[tuple[str, str], ...]:
         query = select(RegistrationRow.issuer, RegistrationRow.auth_login_url)
         if tenant is not None:
             query = query.where(
@@ -171,7 +180,7 @@ class RegistrationRepository:
                 RegistrationRow.client_id == tenant.client_id,
             )
         rows = self._session.execute(query.order_by(RegistrationRow.id))
-        return [(issuer, login_url) for issuer, login_url in rows]
+        return tuple((issuer, login_url) for issuer, login_url in rows)
 
     def tenants(self) -> set[Tenant]:
         return {
@@ -187,6 +196,7 @@ class RegistrationRepository:
             return False
         self._session.delete(row)
         self._session.flush()
+        SettingsCache.changed(self._session)
         return True
 
     def add_deployment(self, tenant: Tenant, deployment_id: str, now: datetime) -> bool:
@@ -196,6 +206,7 @@ class RegistrationRepository:
             return False
         row.deployments.append(DeploymentRow(deployment_id=deployment_id, created_at=now))
         self._session.flush()
+        SettingsCache.changed(self._session)
         return True
 
     def remove_deployment(self, tenant: Tenant, deployment_id: str) -> bool:
@@ -210,6 +221,7 @@ class RegistrationRepository:
             return False
         row.deployments.remove(found)
         self._session.flush()
+        SettingsCache.changed(self._session)
         return True
 
     def set_identity(self, tenant: Tenant, identity: Mapping[str, Any] | None) -> bool:
@@ -226,6 +238,7 @@ class RegistrationRepository:
                 .values(email=None)
             )
         self._session.flush()
+        SettingsCache.changed(self._session)
         return True
 
     def identity(self, tenant: Tenant) -> Mapping[str, Any] | None:

@@ -20,18 +20,20 @@ from lti_tool.storage.lrs import LrsRepository
 from lti_tool.storage.outbox import OutboxRepository
 from lti_tool.storage.pages import GroupRepository, LearnerPageRepository, RecognitionRepository
 from lti_tool.storage.registrations import RegistrationRepository
+from lti_tool.storage.settings_cache import SettingsCache
 
 
 class Transaction:
     """The repositories of one database transaction (built lazily, one each)."""
 
-    def __init__(self, session: Session, catalogs: ParsedCatalogs) -> None:
+    def __init__(self, session: Session, catalogs: ParsedCatalogs, settings: SettingsCache) -> None:
         self._session = session
         self._parsed = catalogs
+        self._settings = settings
 
     @cached_property
     def registrations(self) -> RegistrationRepository:
-        return RegistrationRepository(self._session)
+        return RegistrationRepository(self._session, self._settings)
 
     @cached_property
     def tool_keys(self) -> ToolKeyRepository:
@@ -43,11 +45,11 @@ class Transaction:
 
     @cached_property
     def catalogs(self) -> CatalogRepository:
-        return CatalogRepository(self._session, self._parsed)
+        return CatalogRepository(self._session, self._parsed, self._settings)
 
     @cached_property
     def lrs(self) -> LrsRepository:
-        return LrsRepository(self._session)
+        return LrsRepository(self._session, self._settings)
 
     @cached_property
     def learners(self) -> LearnerRepository:
@@ -59,7 +61,7 @@ class Transaction:
 
     @cached_property
     def fits(self) -> ModelFitRepository:
-        return ModelFitRepository(self._session)
+        return ModelFitRepository(self._session, self._settings)
 
     @cached_property
     def outbox(self) -> OutboxRepository:
