@@ -41,3 +41,30 @@ def test_days_follow_the_links_time_zone_and_the_learners_locale(app: Flask) -> 
         assert day(evening) == "1 déc. 2026"
         assert percent(0.5).replace("\u202f", " ").replace("\xa0", " ") == "50 %"
         assert number(1234.5, 1).replace("\u202f", " ").replace("\xa0", " ") == "1 234,5"
+
+
+def test_each_request_formats_in_its_own_launchs_language(app: Flask) -> None:
+    """The formats a request finds once (locale, time zone) are its own: requests that
+    follow each other on one thread do not inherit the one before."""
+    evening = "2026-12-01T20:00:00+00:00"
+    presented = {
+        "fr": {LAUNCH_PRESENTATION_CLAIM: {"locale": "fr-FR"}},
+        "nz": {CUSTOM_CLAIM: {"timezone": "Pacific/Auckland"}},
+        "en": {},
+    }
+
+    @app.route("/test-formats/<which>")
+    def formats(which: str) -> str:
+        g.skillpath_launch = _launch(presented[which])
+        return f"{day(evening)} | {day(evening)}"  # the second call reads the kept formats
+
+    client = app.test_client()
+    for which, expected in [
+        ("fr", "1 déc. 2026"),
+        ("en", "Dec 1, 2026"),
+        ("nz", "Dec 2, 2026"),
+        ("fr", "1 déc. 2026"),
+    ]:
+        refresh()
+        answer = client.get(f"/test-formats/{which}")
+        assert answer.get_data(as_text=True) == f"{expected} | {expected}"
