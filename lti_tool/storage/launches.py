@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import LaunchRow
@@ -12,6 +12,7 @@ from lti_tool.storage.records import LaunchRecord, Tenant
 
 # On the table, not the ORM class: the ORM's bulk machinery costs more than the insert.
 _INSERT = insert(cast(Table, LaunchRow.__table__))
+_BY_ID = select(LaunchRow).where(LaunchRow.id == bindparam("id"))
 
 
 class LaunchRepository:
@@ -40,7 +41,7 @@ class LaunchRepository:
         )
 
     def get(self, launch_id: str) -> LaunchRecord | None:
-        row = self._session.scalars(select(LaunchRow).where(LaunchRow.id == launch_id)).first()
+        row = self._session.scalars(_BY_ID, {"id": launch_id}).first()
         if row is None:
             return None
         return LaunchRecord(

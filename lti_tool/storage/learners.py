@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.storage.models import EvidenceRow, LearnerRow
@@ -38,6 +38,39 @@ def _in_course(course: Course) -> tuple[Any, ...]:
     )
 
 
+# A launch and its page ask these each time: statements built once, values bound per call
+# (building a statement costs more than running it).
+IN_COURSE = (
+    LearnerRow.issuer == bindparam("issuer"),
+    LearnerRow.client_id == bindparam("client_id"),
+    LearnerRow.deployment_id == bindparam("deployment_id"),
+    LearnerRow.context_id == bindparam("context_id"),
+    LearnerRow.subject == bindparam("subject"),
+    LearnerRow.pathway_id == bindparam("pathway_id"),
+)
+_FIND = select(LearnerRow).where(*IN_COURSE)
+_SINCE = (
+    select(EvidenceRow)
+    .where(
+        EvidenceRow.issuer == bindparam("issuer"),
+        EvidenceRow.client_id == bindparam("client_id"),
+        EvidenceRow.subject == bindparam("subject"),
+        EvidenceRow.id > bindparam("after_id"),
+    )
+    .order_by(EvidenceRow.id)
+)
+
+
+def course_params(course: Course) -> dict[str, str]:
+    """The values of a course for statements written with `IN_COURSE`."""
+    return {
+        "issuer": course.tenant.issuer,
+        "client_id": course.tenant.client_id,
+        "deployment_id": course.deployment_id,
+        "context_id": course.context_id,
+    }
+
+
 def _record(row: LearnerRow, course: Course | None = None) -> LearnerRecord:
     return LearnerRecord(
         id=row.id,
@@ -62,11 +95,7 @@ class LearnerRepository:
 
     def find(self, course: Course, subject: str, pathway_id: str) -> LearnerRecord | None:
         row = self._session.scalars(
-            select(LearnerRow).where(
-                *_in_course(course),
-                LearnerRow.subject == subject,
-                LearnerRow.pathway_id == pathway_id,
-            )
+            _FIND, {**course_params(course), "subject": subject, "pathway_id": pathway_id}
         ).first()
         return _record(row, course) if row is not None else None
 
@@ -266,13 +295,10 @@ class EvidenceRepository:
         """The learner's evidence stored after row `after_id` that still counts, by row id:
         what an incremental update applies."""
         rows = self._session.scalars(
-            select(EvidenceRow)
-            .where(
-                *_of_learner(tenant, subject),
-                EvidenceRow.id > after_id,
-            )
-            .order_by(EvidenceRow.id)
-        )
+            _SINCE,
+            {"issuer": tenant.issuer, "client_id": tenant.client_id, "subject": subject,
+             "after_id": after_id},
+        )  # fmt: skip
         return [(row.id, _observation(row)) for row in rows if not row.voided]
 
     def latest_id(self, tenant: Tenant, subject: str) -> int:

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from lti_tool.storage.learners import IN_COURSE, course_params
 from lti_tool.storage.models import (
     EvidenceRow,
     LearnerGroupRow,
@@ -56,6 +57,14 @@ def _in_course(course: Course) -> tuple[Any, ...]:
     )
 
 
+_VIEW = (
+    select(LearnerRow.id, LearnerPageRow.snapshot, LearnerPageRow.computed_at)
+    .outerjoin(LearnerPageRow, LearnerPageRow.learner_id == LearnerRow.id)
+    .where(*IN_COURSE)
+)
+_PAGE = select(LearnerPageRow).where(LearnerPageRow.learner_id == bindparam("learner_id"))
+
+
 def _page(row: LearnerPageRow) -> LearnerPageRecord:
     return LearnerPageRecord(
         learner_id=row.learner_id,
@@ -86,7 +95,7 @@ class LearnerPageRepository:
     def _row(self, learner_id: int) -> LearnerPageRow | None:
         row = self._rows.get(learner_id)
         if row is None:
-            row = self._session.get(LearnerPageRow, learner_id)
+            row = self._session.scalars(_PAGE, {"learner_id": learner_id}).first()
             if row is not None:
                 self._rows[learner_id] = row
         return row
@@ -110,13 +119,7 @@ class LearnerPageRepository:
         """The stored view of one learner in one pathway of a course (one indexed query; the
         state and the evidence are not read). None when the learner has no record here."""
         found = self._session.execute(
-            select(LearnerRow.id, LearnerPageRow.snapshot, LearnerPageRow.computed_at)
-            .outerjoin(LearnerPageRow, LearnerPageRow.learner_id == LearnerRow.id)
-            .where(
-                *_in_course(course),
-                LearnerRow.subject == subject,
-                LearnerRow.pathway_id == pathway_id,
-            )
+            _VIEW, {**course_params(course), "subject": subject, "pathway_id": pathway_id}
         ).first()
         if found is None:
             return None
