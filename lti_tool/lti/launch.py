@@ -25,7 +25,7 @@ from lti_tool.lti import claims
 from lti_tool.lti.client_storage import LaunchResume, relaunch_url, storage_key, storage_target
 from lti_tool.lti.login import STATE_PATTERN, login_key, refuse_inactive
 from lti_tool.lti.platform_keys import PlatformKeys
-from lti_tool.lti.registrations import DatabaseToolConf
+from lti_tool.lti.registrations import DatabaseToolConf, SkillpathRegistration
 from lti_tool.lti.vocabulary import (
     DEPLOYMENT_ID_CLAIM,
     STORAGE_TARGET_PARAM,
@@ -300,6 +300,11 @@ class SkillpathMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected(
                 "The token's deployment is not the one the login named.", code="unknown_deployment"
             )
+        registration = self._registration
+        if isinstance(registration, SkillpathRegistration) and (
+            registration.deployment_found == deployment_id
+        ):
+            return self  # found with the registration, in the same query
         try:
             super().validate_deployment()
         except LtiException:

@@ -17,6 +17,7 @@ from pylti1p3.tool_config import ToolConfAbstract
 from lti_tool.errors import ConfigurationError, DuplicateRegistration, UnknownRegistration
 from lti_tool.inputs import IDENTIFIER_LENGTH, text_problem
 from lti_tool.lti.tool_keys import SigningKey
+from lti_tool.lti.vocabulary import DEPLOYMENT_ID_CLAIM
 from lti_tool.storage import (
     REGISTRATION_ACTIVE,
     RegistrationRecord,
@@ -172,6 +173,9 @@ class SkillpathRegistration(LtiRegistration):
         self.status = status
         # The LMS the registration says it is, for launches that do not say.
         self.product_family = product_family
+        # The launch's deployment id when the query that found this registration for a
+        # launch also found the deployment (`find_registration_by_params`); None otherwise.
+        self.deployment_found: str | None = None
 
     def _key(self) -> SigningKey:
         if self._signing_key is None:
@@ -216,9 +220,20 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     ) -> LtiRegistration:
         if not client_id:
             return self.find_registration_by_issuer(iss)
+        body = kwargs.get("jwt_body")
+        deployment_id = body.get(DEPLOYMENT_ID_CLAIM) if isinstance(body, dict) else None
+        if not isinstance(deployment_id, str) or not deployment_id:
+            with self._storage.reading() as tx:
+                row = tx.registrations.lookup(Tenant(iss, client_id))
+            return self._to_lti(row) if row else None  # type: ignore[return-value]
+        # A launch: its deployment is looked up in the same query (see `deployment_found`).
         with self._storage.reading() as tx:
-            row = tx.registrations.lookup(Tenant(iss, client_id))
-        return self._to_lti(row) if row else None  # type: ignore[return-value]
+            row = tx.registrations.lookup_with_deployment(Tenant(iss, client_id), deployment_id)
+        if not row:
+            return None  # type: ignore[return-value]
+        registration = self._to_lti(row)
+        registration.deployment_found = deployment_id if row.has_deployment else None
+        return registration
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
         raise NotImplementedError("Skillpath always looks deployments up with the client id")

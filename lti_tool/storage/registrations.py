@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -54,6 +54,19 @@ _COLUMNS = (
 )
 _BY_ISSUER = select(*_COLUMNS).where(RegistrationRow.issuer == bindparam("iss")).limit(2)
 _BY_TENANT = select(*_COLUMNS).where(
+    RegistrationRow.issuer == bindparam("iss"),
+    RegistrationRow.client_id == bindparam("client_id"),
+)
+# A launch's registration and whether its deployment is one of it, in one query.
+_WITH_DEPLOYMENT = select(
+    *_COLUMNS,
+    exists(
+        select(DeploymentRow.id).where(
+            DeploymentRow.registration_id == RegistrationRow.id,
+            DeploymentRow.deployment_id == bindparam("deployment_id"),
+        )
+    ).label("has_deployment"),
+).where(
     RegistrationRow.issuer == bindparam("iss"),
     RegistrationRow.client_id == bindparam("client_id"),
 )
@@ -258,6 +271,14 @@ class RegistrationRepository:
     def lookup(self, tenant: Tenant) -> Any | None:
         return self._session.execute(
             _BY_TENANT, {"iss": tenant.issuer, "client_id": tenant.client_id}
+        ).first()
+
+    def lookup_with_deployment(self, tenant: Tenant, deployment_id: str) -> Any | None:
+        """`lookup`, and in the same query whether `deployment_id` is one of the registration's
+        deployments (the row's `has_deployment`)."""
+        return self._session.execute(
+            _WITH_DEPLOYMENT,
+            {"iss": tenant.issuer, "client_id": tenant.client_id, "deployment_id": deployment_id},
         ).first()
 
     def has_deployment(self, tenant: Tenant, deployment_id: str) -> bool:

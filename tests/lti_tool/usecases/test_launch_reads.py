@@ -46,6 +46,25 @@ def test_a_returning_learners_launch_reads_their_page_record_once(
     assert not [s for s in seen if "xapi_identity" in s]  # no LRS, no naming policy read
 
 
+def test_a_launch_finds_its_registration_and_deployment_in_one_query_and_settings_kept(
+    forge: LaunchForge, tool: ToolServer
+) -> None:
+    """The launch POST asks for the platform's registration once, with its deployment in the
+    same query; the tenant's catalog version, fit and LRS come from the process's settings
+    cache (`settings_cache`) when a launch a moment before read them."""
+    import_example(tool)
+    assert forge.launch().status_code == 303
+    with statements(tool) as seen:
+        assert forge.launch().status_code == 303
+    registrations = [s for s in seen if "FROM platform_registrations" in s]
+    # The login's lookup and the launch's, which also asks for the deployment.
+    assert len(registrations) == 2, registrations
+    assert sum("FROM deployments" in s for s in registrations) == 1
+    assert not [s for s in seen if s.startswith("SELECT deployments.id")]
+    for table in ("catalogs", "model_fits", "lrs_connections"):
+        assert not [s for s in seen if f"FROM {table}" in s], table
+
+
 @contextmanager
 def checkouts(tool: ToolServer) -> Iterator[list[int]]:
     """How many times the pool hands a connection out (each was a ping round trip, and is a
