@@ -71,7 +71,7 @@ def course_params(course: Course) -> dict[str, str]:
     }
 
 
-def _record(row: LearnerRow, course: Course | None = None) -> LearnerRecord:
+def learner_record(row: LearnerRow, course: Course | None = None) -> LearnerRecord:
     return LearnerRecord(
         id=row.id,
         course=course
@@ -97,11 +97,11 @@ class LearnerRepository:
         row = self._session.scalars(
             _FIND, {**course_params(course), "subject": subject, "pathway_id": pathway_id}
         ).first()
-        return _record(row, course) if row is not None else None
+        return learner_record(row, course) if row is not None else None
 
     def get(self, learner_id: int) -> LearnerRecord | None:
         row = self._session.get(LearnerRow, learner_id)
-        return _record(row) if row is not None else None
+        return learner_record(row) if row is not None else None
 
     def create(
         self, course: Course, subject: str, pathway_id: str, state: dict[str, Any], now: datetime
@@ -119,7 +119,7 @@ class LearnerRepository:
         )
         self._session.add(row)
         self._session.flush()
-        return _record(row, course)
+        return learner_record(row, course)
 
     def save(self, record: LearnerRecord) -> None:
         """Write the record's mutable fields back."""
@@ -131,7 +131,7 @@ class LearnerRepository:
 
     def in_course(self, course: Course) -> list[LearnerRecord]:
         rows = self._session.scalars(select(LearnerRow).where(*_in_course(course)))
-        return [_record(row, course) for row in rows]
+        return [learner_record(row, course) for row in rows]
 
     def of_subject(self, course: Course, subject: str) -> list[LearnerRecord]:
         """One learner's records in the course, one per pathway they opened there."""
@@ -140,7 +140,7 @@ class LearnerRepository:
             .where(*_in_course(course), LearnerRow.subject == subject)
             .order_by(LearnerRow.pathway_id)
         )
-        return [_record(row, course) for row in rows]
+        return [learner_record(row, course) for row in rows]
 
     def tenants_knowing(self, issuer: str, subject: str) -> set[Tenant]:
         """The registrations of `issuer` in which this person has opened a path."""

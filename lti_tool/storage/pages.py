@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from lti_tool.storage.learners import IN_COURSE, course_params
+from lti_tool.storage.learners import IN_COURSE, course_params, learner_record
 from lti_tool.storage.models import (
     EvidenceRow,
     LearnerGroupRow,
@@ -26,6 +26,7 @@ from lti_tool.storage.records import (
     ClassMember,
     Course,
     LearnerPageRecord,
+    LearnerRecord,
     RecognitionRecord,
     StoredView,
     Tenant,
@@ -59,6 +60,11 @@ def _in_course(course: Course) -> tuple[Any, ...]:
 
 _VIEW = (
     select(LearnerRow.id, LearnerPageRow.snapshot, LearnerPageRow.computed_at)
+    .outerjoin(LearnerPageRow, LearnerPageRow.learner_id == LearnerRow.id)
+    .where(*IN_COURSE)
+)
+_WITH_PAGE = (
+    select(LearnerRow, LearnerPageRow)
     .outerjoin(LearnerPageRow, LearnerPageRow.learner_id == LearnerRow.id)
     .where(*IN_COURSE)
 )
@@ -99,6 +105,22 @@ class LearnerPageRepository:
             if row is not None:
                 self._rows[learner_id] = row
         return row
+
+    def find_with_page(
+        self, course: Course, subject: str, pathway_id: str
+    ) -> tuple[LearnerRecord, LearnerPageRecord] | None:
+        """`LearnerRepository.find` and `of` in one query: the learner record of a course
+        and pathway, and its page record (a fresh one when there is none yet)."""
+        found = self._session.execute(
+            _WITH_PAGE, {**course_params(course), "subject": subject, "pathway_id": pathway_id}
+        ).first()
+        if found is None:
+            return None
+        learner, row = found
+        if row is None:
+            return learner_record(learner, course), LearnerPageRecord(learner.id)
+        self._rows[learner.id] = row
+        return learner_record(learner, course), _page(row)
 
     def of(self, learner_id: int) -> LearnerPageRecord:
         """The page record of a learner record (a fresh one when there is none yet)."""

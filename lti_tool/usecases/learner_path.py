@@ -70,12 +70,14 @@ def _learner(
     tx: Transaction, launch: LaunchRecord, pathway_id: str, now: datetime
 ) -> tuple[LearnerRecord, LearnerPageRecord]:
     subject = launch.subject or ""
-    record = tx.learners.find(launch.course, subject, pathway_id)
-    if record is None:
+    found = tx.learner_pages.find_with_page(launch.course, subject, pathway_id)
+    if found is None:
         record = tx.learners.create(
             launch.course, subject, pathway_id, new_learner(subject).to_dict(), now
         )
-    page = tx.learner_pages.of(record.id)
+        page = tx.learner_pages.of(record.id)
+    else:
+        record, page = found
     page.launch_id = launch.id
     if launch.user_name:
         page.display_name = launch.user_name
@@ -223,9 +225,10 @@ def returned_from_lesson(ports: Ports, launch: LaunchRecord) -> dict[str, Any]:
     the lesson reported. Without a lesson opened since the last read, the stored view."""
     with ports.storage.transaction() as tx:
         found = _catalog_of(tx, launch)
-        record = tx.learners.find(launch.course, launch.subject or "", found.pathway_id)
-        page = tx.learner_pages.of(record.id) if record is not None else None
-        opened = (page.opened or {}) if page is not None else {}
+        both = tx.learner_pages.find_with_page(
+            launch.course, launch.subject or "", found.pathway_id
+        )
+        opened = (both[1].opened or {}) if both is not None else {}
     if not opened.get("at") or opened.get("read"):
         return read_path(ports, launch)
 
