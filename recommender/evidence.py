@@ -181,6 +181,7 @@ def update(
     lesson_keep = 1.0 - params.forget_per_lesson
     lessons_forget = params.forget_per_lesson > 0.0
     grows = params.memory_growth > 0.0
+    unready = params.unready_learning
     for part in lesson.competencies:
         comp = part.id
         cp = params.for_competency(comp)
@@ -198,6 +199,16 @@ def update(
         )
         p = cs.p * kept * lost
         teach = part.teaches
+        if unready is not None and teach > 0.0:
+            # Parameters fitted for when the prerequisites are known (`unready_learning`): a
+            # lesson teaches r + (1 - r) unready_learning of the rate, r = P(every
+            # prerequisite mastered) as the latest evidence on each left it (without the
+            # forgetting since, as the fit reads it), taken as independent.
+            ready = 1.0
+            for pre in catalog.prerequisites(comp):
+                found = before.get(pre)
+                ready *= params.for_competency(pre).prior if found is None else found.p
+            teach *= ready + (1.0 - ready) * unready
         if score is None:
             gain = cp.learn * params.exposure_learning * teach
             comps[comp] = build_competency_state(

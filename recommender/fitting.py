@@ -422,6 +422,18 @@ def fit_params(
         iteration += more
     more, loglik = _em(lay, work, est, score_model, base.default, keep, max_iterations, tolerance)
     iteration += more
+    # The history's learners often take a lesson before they know what it builds on, when
+    # it teaches less, so the rate above is averaged over how ready they were: for a
+    # competency with several prerequisites, far below its rate once they are known, which
+    # is when the policy teaches it (the policy weights gains by the chance they are known
+    # itself, and the update by `unready_learning`). Each step is weighted by that chance,
+    # read from the fit's own posteriors of the prerequisites.
+    ready = _prerequisite_readiness(
+        lay, work.gamma, work.k, est.prior, catalog, comp_ids, comp_index
+    )
+    unready: float | None = None
+    if ready is not None:
+        est.learn, unready = _learn_when_ready(lay, work, est.learn, ready, keep is None)
     prior, learn, guess, slip = est.prior, est.learn, est.guess, est.slip
     sv = score_model.values()[cls]
     g, sl = guess[comp_c], slip[comp_c]
@@ -451,6 +463,7 @@ def fit_params(
         # rule out, not the point estimate (`_forgetting_bound`).
         forget_per_lesson=max(bound, memory.per_lesson),
         memory_growth=memory.growth,
+        unready_learning=unready,
     )
     counts: dict[str, int] = {}
     thin: list[str] = []
@@ -569,6 +582,98 @@ def _em(
             return iteration, ll
         loglik = ll
     return iteration, loglik
+
+
+def _learn_when_ready(
+    lay: _Layout, work: _Work, learn: _F, ready: _F, absorbing: bool
+) -> tuple[_F, float]:
+    """Each competency's learning rate once its prerequisites are mastered: the expected
+    learning events per opportunity, each step weighted by the chance its prerequisites were
+    mastered then (`ready`), with `_PSEUDO` opportunities at the rate fitted over all steps;
+    competencies without prerequisites (every step ready) keep that rate."""
+    comp_e = lay.case_comp[lay.case]
+    opp = lay.case_teach[lay.case] * (1.0 - work.gamma)
+    opp[lay.last_of_seq] = 0.0  # the last step's learning is never observed
+    events = _absorbing_events(lay, work.gamma) if absorbing else work.events
+    n = len(learn)
+    gated = np.bincount(comp_e, ready < 1.0, n) > 0
+    num = np.bincount(comp_e, ready * events, n)
+    den = np.bincount(comp_e, ready * opp, n)
+    ready_rate = np.clip((num + _PSEUDO * learn) / (den + _PSEUDO), 0.001, 0.999)
+    rate = np.where(gated, ready_rate, learn)
+    # The share of that rate taught while not ready, pooled over the competencies.
+    g = gated[comp_e]
+    unready_events = float(np.sum(((1.0 - ready) * events)[g]))
+    unready_opp = float(np.sum(((1.0 - ready) * opp * rate[comp_e])[g]))
+    share = (unready_events + _PSEUDO) / (unready_opp + _PSEUDO)
+    return rate, float(np.clip(share, 0.001, 1.0))
+
+
+def _absorbing_events(lay: _Layout, gamma: _F) -> _F:
+    """Expected learning events after each entry when mastery is absorbing: the rise of
+    P(mastered | all) to the sequence's next step (0 after its last)."""
+    off = lay.offsets
+    events = np.zeros(len(gamma))
+    for t in range(len(off) - 2):
+        a, b = off[t], off[t + 1]
+        n2 = off[t + 2] - b
+        events[a : a + n2] = gamma[b : b + n2] - gamma[a : a + n2]
+    return np.maximum(events, 0.0)
+
+
+def _prerequisite_readiness(
+    lay: _Layout,
+    gamma: _F,
+    rate: _F,
+    prior: _F,
+    catalog: Catalog,
+    comp_ids: list[str],
+    comp_index: dict[str, int],
+) -> _F | None:
+    """Per flat entry, P(every prerequisite of its competency mastered) at that step, taken
+    as independent: each prerequisite at the learner's latest step on it so far (P(mastered
+    | all) after it), or at its prior before any; `rate` the learning rate of each entry;
+    None when no competency has prerequisites."""
+    pairs = [
+        (comp_index[c], comp_index[p])
+        for c in comp_ids
+        for p in catalog.prerequisites(c)
+        if p in comp_index
+    ]
+    if not pairs:
+        return None
+    comp_e = lay.case_comp[lay.case]
+    obs_e = lay.obs_of_flat
+    # Entries of each competency in observation order (observations are in (learner, time)
+    # order, so a learner's steps are a contiguous, time-ordered run).
+    order = np.lexsort((obs_e, comp_e))
+    starts = np.searchsorted(comp_e[order], np.arange(len(comp_ids) + 1))
+    learner = lay.obs_learner
+    ready = np.ones(len(gamma))
+    for c, p in pairs:
+        mine = order[starts[c] : starts[c + 1]]
+        theirs = order[starts[p] : starts[p + 1]]
+        if not len(mine):
+            continue
+        value = np.full(len(mine), prior[p])
+        if len(theirs):
+            at = np.searchsorted(obs_e[theirs], obs_e[mine], side="right") - 1
+            found = at >= 0
+            same = np.zeros(len(mine), dtype=bool)
+            same[found] = learner[obs_e[theirs[at[found]]]] == learner[obs_e[mine[found]]]
+            j = theirs[at[same]]
+            # After the learner's latest step on the prerequisite: P(mastered) at their next
+            # step on it, or after its learning when it was their last; at the same step
+            # (a lesson on both), before it.
+            after = gamma[j] + (1.0 - gamma[j]) * rate[j]
+            nxt = np.minimum(at[same] + 1, len(theirs) - 1)
+            has_next = (at[same] + 1 < len(theirs)) & (
+                learner[obs_e[theirs[nxt]]] == learner[obs_e[mine[same]]]
+            )
+            after = np.where(has_next, gamma[theirs[nxt]], after)
+            value[same] = np.where(obs_e[j] == obs_e[mine[same]], gamma[j], after)
+        ready[mine] *= value
+    return ready
 
 
 def _emissions(sv: _F, scored: NDArray[np.bool_], w: _F, guess: _F, slip: _F) -> tuple[_F, _F]:

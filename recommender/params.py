@@ -74,7 +74,12 @@ class ModelParams:
     flag per tenth of the score range (`scores.SCORE_BINS` values; empty: the score itself);
     `forget_per_lesson`: P(losing a mastered competency) with every lesson taken (interference,
     beside forgetting over time); `memory_growth`: 1 when memory stability grows with each
-    successful retrieval (FSRS-like), 0 when it stays as fitted.
+    successful retrieval (FSRS-like), 0 when it stays as fitted; `unready_learning`: None
+    for parameters whose `learn` is the rate averaged over however ready the history's
+    learners were (the update then ignores prerequisites), else `learn` is the rate once
+    every prerequisite is mastered and this the share of it a lesson teaches while one is
+    not: the update uses learn x (r + (1 - r) x unready_learning), r = P(every prerequisite
+    mastered), taken as independent.
     """
 
     competencies: Mapping[str, CompetencyParams] = field(default_factory=dict)
@@ -86,6 +91,7 @@ class ModelParams:
     score_evidence: tuple[float, ...] = ()
     forget_per_lesson: float = 0.0
     memory_growth: float = 1.0
+    unready_learning: float | None = None
 
     def __post_init__(self) -> None:
         table = self.score_evidence
@@ -93,6 +99,8 @@ class ModelParams:
             raise ValueError(f"score_evidence must be {SCORE_BINS} values in [0, 1] or empty")
         if not 0.0 <= self.forget_per_lesson < 1.0:
             raise ValueError("forget_per_lesson must be in [0, 1)")
+        if self.unready_learning is not None and not 0.0 <= self.unready_learning <= 1.0:
+            raise ValueError("unready_learning must be in [0, 1] or None")
 
     def for_competency(self, competency_id: str) -> CompetencyParams:
         """Fitted parameters of a competency, or the defaults."""
@@ -121,7 +129,9 @@ class ModelParams:
             "score_evidence": list(self.score_evidence),
             "forget_per_lesson": self.forget_per_lesson,
             "memory_growth": self.memory_growth,
-        }
+        } | (  # absent when None: parameters fitted before it keep their version
+            {"unready_learning": self.unready_learning} if self.unready_learning is not None else {}
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelParams:
@@ -140,6 +150,11 @@ class ModelParams:
                 score_evidence=tuple(float(v) for v in data.get("score_evidence", ())),
                 forget_per_lesson=float(data.get("forget_per_lesson", 0.0)),
                 memory_growth=float(data.get("memory_growth", 1.0)),
+                unready_learning=(
+                    None
+                    if data.get("unready_learning") is None
+                    else float(data["unready_learning"])
+                ),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise StateError(f"invalid model parameters: {exc}") from exc

@@ -252,3 +252,66 @@ def test_forgetting_shows_when_a_catalog_credits_the_score_to_a_minor_part() -> 
             moment += timedelta(days=float(rng.exponential(3.0) if rng.random() < 0.2 else 0.01))
     params, _ = fit_params(history, load_catalog(doc))
     assert params.forget_per_lesson >= 0.008
+
+
+GATED = {
+    "format": "skillpath-catalog/1",
+    "competencies": [
+        {"id": "a", "name": "A"},
+        {"id": "b", "name": "B", "prerequisites": ["a"]},
+    ],
+    "lessons": DOC["lessons"][:2],
+}
+
+
+def simulate_unready(learners: int, seed: int) -> list[Observation]:
+    """b is learned at 0.3 per lesson once a is mastered and a quarter of that before; the
+    history's learners mostly practise b before a (as a course followed loosely does)."""
+    rng = np.random.default_rng(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    known = {"a": False, "b": False}
+    out = []
+    for u in range(learners):
+        known = {"a": rng.random() < 0.1, "b": rng.random() < 0.05}
+        steps = ["b"] * int(rng.integers(3, 8)) + ["a"] * 6 + ["b"] * int(rng.integers(2, 6))
+        for k, comp in enumerate(steps):
+            correct = bool(rng.random() < (0.9 if known[comp] else 0.15))
+            out.append(
+                Observation(
+                    f"u{u}",
+                    f"https://x.example.org/{comp}",
+                    start + timedelta(minutes=k),
+                    score=float(correct),
+                )
+            )
+            rate = 0.3 if comp == "a" or known["a"] else 0.075
+            known[comp] = known[comp] or rng.random() < rate
+    return out
+
+
+def test_learning_is_fitted_for_when_the_prerequisites_are_known() -> None:
+    """Averaged over every step, b's rate comes out far below 0.3 (most of its steps came
+    before a was known); weighted by how likely a was known at each step, it comes closer
+    (about halfway on this history: the readiness read from the fit's own posteriors is
+    itself uncertain), and the share taught before a is known is fitted below 1."""
+    catalog = load_catalog(GATED)
+    history = simulate_unready(3000, seed=11)
+    gated, _ = fit_params(history, catalog)
+    plain, _ = fit_params(history, load_catalog({**GATED, "competencies": DOC["competencies"][:2]}))
+    assert plain.unready_learning is None  # no prerequisites: the rate over every step
+    assert plain.for_competency("b").learn < 0.15
+    assert 0.15 < gated.for_competency("b").learn < 0.4
+    assert gated.unready_learning is not None and gated.unready_learning < 0.8
+    assert gated.for_competency("a").learn == pytest.approx(0.3, abs=0.05)  # a: no prerequisite
+
+
+def test_parameters_without_the_unready_share_keep_their_form() -> None:
+    """Parameters fitted before the share existed (or without prerequisites) read and write
+    as before, so their version does not change and nobody's state is replayed."""
+    from recommender import ModelParams
+
+    old = ModelParams().to_dict()
+    assert "unready_learning" not in old
+    assert ModelParams.from_dict(old).unready_learning is None
+    gated = ModelParams(unready_learning=0.4)
+    assert ModelParams.from_dict(gated.to_dict()).unready_learning == 0.4
