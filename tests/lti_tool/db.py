@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Container
+from lti_tool.storage import Tenant, Transaction
 from peers.tool_server import ToolServer
 
 
@@ -29,3 +31,18 @@ def db(where: Container | ToolServer | Flask) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+def add_registration(tx: Transaction, tenant: Tenant, now: datetime) -> None:
+    """A registration at `https://lms.example` with one deployment, "d1", straight through
+    the repository (the storage tests have no platform peer)."""
+    tx.registrations.add(
+        tenant,
+        name="LMS",
+        auth_login_url="https://lms.example/auth",
+        auth_token_url="https://lms.example/token",
+        keyset_url="https://lms.example/jwks",
+        auth_audience=None,
+        deployments=["d1"],
+        now=now,
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from lti_tool.storage.database import Storage
 from lti_tool.storage.records import Tenant
 from lti_tool.storage.settings_cache import TTL_SECONDS, SettingsCache
+from tests.lti_tool.db import add_registration
 
 TENANT = Tenant("https://lms.example", "client-1")
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -99,16 +100,7 @@ def test_each_kept_setting_follows_its_writes(storage: Storage) -> None:
         assert tx.registrations.login_urls(TENANT) == []
     with storage.transaction() as tx:
         tx.catalogs.save(TENANT, document, "digest-1", NOW)
-        tx.registrations.add(
-            TENANT,
-            name="LMS",
-            auth_login_url="https://lms.example/auth",
-            auth_token_url="https://lms.example/token",
-            keyset_url="https://lms.example/jwks",
-            auth_audience=None,
-            deployments=["d1"],
-            now=NOW,
-        )
+        add_registration(tx, TENANT, NOW)
         fit = tx.fits.add(
             TENANT,
             catalog_digest="digest-1",

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 from lti_tool.storage import SharedStore, SqlStore
+from tests.lti_tool.db import add_registration
 
 
 class ManualClock:
@@ -122,19 +123,8 @@ def test_reads_outside_a_transaction_see_committed_rows(settings: object) -> Non
         storage.upgrade()
         with storage.reading() as tx:
             assert tx.registrations.lookup(Tenant("https://lms.example", "c1")) is None
-        from datetime import UTC, datetime
-
         with storage.transaction() as tx:
-            tx.registrations.add(
-                Tenant("https://lms.example", "c1"),
-                name="LMS",
-                auth_login_url="https://lms.example/auth",
-                auth_token_url="https://lms.example/token",
-                keyset_url="https://lms.example/jwks",
-                auth_audience=None,
-                deployments=["d1"],
-                now=datetime.now(UTC),
-            )
+            add_registration(tx, Tenant("https://lms.example", "c1"), datetime.now(UTC))
         with storage.reading() as tx:
             assert tx.registrations.lookup(Tenant("https://lms.example", "c1")) is not None
             assert tx.registrations.has_deployment(Tenant("https://lms.example", "c1"), "d1")
