@@ -39,8 +39,9 @@ def _in_course(course: Course) -> tuple[Any, ...]:
 
 
 # A launch and its page ask these each time: statements built once, values bound per call
-# (building a statement costs more than running it).
-IN_COURSE = (
+# (building a statement costs more than running it). `LEARNER_KEY` names one learner record:
+# a course, a subject and a pathway (`learner_key` gives the values).
+LEARNER_KEY = (
     LearnerRow.issuer == bindparam("issuer"),
     LearnerRow.client_id == bindparam("client_id"),
     LearnerRow.deployment_id == bindparam("deployment_id"),
@@ -48,7 +49,7 @@ IN_COURSE = (
     LearnerRow.subject == bindparam("subject"),
     LearnerRow.pathway_id == bindparam("pathway_id"),
 )
-_FIND = select(LearnerRow).where(*IN_COURSE)
+_FIND = select(LearnerRow).where(*LEARNER_KEY)
 _SINCE = (
     select(EvidenceRow)
     .where(
@@ -61,13 +62,15 @@ _SINCE = (
 )
 
 
-def course_params(course: Course) -> dict[str, str]:
-    """The values of a course for statements written with `IN_COURSE`."""
+def learner_key(course: Course, subject: str, pathway_id: str) -> dict[str, str]:
+    """The values of `LEARNER_KEY` for one learner record."""
     return {
         "issuer": course.tenant.issuer,
         "client_id": course.tenant.client_id,
         "deployment_id": course.deployment_id,
         "context_id": course.context_id,
+        "subject": subject,
+        "pathway_id": pathway_id,
     }
 
 
@@ -94,9 +97,7 @@ class LearnerRepository:
         self._session = session
 
     def find(self, course: Course, subject: str, pathway_id: str) -> LearnerRecord | None:
-        row = self._session.scalars(
-            _FIND, {**course_params(course), "subject": subject, "pathway_id": pathway_id}
-        ).first()
+        row = self._session.scalars(_FIND, learner_key(course, subject, pathway_id)).first()
         return learner_record(row, course) if row is not None else None
 
     def get(self, learner_id: int) -> LearnerRecord | None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from lti_tool.storage.learners import IN_COURSE, course_params, learner_record
+from lti_tool.storage.learners import LEARNER_KEY, learner_key, learner_record
 from lti_tool.storage.models import (
     EvidenceRow,
     LearnerGroupRow,
@@ -61,12 +61,12 @@ def _in_course(course: Course) -> tuple[Any, ...]:
 _VIEW = (
     select(LearnerRow.id, LearnerPageRow.snapshot, LearnerPageRow.computed_at)
     .outerjoin(LearnerPageRow, LearnerPageRow.learner_id == LearnerRow.id)
-    .where(*IN_COURSE)
+    .where(*LEARNER_KEY)
 )
 _WITH_PAGE = (
     select(LearnerRow, LearnerPageRow)
     .outerjoin(LearnerPageRow, LearnerPageRow.learner_id == LearnerRow.id)
-    .where(*IN_COURSE)
+    .where(*LEARNER_KEY)
 )
 _PAGE = select(LearnerPageRow).where(LearnerPageRow.learner_id == bindparam("learner_id"))
 
@@ -111,9 +111,7 @@ class LearnerPageRepository:
     ) -> tuple[LearnerRecord, LearnerPageRecord] | None:
         """`LearnerRepository.find` and `of` in one query: the learner record of a course
         and pathway, and its page record (a fresh one when there is none yet)."""
-        found = self._session.execute(
-            _WITH_PAGE, {**course_params(course), "subject": subject, "pathway_id": pathway_id}
-        ).first()
+        found = self._session.execute(_WITH_PAGE, learner_key(course, subject, pathway_id)).first()
         if found is None:
             return None
         learner, row = found
@@ -140,9 +138,7 @@ class LearnerPageRepository:
     def view(self, course: Course, subject: str, pathway_id: str) -> StoredView | None:
         """The stored view of one learner in one pathway of a course (one indexed query; the
         state and the evidence are not read). None when the learner has no record here."""
-        found = self._session.execute(
-            _VIEW, {**course_params(course), "subject": subject, "pathway_id": pathway_id}
-        ).first()
+        found = self._session.execute(_VIEW, learner_key(course, subject, pathway_id)).first()
         if found is None:
             return None
         return StoredView(found[0], found[1], found[2])
