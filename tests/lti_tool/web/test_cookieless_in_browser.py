@@ -160,3 +160,32 @@ def test_without_storage_the_launch_opens_in_a_new_window(
     popup = opened.value
     popup.wait_for_url(f"{tool.base_url}/launch/**", timeout=15000)
     popup.wait_for_selector('[data-view="learner"]')
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_instructor_page_fits_the_platform_frame(
+    tool: ToolServer,
+    lms: PlatformPeer,
+    client_id: str,
+    new_page: Callable[..., Any],
+    width: int,
+) -> None:
+    """The class view as a course shows it: inside the LMS's frame (on another site), as wide
+    as the frame and no wider (its tables scroll inside their own box), accessible, and
+    screenshotted at a desktop and a phone width."""
+    page = new_page(width=width)
+    learner = f"client_id={client_id}&user=learner-frame&roles=learner&name=Ada&storage=parent"
+    page.goto(f"{lms.issuer}/course?{learner}")
+    tool_frame(page, f"{tool.base_url}/launch/").wait_for_selector('[data-view="learner"]')
+    teacher = f"client_id={client_id}&user=teacher-frame&roles=instructor&name=Grace&storage=parent"
+    page.goto(f"{lms.issuer}/course?{teacher}")
+    frame = tool_frame(page, f"{tool.base_url}/")
+    frame.wait_for_selector('[data-view="instructor"]')
+    assert "Ada" in frame.inner_text('[data-view="instructor"]')
+    overflow = frame.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"the page is {overflow} px wider than the frame"
+    violations = axe_check(frame)
+    assert violations == [], describe(violations)
+    screenshot(page, f"instructor-in-frame-{width}")
