@@ -220,19 +220,23 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     ) -> LtiRegistration:
         if not client_id:
             return self.find_registration_by_issuer(iss)
+        # A launch (its token's body given): the deployment is looked up in the same query.
         body = kwargs.get("jwt_body")
-        deployment_id = body.get(DEPLOYMENT_ID_CLAIM) if isinstance(body, dict) else None
-        if not isinstance(deployment_id, str) or not deployment_id:
-            with self._storage.reading() as tx:
-                row = tx.registrations.lookup(Tenant(iss, client_id))
-            return self._to_lti(row) if row else None  # type: ignore[return-value]
-        # A launch: its deployment is looked up in the same query (see `deployment_found`).
+        claim = body.get(DEPLOYMENT_ID_CLAIM) if isinstance(body, dict) else None
+        deployment_id = claim if isinstance(claim, str) else ""
+        launch = bool(deployment_id)
+        tenant = Tenant(iss, client_id)
         with self._storage.reading() as tx:
-            row = tx.registrations.lookup_with_deployment(Tenant(iss, client_id), deployment_id)
+            row = (
+                tx.registrations.lookup_with_deployment(tenant, deployment_id)
+                if launch
+                else tx.registrations.lookup(tenant)
+            )
         if not row:
             return None  # type: ignore[return-value]
         registration = self._to_lti(row)
-        registration.deployment_found = deployment_id if row.has_deployment else None
+        if launch and row.has_deployment:
+            registration.deployment_found = deployment_id
         return registration
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
